@@ -1,0 +1,21 @@
+/**
+ * `deno task bench`: runs every mechanism's benchmark against its C baseline
+ * (compiled in this run) and prints one table of ratios. Pass mechanism names
+ * to run only those: `deno task bench pipe`.
+ */
+import { type Bench, type Row, table } from "./_harness.ts";
+
+const benches: Record<string, Bench> = {};
+
+const only = Deno.args.filter((a) => !a.startsWith("-"));
+const rows: Row[] = [];
+for (const [name, bench] of Object.entries(benches)) {
+  if (only.length && !only.includes(name)) continue;
+  console.error(`running ${name}...`);
+  rows.push(...await bench());
+}
+console.log(table(rows));
+console.log(
+  `\n${Deno.build.target}, deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs; ` +
+    "ratios are ipckit (or the built-in) over C, so 1.00× is C's speed and higher is slower.",
+);

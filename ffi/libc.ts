@@ -1,0 +1,63 @@
+/**
+ * The one handle on the C library: opened once, lazily, after the platform
+ * check. Symbol tables live one per header area beside this file; this module
+ * only merges and loads them.
+ *
+ * @module
+ */
+import { arch } from "./platform.ts";
+import { unistdSymbols } from "./unistd.ts";
+import { mqueueSymbols } from "./mqueue.ts";
+import { semaphoreSymbols } from "./semaphore.ts";
+import { mmanSymbols } from "./mman.ts";
+import { sysvSymbols } from "./sysv.ts";
+import { socketSymbols } from "./socket.ts";
+import { signalSymbols } from "./signal.ts";
+import { lockSymbols } from "./lock.ts";
+
+const symbols = {
+  ...unistdSymbols,
+  ...mqueueSymbols,
+  ...semaphoreSymbols,
+  ...mmanSymbols,
+  ...sysvSymbols,
+  ...socketSymbols,
+  ...signalSymbols,
+  ...lockSymbols,
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/** Every libc function ipckit calls, typed. */
+export type Libc = Deno.DynamicLibrary<typeof symbols>["symbols"];
+
+let lib: Libc | undefined;
+
+/**
+ * Opens `libc.so.6` on first use. Throws `UnsupportedPlatformError` off
+ * Linux x86_64/aarch64 glibc, and a clear message without `--allow-ffi`.
+ */
+export function libc(): Libc {
+  if (lib) return lib;
+  arch();
+  try {
+    lib = Deno.dlopen("libc.so.6", symbols).symbols;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+      throw new Deno.errors.NotCapable(
+        "ipckit calls the C library directly and needs --allow-ffi (run with `deno run --allow-ffi ...`)",
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+  return lib;
+}
+
+const encoder = new TextEncoder();
+
+/** A NUL-terminated copy of `s` for a `"buffer"` parameter. */
+export function cstr(s: string): Uint8Array<ArrayBuffer> {
+  const bytes = encoder.encode(s);
+  const out = new Uint8Array(bytes.length + 1);
+  out.set(bytes);
+  return out;
+}

@@ -1,0 +1,129 @@
+/**
+ * `<unistd.h>`, `<fcntl.h>`, `<poll.h>`, `<sys/eventfd.h>`, `<sys/stat.h>`:
+ * descriptors, pipes, FIFOs, readiness.
+ *
+ * `read`/`write` are declared with an `i32` result although they return
+ * `ssize_t`: callers never pass more than 2^30 bytes, so the low 32 bits hold
+ * the whole value (and -1 stays -1), and an `i32` result comes back as a small
+ * integer instead of an allocated BigInt, which keeps errno safe and the call
+ * cheap.
+ *
+ * @module
+ */
+import { lazyTable, type PerArch } from "./platform.ts";
+import type { Layout } from "./struct.ts";
+
+/** libc symbols for descriptors, pipes, FIFOs and readiness. */
+export const unistdSymbols = {
+  __errno_location: { parameters: [], result: "pointer" },
+  strerrorname_np: { parameters: ["i32"], result: "pointer", optional: true },
+  strerrordesc_np: { parameters: ["i32"], result: "pointer", optional: true },
+  read: { parameters: ["i32", "buffer", "usize"], result: "i32" },
+  write: { parameters: ["i32", "buffer", "usize"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+  pipe2: { parameters: ["buffer", "i32"], result: "i32" },
+  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
+  mkfifo: { parameters: ["buffer", "u32"], result: "i32" },
+  chmod: { parameters: ["buffer", "u32"], result: "i32" },
+  fchmod: { parameters: ["i32", "u32"], result: "i32" },
+  unlink: { parameters: ["buffer"], result: "i32" },
+  statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
+  poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
+  /** The reactor's one pool call: a wake-up hint only, errno never read. */
+  poll_nb: { name: "poll", parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
+  eventfd: { parameters: ["u32", "i32"], result: "i32" },
+  inotify_init1: { parameters: ["i32"], result: "i32" },
+  inotify_add_watch: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  getpid: { parameters: [], result: "i32" },
+  geteuid: { parameters: [], result: "u32" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/** Constants from the headers above, checked against C by `tests/layout_test.ts`. */
+export const unistdConstants: PerArch<Record<string, number>> = {
+  common: {
+    O_RDONLY: 0,
+    O_WRONLY: 1,
+    O_RDWR: 2,
+    O_CREAT: 0x40,
+    O_EXCL: 0x80,
+    O_NOCTTY: 0x100,
+    O_TRUNC: 0x200,
+    O_APPEND: 0x400,
+    O_NONBLOCK: 0x800,
+    O_CLOEXEC: 0x80000,
+    O_DIRECT: 0x4000,
+    F_DUPFD_CLOEXEC: 1030,
+    F_GETFD: 1,
+    F_SETFD: 2,
+    F_GETFL: 3,
+    F_SETFL: 4,
+    FD_CLOEXEC: 1,
+    F_SETPIPE_SZ: 1031,
+    F_GETPIPE_SZ: 1032,
+    POLLIN: 1,
+    POLLPRI: 2,
+    POLLOUT: 4,
+    POLLERR: 8,
+    POLLHUP: 16,
+    POLLNVAL: 32,
+    EFD_CLOEXEC: 0x80000,
+    EFD_NONBLOCK: 0x800,
+    EFD_SEMAPHORE: 1,
+    IN_OPEN: 0x20,
+    IN_NONBLOCK: 0x800,
+    IN_CLOEXEC: 0x80000,
+    AT_FDCWD: -100,
+    AT_EMPTY_PATH: 0x1000,
+    AT_SYMLINK_NOFOLLOW: 0x100,
+    STATX_BASIC_STATS: 0x7ff,
+    S_IFMT: 0o170000,
+    S_IFIFO: 0o010000,
+    S_IFREG: 0o100000,
+    S_IFDIR: 0o040000,
+    S_IFSOCK: 0o140000,
+    S_IFCHR: 0o020000,
+  },
+  x86_64: { O_DIRECTORY: 0x10000, O_NOFOLLOW: 0x20000, O_DIRECT: 0x4000 },
+  aarch64: { O_DIRECTORY: 0x4000, O_NOFOLLOW: 0x8000, O_DIRECT: 0x10000 },
+};
+
+/** Struct layouts for the headers above. */
+export const unistdLayouts: PerArch<Record<string, Layout>> = {
+  common: {
+    pollfd: {
+      c: "struct pollfd",
+      size: 8,
+      fields: { fd: [0, 4], events: [4, 2], revents: [6, 2] },
+    },
+    statx: {
+      c: "struct statx",
+      size: 256,
+      fields: {
+        stx_mask: [0, 4],
+        stx_nlink: [16, 4],
+        stx_uid: [20, 4],
+        stx_gid: [24, 4],
+        stx_mode: [28, 2],
+        stx_ino: [32, 8],
+        stx_size: [40, 8],
+      },
+    },
+  },
+};
+
+/** Headers the layout probe includes for this area. */
+export const unistdHeaders = [
+  "fcntl.h",
+  "unistd.h",
+  "poll.h",
+  "sys/eventfd.h",
+  "sys/stat.h",
+  "sys/syscall.h",
+  "sys/inotify.h",
+];
+
+/** The running arch's constants for this area. */
+export const unistd = lazyTable(unistdConstants);
+/** The running arch's layouts for this area. */
+export const unistdLayout = lazyTable(unistdLayouts);

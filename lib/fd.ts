@@ -1,0 +1,266 @@
+/**
+ * {@linkcode FdHandle}: one small owner for a raw descriptor. Reads and writes
+ * never block the event loop (the descriptor is kept non-blocking and waits go
+ * through the shared reactor), partial transfers are handled, and after
+ * `close()` every method throws a `BadResource` error without touching the
+ * descriptor number, which may already belong to someone else.
+ *
+ * @module
+ */
+import { libc } from "../ffi/libc.ts";
+import { unistd } from "../ffi/unistd.ts";
+import { E, errno } from "../ffi/errno.ts";
+import { check, closedError, invalidArgument, ipcError, sys } from "./errors.ts";
+import { cancelWaits, Deadline, untilReady, type WaitOptions } from "./wait.ts";
+
+/** A raw descriptor number, branded so a count or pid cannot be passed by mistake. */
+export type Fd = number & { readonly __fd: unique symbol };
+
+/** Largest single read or write: keeps the `i32` result exact. */
+const MAX_IO = 1 << 30;
+
+/** Options for wrapping an existing descriptor. */
+export interface FdHandleOptions {
+  /** Name shown in errors (a path, or `"pipe[r]"`). Defaults to `fd <n>`. */
+  name?: string;
+}
+
+/**
+ * Owns one open descriptor.
+ *
+ * @example Reading what a child writes to a pipe
+ * ```ts
+ * import { createPipe } from "@ipckit/ipckit";
+ * using pipe = createPipe();
+ * await pipe.writer.writeAll(new TextEncoder().encode("hello"));
+ * pipe.writer.close();
+ * console.log(new TextDecoder().decode(await pipe.reader.readAll())); // hello
+ * ```
+ */
+export class FdHandle implements Disposable {
+  #fd: number;
+  /** Name shown in errors. */
+  readonly name: string;
+  #readable?: ReadableStream<Uint8Array<ArrayBuffer>>;
+  #writable?: WritableStream<Uint8Array>;
+
+  /**
+   * Takes ownership of `fd` and makes it non-blocking (so reads and writes
+   * can never stall the event loop). The caller must not close `fd` itself.
+   *
+   * @throws {IpcError} EBADF if `fd` is not an open descriptor.
+   */
+  constructor(fd: number, options: FdHandleOptions = {}) {
+    if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
+      throw invalidArgument("fcntl", fd, `not a descriptor number: ${fd}`);
+    }
+    this.#fd = fd;
+    this.name = options.name ?? `fd ${fd}`;
+    this.nonBlocking = true;
+  }
+
+  /** The descriptor number. Throws once closed. */
+  get fd(): Fd {
+    if (this.#fd < 0) throw closedError("fd", this.name);
+    return this.#fd as Fd;
+  }
+
+  /** Whether {@linkcode close} has been called. */
+  get closed(): boolean {
+    return this.#fd < 0;
+  }
+
+  #flags(get: number, syscall: string): number {
+    const fd = this.fd;
+    return sys(() => libc().fcntl(fd, get, 0), syscall, this.name);
+  }
+
+  /** `O_NONBLOCK` on the open file description (shared with any dup or child). */
+  get nonBlocking(): boolean {
+    return (this.#flags(unistd().F_GETFL, "fcntl(F_GETFL)") & unistd().O_NONBLOCK) !== 0;
+  }
+  set nonBlocking(on: boolean) {
+    const C = unistd();
+    const flags = this.#flags(C.F_GETFL, "fcntl(F_GETFL)");
+    const next = on ? flags | C.O_NONBLOCK : flags & ~C.O_NONBLOCK;
+    if (next !== flags) {
+      const fd = this.fd;
+      sys(() => libc().fcntl(fd, C.F_SETFL, next), "fcntl(F_SETFL)", this.name);
+    }
+  }
+
+  /** `FD_CLOEXEC`: whether the descriptor is closed in programs this process starts. */
+  get closeOnExec(): boolean {
+    return (this.#flags(unistd().F_GETFD, "fcntl(F_GETFD)") & unistd().FD_CLOEXEC) !== 0;
+  }
+  set closeOnExec(on: boolean) {
+    const C = unistd();
+    const fd = this.fd;
+    sys(() => libc().fcntl(fd, C.F_SETFD, on ? C.FD_CLOEXEC : 0), "fcntl(F_SETFD)", this.name);
+  }
+
+  /**
+   * Reads what is available now into `buffer`: the byte count, `0` at end of
+   * file, or `null` if nothing is available yet. Never waits.
+   */
+  tryRead(buffer: Uint8Array): number | null {
+    const fd = this.fd;
+    const len = Math.min(buffer.byteLength, MAX_IO);
+    for (;;) {
+      const n = libc().read(fd, buffer, BigInt(len));
+      if (n >= 0) return n;
+      const e = errno();
+      if (e === E().EAGAIN) return null;
+      if (e !== E().EINTR) throw ipcError({ errno: e, syscall: "read", object: this.name });
+    }
+  }
+
+  /**
+   * Reads into `buffer` once data is available: the byte count (possibly
+   * less than `buffer.length`), or `null` at end of file.
+   */
+  async read(buffer: Uint8Array, options?: WaitOptions): Promise<number | null> {
+    if (buffer.byteLength === 0) return 0;
+    const fd = this.fd;
+    const n = this.tryRead(buffer) ??
+      await untilReady(
+        fd,
+        "read",
+        () => this.tryRead(buffer),
+        new Deadline(options, "read", this.name),
+      );
+    return n === 0 ? null : n;
+  }
+
+  /** Reads until end of file and returns everything. */
+  async readAll(options?: WaitOptions): Promise<Uint8Array<ArrayBuffer>> {
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    const deadline = new Deadline(options, "read", this.name);
+    const fd = this.fd;
+    for (;;) {
+      const chunk = new Uint8Array(65536);
+      const n = await untilReady(fd, "read", () => this.tryRead(chunk), deadline);
+      if (n === 0) break;
+      chunks.push(chunk.subarray(0, n));
+      total += n;
+    }
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
+    return out;
+  }
+
+  /** Writes what fits now: the byte count, or `null` if nothing fits. Never waits. */
+  tryWrite(data: Uint8Array): number | null {
+    const fd = this.fd;
+    const len = Math.min(data.byteLength, MAX_IO);
+    for (;;) {
+      const n = libc().write(fd, data, BigInt(len));
+      if (n >= 0) return n;
+      const e = errno();
+      if (e === E().EAGAIN) return null;
+      if (e !== E().EINTR) throw ipcError({ errno: e, syscall: "write", object: this.name });
+    }
+  }
+
+  /** Writes once room is available; returns how many bytes were written (maybe fewer). */
+  async write(data: Uint8Array, options?: WaitOptions): Promise<number> {
+    if (data.byteLength === 0) return 0;
+    return this.tryWrite(data) ??
+      await untilReady(
+        this.fd,
+        "write",
+        () => this.tryWrite(data),
+        new Deadline(options, "write", this.name),
+      );
+  }
+
+  /** Writes all of `data`, waiting for room as often as needed. */
+  async writeAll(data: Uint8Array, options?: WaitOptions): Promise<void> {
+    let rest = data;
+    const first = this.tryWrite(rest);
+    if (first === rest.byteLength) return;
+    if (first) rest = rest.subarray(first);
+    const deadline = new Deadline(options, "write", this.name);
+    const fd = this.fd;
+    while (rest.byteLength > 0) {
+      const n = await untilReady(fd, "write", () => this.tryWrite(rest), deadline);
+      rest = rest.subarray(n);
+    }
+  }
+
+  /** A byte stream of what is read until end of file. Closing the stream does not close the handle. */
+  get readable(): ReadableStream<Uint8Array<ArrayBuffer>> {
+    return this.#readable ??= new ReadableStream<Uint8Array<ArrayBuffer>>({
+      pull: async (controller) => {
+        const chunk = new Uint8Array(65536);
+        const n = await this.read(chunk);
+        if (n === null) controller.close();
+        else controller.enqueue(chunk.subarray(0, n));
+      },
+    });
+  }
+
+  /** A stream whose chunks are written in full, in order. */
+  get writable(): WritableStream<Uint8Array> {
+    return this.#writable ??= new WritableStream<Uint8Array>({
+      write: (chunk) => this.writeAll(chunk),
+    });
+  }
+
+  /** Closes the descriptor. Idempotent; pending waits on it reject with `BadResource`. */
+  close(): void {
+    const fd = this.#fd;
+    if (fd < 0) return;
+    this.#fd = -1;
+    cancelWaits(fd, closedError("close", this.name));
+    // The number is gone from us even if close reports an error (EINTR included).
+    check(libc().close(fd), "close", this.name);
+  }
+
+  /** Same as {@linkcode close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
+   * Gives up ownership and returns the descriptor number; the handle is
+   * closed afterwards but the descriptor stays open.
+   */
+  release(): Fd {
+    const fd = this.fd;
+    cancelWaits(fd, closedError("release", this.name));
+    this.#fd = -1;
+    return fd;
+  }
+}
+
+/**
+ * Runs `spawn` (typically `new Deno.Command(...).spawn()`) with the given
+ * handles inheritable, so the child finds them open under the same numbers
+ * (pass `handle.fd` to it in its arguments or environment). Close-on-exec is
+ * restored right after, so other children do not inherit them.
+ *
+ * @example Handing a pipe's write end to a child
+ * ```ts
+ * import { createPipe, withInheritedFds } from "@ipckit/ipckit";
+ * using pipe = createPipe();
+ * const child = withInheritedFds([pipe.writer], () =>
+ *   new Deno.Command("bash", { args: ["-c", `echo hi >&${pipe.writer.fd}`] }).spawn());
+ * pipe.writer.close();
+ * console.log(new TextDecoder().decode(await pipe.reader.readAll()));
+ * await child.status;
+ * ```
+ */
+export function withInheritedFds<T>(handles: FdHandle[], spawn: () => T): T {
+  for (const h of handles) h.closeOnExec = false;
+  try {
+    return spawn();
+  } finally {
+    for (const h of handles) if (!h.closed) h.closeOnExec = true;
+  }
+}

@@ -1,0 +1,331 @@
+/**
+ * Waiting without blocking the event loop: the one mechanism every blocking
+ * ipckit operation uses.
+ *
+ * Every wait is "try on this thread, and if it would block, wait for a hint,
+ * then try again". The try is a non-blocking call on the JS thread, so its
+ * errno is this thread's and is right. The hint comes from one of two places:
+ *
+ * - **Descriptors** (pipes, FIFOs, sockets, message queues, eventfd...): one
+ *   reactor for the whole isolate runs a single `poll()` on Deno's blocking
+ *   pool over every registered descriptor plus a wake-up eventfd. Hundreds of
+ *   concurrent waits cost one pool thread, so Deno's own I/O (which shares the
+ *   32-thread pool) never starves. The poll is woken when a wait is added or
+ *   given up, and ends when nobody waits, so it never keeps the process alive
+ *   for a caller that left.
+ * - **Objects without a descriptor** (semaphores, System V, record locks): a
+ *   timed wait of at most 250 ms on the pool, with at most
+ *   {@linkcode MAX_PARKED} of them at once; further waiters poll with a short
+ *   backoff on timers instead of taking pool threads. A slice that acquired
+ *   the object after the caller gave up hands it back.
+ *
+ * Every wait takes {@linkcode WaitOptions}: `timeout` rejects with a
+ * `TimedOut` {@linkcode IpcError} (code `ETIMEDOUT`), `signal` rejects with the
+ * signal's reason, both promptly.
+ *
+ * @module
+ */
+import { libc } from "../ffi/libc.ts";
+import { unistd } from "../ffi/unistd.ts";
+import { invalidArgument, type IpcError, sys, timedOut } from "./errors.ts";
+
+/** Options every waiting operation takes. */
+export interface WaitOptions {
+  /** Gives up when aborted: the promise rejects with `signal.reason`. */
+  signal?: AbortSignal;
+  /**
+   * Milliseconds to wait before rejecting with a `TimedOut` error (code
+   * `ETIMEDOUT`). `0` tries once; omitted or `Infinity` waits forever.
+   */
+  timeout?: number;
+}
+
+/** Pool threads that semaphore-like waits may hold at once. */
+export const MAX_PARKED = 4;
+/** Longest time one pool call may block, so cancellation and exit stay prompt. */
+export const SLICE_MS = 250;
+
+/** A point in time by which a wait must end, with what to report if it does not. */
+export class Deadline {
+  readonly #end: number;
+  readonly #timeout: number;
+  /** The operation reported in a timeout error. */
+  readonly syscall: string;
+  /** The object reported in a timeout error. */
+  readonly object: string | number | undefined;
+  /** The caller's abort signal, if any. */
+  readonly signal: AbortSignal | undefined;
+
+  /** Validates `options` (before any syscall) and starts the clock. */
+  constructor(options: WaitOptions | undefined, syscall: string, object?: string | number) {
+    const timeout = options?.timeout ?? Infinity;
+    if (typeof timeout !== "number" || Number.isNaN(timeout) || timeout < 0) {
+      throw invalidArgument(
+        syscall,
+        object,
+        `timeout must be a number of milliseconds >= 0, got ${String(options?.timeout)}`,
+      );
+    }
+    const signal = options?.signal;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw invalidArgument(syscall, object, "signal must be an AbortSignal");
+    }
+    this.#timeout = timeout;
+    this.#end = performance.now() + timeout;
+    this.syscall = syscall;
+    this.object = object;
+    this.signal = signal;
+  }
+
+  /** Milliseconds left (may be Infinity), never negative. */
+  remaining(): number {
+    return Math.max(0, this.#end - performance.now());
+  }
+
+  /** Throws the abort reason, or the timeout error, if the wait must end now. */
+  check(): void {
+    this.signal?.throwIfAborted();
+    if (this.remaining() === 0) throw this.timedOut();
+  }
+
+  /** The timeout error for this wait. */
+  timedOut(): IpcError {
+    return timedOut(this.syscall, this.object, this.#timeout);
+  }
+
+  /**
+   * Settles with `promise`, or rejects when the signal aborts or time runs
+   * out, whichever comes first. `onAbandon` receives `promise`'s value if it
+   * arrives after the caller was rejected (to give a resource back).
+   */
+  race<T>(promise: Promise<T>, onAbandon?: (value: T) => void): Promise<T> {
+    const { signal } = this;
+    if (signal === undefined && this.#end === Infinity) return promise;
+    return new Promise<T>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let done = false;
+      const finish = () => {
+        done = true;
+        if (timer !== undefined) clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      const onAbort = () => {
+        if (done) return;
+        finish();
+        reject(signal!.reason);
+      };
+      const arm = () => {
+        const left = this.remaining();
+        if (left === Infinity) return;
+        timer = setTimeout(() => {
+          if (done) return;
+          if (this.remaining() > 0) return arm();
+          finish();
+          reject(this.timedOut());
+        }, Math.min(left, 2 ** 30));
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener("abort", onAbort, { once: true });
+      arm();
+      promise.then(
+        (v) => {
+          if (done) return onAbandon?.(v);
+          finish();
+          resolve(v);
+        },
+        (e) => {
+          if (done) return;
+          finish();
+          reject(e);
+        },
+      );
+    });
+  }
+}
+
+interface FdWaiter {
+  fd: number;
+  events: number;
+  resolve(revents: number): void;
+  reject(reason: unknown): void;
+}
+
+/** The isolate's single poll loop. */
+class Reactor {
+  readonly #waiters = new Set<FdWaiter>();
+  #running = false;
+  #wakeFd = -1;
+  readonly #drain = new Uint8Array(8);
+  readonly #one = new BigUint64Array([1n]);
+
+  add(w: FdWaiter): void {
+    this.#waiters.add(w);
+    if (this.#running) this.#wake();
+    else this.#run();
+  }
+
+  remove(w: FdWaiter): void {
+    // Wake the poll so it drops this fd, and so it ends when nobody is left.
+    if (this.#waiters.delete(w) && this.#running) this.#wake();
+  }
+
+  /** Rejects every wait on `fd` (its handle is closing). */
+  cancelFd(fd: number, reason: unknown): void {
+    for (const w of this.#waiters) {
+      if (w.fd === fd) {
+        this.remove(w);
+        w.reject(reason);
+      }
+    }
+  }
+
+  get size(): number {
+    return this.#waiters.size;
+  }
+
+  #wake(): void {
+    libc().write(this.#wakeFd, this.#one, 8n);
+  }
+
+  async #run(): Promise<void> {
+    const lib = libc();
+    const C = unistd();
+    if (this.#wakeFd < 0) {
+      this.#wakeFd = sys(
+        () => lib.eventfd(0, C.EFD_NONBLOCK | C.EFD_CLOEXEC),
+        "eventfd",
+        "ipckit reactor",
+      );
+    }
+    this.#running = true;
+    try {
+      while (this.#waiters.size > 0) {
+        const waiters = [...this.#waiters];
+        const fds = new Uint8Array(8 * (waiters.length + 1));
+        const view = new DataView(fds.buffer);
+        view.setInt32(0, this.#wakeFd, true);
+        view.setInt16(4, C.POLLIN, true);
+        for (let i = 0; i < waiters.length; i++) {
+          view.setInt32(8 * (i + 1), waiters[i].fd, true);
+          view.setInt16(8 * (i + 1) + 4, waiters[i].events, true);
+        }
+        // A hint only: errno after a pool call belongs to another thread.
+        const n = await lib.poll_nb(fds, BigInt(waiters.length + 1), 1000);
+        if (view.getInt16(6, true) !== 0) lib.read(this.#wakeFd, this.#drain, 8n);
+        if (n <= 0) continue;
+        for (let i = 0; i < waiters.length; i++) {
+          const revents = view.getInt16(8 * (i + 1) + 6, true);
+          const w = waiters[i];
+          if (revents !== 0 && this.#waiters.delete(w)) w.resolve(revents);
+        }
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+}
+
+const reactor = new Reactor();
+
+/** Poll event bits to wait for. */
+export type Interest = "read" | "write" | number;
+
+function eventsOf(interest: Interest): number {
+  const C = unistd();
+  if (interest === "read") return C.POLLIN;
+  if (interest === "write") return C.POLLOUT;
+  return interest;
+}
+
+/**
+ * Resolves with `revents` once `fd` is ready for `interest` (or in error or
+ * hung up), without blocking the event loop. Rejects on timeout or abort.
+ */
+export function waitFd(fd: number, interest: Interest, deadline: Deadline): Promise<number> {
+  deadline.check();
+  let waiter!: FdWaiter;
+  const ready = new Promise<number>((resolve, reject) => {
+    waiter = { fd, events: eventsOf(interest), resolve, reject };
+  });
+  reactor.add(waiter);
+  return deadline.race(ready).finally(() => reactor.remove(waiter));
+}
+
+/** Rejects every pending wait on `fd` with `reason`; handles call it as they close. */
+export function cancelWaits(fd: number, reason: unknown): void {
+  reactor.cancelFd(fd, reason);
+}
+
+/** Number of descriptor waits in flight (for tests and diagnostics). */
+export function pendingWaits(): number {
+  return reactor.size;
+}
+
+/**
+ * Tries `attempt` until it returns non-null, waiting for `fd` readiness
+ * between tries. The first try is synchronous.
+ */
+export async function untilReady<T>(
+  fd: number,
+  interest: Interest,
+  attempt: () => T | null,
+  deadline: Deadline,
+): Promise<T> {
+  for (;;) {
+    deadline.signal?.throwIfAborted();
+    const r = attempt();
+    if (r !== null) return r;
+    await waitFd(fd, interest, deadline);
+  }
+}
+
+/** How to wait for an object that has no descriptor to poll. */
+export interface Acquirer<T> {
+  /** Non-blocking try on this thread: the value, or `null` if it would block. */
+  attempt(): T | null;
+  /**
+   * A blocking wait of at most `ms` on Deno's pool (a `nonblocking` FFI
+   * call) that resolves with the value if it acquired the object, else
+   * `null`. Only a hint: its errno is never read; failures are found by the
+   * next `attempt()`.
+   */
+  park?(ms: number): Promise<T | null>;
+  /** Gives back what a park acquired after the caller gave up. */
+  release?(value: T): void;
+}
+
+let parked = 0;
+
+/**
+ * Waits for an object without a descriptor: tries on this thread, then parks
+ * on the pool in slices of at most {@linkcode SLICE_MS} (at most
+ * {@linkcode MAX_PARKED} at once), or, when the pool budget is taken, polls
+ * with a backoff of 1 to 20 ms on timers.
+ */
+export async function untilAcquired<T>(acq: Acquirer<T>, deadline: Deadline): Promise<T> {
+  let backoff = 1;
+  for (;;) {
+    deadline.signal?.throwIfAborted();
+    const r = acq.attempt();
+    if (r !== null) return r;
+    const left = deadline.remaining();
+    if (left === 0) throw deadline.timedOut();
+    if (acq.park && parked < MAX_PARKED) {
+      parked++;
+      const slice = acq.park(Math.max(1, Math.min(SLICE_MS, Math.ceil(left))))
+        .finally(() => parked--);
+      const got = await deadline.race(slice, (v) => {
+        if (v !== null) acq.release?.(v);
+      });
+      if (got !== null) return got;
+    } else {
+      await deadline.race(sleep(Math.min(backoff, left)));
+      backoff = Math.min(backoff * 2, 20);
+    }
+  }
+}
+
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

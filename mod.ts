@@ -1,0 +1,37 @@
+/**
+ * ipckit: every Linux IPC mechanism for Deno scripts, through libc.
+ *
+ * Needs `--allow-ffi` (which in practice grants everything the C library can
+ * do: say so to whoever runs your script).
+ *
+ * @example
+ * ```ts
+ * import { createPipe } from "@ipckit/ipckit";
+ * using pipe = createPipe();
+ * await pipe.writer.writeAll(new TextEncoder().encode("hello"));
+ * pipe.writer.close();
+ * console.log(new TextDecoder().decode(await pipe.reader.readAll()));
+ * ```
+ *
+ * @module
+ */
+export { type CallContext, IpcError, type IpcErrorInit } from "./lib/errors.ts";
+export { UnsupportedPlatformError } from "./ffi/platform.ts";
+export { Deadline, MAX_PARKED, SLICE_MS, type WaitOptions } from "./lib/wait.ts";
+export { type Fd, FdHandle, type FdHandleOptions, withInheritedFds } from "./lib/fd.ts";
+export {
+  createPipe,
+  type Pipe,
+  pipeCapacity,
+  type PipeOptions,
+  setPipeCapacity,
+} from "./lib/pipe.ts";
+export {
+  type FifoEnd,
+  makeFifo,
+  type MakeFifoOptions,
+  openFifo,
+  removeFifo,
+  tryOpenFifoWriter,
+} from "./lib/fifo.ts";
+export { type StatInfo } from "./lib/_stat.ts";

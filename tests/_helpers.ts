@@ -1,0 +1,208 @@
+/**
+ * Shared test helpers: unique object names, temp dirs that clean up, child
+ * processes that say "ready", C peers built with gcc, and leak snapshots of
+ * the host's IPC namespaces.
+ *
+ * @module
+ */
+import { deepEqual as assertEquals } from "node:assert/strict";
+
+let counter = 0;
+
+/** A name unique to this process and call: `ipckit-test-<pid>-<n>[-suffix]`. */
+export function uniqueName(suffix = ""): string {
+  return `ipckit-test-${Deno.pid}-${++counter}${suffix ? "-" + suffix : ""}`;
+}
+
+/** A temp directory removed (recursively) when disposed, also when the test fails. */
+export function tempDir(): { path: string } & Disposable {
+  const path = Deno.makeTempDirSync({ prefix: "ipckit-test-" });
+  return {
+    path,
+    [Symbol.dispose]() {
+      Deno.removeSync(path, { recursive: true });
+    },
+  };
+}
+
+/**
+ * Command prefix for running binaries built for another arch (for example
+ * `qemu-aarch64 -L /usr/aarch64-linux-gnu`), from `IPCKIT_EXEC_PREFIX`.
+ */
+export function execPrefix(): string[] {
+  const p = Deno.env.get("IPCKIT_EXEC_PREFIX");
+  return p ? p.split(" ").filter(Boolean) : [];
+}
+
+/** A `Deno.Command` for `program args`, honouring {@linkcode execPrefix}. */
+export function command(
+  program: string,
+  args: string[],
+  options: Deno.CommandOptions = {},
+): Deno.Command {
+  const [head, ...rest] = [...execPrefix(), program, ...args];
+  return new Deno.Command(head, { ...options, args: rest });
+}
+
+/** Args that run a Deno script with all permissions. */
+export function denoArgs(script: string | URL, args: string[] = []): [string, string[]] {
+  const path = script instanceof URL ? script.pathname : script;
+  return [Deno.execPath(), ["run", "--allow-all", "--no-check", path, ...args]];
+}
+
+/** Runs a Deno script to completion and returns code, stdout and stderr. */
+export async function runDeno(
+  script: string | URL,
+  args: string[] = [],
+  options: Deno.CommandOptions = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const [exe, a] = denoArgs(script, args);
+  const out = await command(exe, a, { stdout: "piped", stderr: "piped", ...options }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** A child process whose stdout lines can be awaited. */
+export interface Child extends AsyncDisposable {
+  process: Deno.ChildProcess;
+  /** Resolves with the next stdout line (rejects if stdout ends first). */
+  nextLine(): Promise<string>;
+  /** Everything on stderr once the process exits. */
+  stderr(): Promise<string>;
+}
+
+/**
+ * Spawns `program args` with piped stdio and waits until it prints a line
+ * equal to `ready` (default `"ready"`). Disposing kills it if still running.
+ */
+export async function spawnReady(
+  program: string,
+  args: string[],
+  options: Deno.CommandOptions & { ready?: string | null } = {},
+): Promise<Child> {
+  const { ready = "ready", ...opts } = options;
+  const process = command(program, args, {
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    ...opts,
+  }).spawn();
+  const lines = process.stdout.pipeThrough(new TextDecoderStream()).pipeThrough(splitLines());
+  const reader = lines.getReader();
+  const stderrText = new Response(process.stderr).text();
+  const child: Child = {
+    process,
+    async nextLine() {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`child ended before printing a line; stderr: ${await stderrText}`);
+      return value;
+    },
+    stderr: () => stderrText,
+    async [Symbol.asyncDispose]() {
+      try {
+        process.kill("SIGKILL");
+      } catch { /* already exited */ }
+      await process.status;
+      await reader.cancel().catch(() => {});
+      await stderrText.catch(() => {});
+    },
+  };
+  if (ready !== null) {
+    const first = await child.nextLine();
+    if (first !== ready) {
+      await child[Symbol.asyncDispose]();
+      throw new Error(`expected "${ready}" from child, got "${first}"`);
+    }
+  }
+  return child;
+}
+
+/** Splits a text stream into lines. */
+export function splitLines(): TransformStream<string, string> {
+  let buf = "";
+  return new TransformStream({
+    transform(chunk, controller) {
+      buf += chunk;
+      let i;
+      while ((i = buf.indexOf("\n")) >= 0) {
+        controller.enqueue(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+      }
+    },
+    flush(controller) {
+      if (buf) controller.enqueue(buf);
+    },
+  });
+}
+
+const cacheDir = new URL("../.cache/c/", import.meta.url).pathname;
+
+/**
+ * Compiles a C source file (relative to `tests/fixtures/` or absolute) with
+ * gcc into `.cache/c/` and returns the binary's path. Set `IPCKIT_CC` to
+ * cross-compile (for example `aarch64-linux-gnu-gcc`).
+ */
+export async function buildC(source: string | URL, extraFlags: string[] = []): Promise<string> {
+  const src = source instanceof URL
+    ? source.pathname
+    : source.startsWith("/")
+    ? source
+    : new URL(`./fixtures/${source}`, import.meta.url).pathname;
+  const cc = Deno.env.get("IPCKIT_CC") ?? "gcc";
+  Deno.mkdirSync(cacheDir, { recursive: true });
+  const base = src.split("/").pop()!.replace(/\.c$/, "");
+  const out = `${cacheDir}${base}-${cc.replaceAll("/", "_")}-${Deno.pid}-${++counter}`;
+  const res = await new Deno.Command(cc, {
+    args: ["-O2", "-Wall", "-o", out, src, ...extraFlags, "-lpthread", "-lrt"],
+    stderr: "piped",
+  }).output();
+  if (!res.success) {
+    throw new Error(`${cc} ${src} failed:\n${new TextDecoder().decode(res.stderr)}`);
+  }
+  return out;
+}
+
+/**
+ * What this test process may leave on the host: POSIX objects named by
+ * {@linkcode uniqueName} in this process, and every System V object (test
+ * files that create System V objects run their leak checks serially).
+ */
+export function ipcSnapshot(): string[] {
+  const out: string[] = [];
+  const mine = `ipckit-test-${Deno.pid}-`;
+  const list = (dir: string, tag: string) => {
+    try {
+      for (const e of Deno.readDirSync(dir)) {
+        if (e.name.includes(mine)) out.push(`${tag}:${e.name}`);
+      }
+    } catch { /* not mounted */ }
+  };
+  list("/dev/shm", "shm");
+  list("/dev/mqueue", "mq");
+  for (const kind of ["msg", "sem", "shm"]) {
+    try {
+      const lines = Deno.readTextFileSync(`/proc/sysvipc/${kind}`).trim().split("\n").slice(1);
+      for (const l of lines) {
+        out.push(`sysv-${kind}:${l.trim().split(/\s+/).slice(0, 2).join(":")}`);
+      }
+    } catch { /* no sysvipc */ }
+  }
+  return out.sort();
+}
+
+/** Number of open descriptors of this process. */
+export function fdCount(): number {
+  return [...Deno.readDirSync("/proc/self/fd")].length;
+}
+
+/**
+ * Asserts that `fn` leaves no new IPC object and no new descriptor behind.
+ * Use inside a test around code that creates and removes objects.
+ */
+export async function assertNoLeaks(fn: () => Promise<void> | void): Promise<void> {
+  const before = ipcSnapshot();
+  const fds = fdCount();
+  await fn();
+  assertEquals(ipcSnapshot(), before, "IPC objects leaked");
+  assertEquals(fdCount(), fds, "descriptors leaked");
+}
