@@ -174,21 +174,32 @@ export async function openFifo(
   };
   const first = ready();
   if (first) return first;
-  // Watch for opens first, then look again, so a peer arriving in between is seen.
+  // Watch for opens first, then look again, so a peer arriving in between is
+  // seen. A peer blocked in its own open() (a reader waiting for a writer)
+  // raises no event until it returns, so also retry on a timer that backs off
+  // to 50 ms.
   using watch = watchOpens(path);
   let backoff = 1;
   try {
     for (;;) {
       const handle = ready();
       if (handle) return handle;
-      if (watch) {
-        await waitFd(watch.fd, "read", deadline);
+      deadline.check();
+      const nap = Math.min(backoff, deadline.remaining());
+      backoff = Math.min(backoff * 2, 50);
+      if (!watch) {
+        await deadline.race(sleep(nap));
+        continue;
+      }
+      try {
+        await waitFd(
+          watch.fd,
+          "read",
+          new Deadline({ timeout: nap, signal: deadline.signal }, "open", path),
+        );
         while ((watch.tryRead(drain) ?? 0) > 0);
-      } else {
-        const left = deadline.remaining();
-        if (left === 0) throw deadline.timedOut();
-        await deadline.race(sleep(Math.min(backoff, left)));
-        backoff = Math.min(backoff * 2, 25);
+      } catch (e) {
+        if (!(e instanceof Deno.errors.TimedOut)) throw e;
       }
     }
   } catch (e) {

@@ -1,0 +1,91 @@
+import { equal, ok, throws } from "node:assert/strict";
+import {
+  createPipe,
+  FdHandle,
+  IpcError,
+  pipeCapacity,
+  setPipeCapacity,
+  withInheritedFds,
+} from "../mod.ts";
+import { cstr, libc } from "../ffi/libc.ts";
+import { buildC, denoArgs, fdCount } from "./_helpers.ts";
+
+Deno.test("createPipe() makes a non-blocking, close-on-exec pair", () => {
+  const before = fdCount();
+  {
+    using p = createPipe();
+    equal(p.reader.nonBlocking, true);
+    equal(p.writer.closeOnExec, true);
+    equal(fdCount(), before + 2);
+  }
+  equal(fdCount(), before);
+  using q = createPipe({ closeOnExec: false });
+  equal(q.writer.closeOnExec, false);
+});
+
+Deno.test("pipeCapacity() and setPipeCapacity() read and change the buffer size", () => {
+  using p = createPipe();
+  equal(pipeCapacity(p.reader), 65536);
+  equal(setPipeCapacity(p.writer, 1 << 20), 1 << 20);
+  equal(pipeCapacity(p.reader), 1 << 20);
+  equal(setPipeCapacity(p.writer, 5000), 8192); // rounded up to pages
+  throws(() => setPipeCapacity(p.writer, 0), (e) => e instanceof IpcError && e.code === "EINVAL");
+  throws(() => setPipeCapacity(p.writer, -5), (e) => e instanceof IpcError && e.code === "EINVAL");
+});
+
+Deno.test("pipeCapacity() of something that is not a pipe fails with a typed error", () => {
+  using devNull = new FdHandle(libc().open(cstr("/dev/null"), 0, 0), { name: "/dev/null" });
+  throws(() => pipeCapacity(devNull), (e) => e instanceof IpcError && e.code === "EBADF");
+  const p = createPipe();
+  p.reader.close();
+  throws(() => pipeCapacity(p.reader), (e) => e instanceof Deno.errors.BadResource);
+  p.writer.close();
+});
+
+Deno.test("packet mode keeps each write a separate message", async () => {
+  using p = createPipe({ packet: true });
+  await p.writer.write(new Uint8Array([1, 2, 3]));
+  await p.writer.write(new Uint8Array([4, 5]));
+  const buf = new Uint8Array(100);
+  equal(await p.reader.read(buf), 3);
+  equal(await p.reader.read(buf), 2);
+});
+
+Deno.test("a pipe end handed to a Deno child carries its output back", async () => {
+  using p = createPipe();
+  const [exe, args] = denoArgs(new URL("./fixtures/pipe_child.ts", import.meta.url), [
+    "write-fd",
+    String(p.writer.fd),
+    "hello from the child",
+  ]);
+  const child = withInheritedFds([p.writer], () => new Deno.Command(exe, { args }).spawn());
+  equal(p.writer.closeOnExec, true, "close-on-exec restored after the spawn");
+  p.writer.close();
+  const got = new TextDecoder().decode(await p.reader.readAll({ timeout: 20_000 }));
+  equal((await child.status).code, 0);
+  equal(got, "hello from the child");
+});
+
+Deno.test("a pipe end handed to a C child and to a shell works like any pipe", async () => {
+  const bin = await buildC("pipe_peer.c");
+  using p = createPipe();
+  const child = withInheritedFds(
+    [p.writer],
+    () => new Deno.Command(bin, { args: ["write", String(p.writer.fd), "100000"] }).spawn(),
+  );
+  p.writer.close();
+  const got = await p.reader.readAll({ timeout: 10_000 });
+  equal((await child.status).code, 0);
+  equal(got.length, 100000);
+  for (let i = 0; i < got.length; i += 997) equal(got[i], i % 251);
+
+  using q = createPipe();
+  const sh = withInheritedFds(
+    [q.writer],
+    () =>
+      new Deno.Command("bash", { args: ["-c", `printf 'shell says hi' >&${q.writer.fd}`] }).spawn(),
+  );
+  q.writer.close();
+  equal(new TextDecoder().decode(await q.reader.readAll({ timeout: 10_000 })), "shell says hi");
+  equal((await sh.status).code, 0);
+});

@@ -1,0 +1,169 @@
+import { equal, ok, rejects } from "node:assert/strict";
+import { createPipe, IpcError } from "../mod.ts";
+import { Deadline, MAX_PARKED, pendingWaits, untilAcquired, waitFd } from "../lib/wait.ts";
+import { runDeno, tempDir } from "./_helpers.ts";
+
+Deno.test("100 pending waits leave timers and Deno.readTextFile working", async () => {
+  using dir = tempDir();
+  const file = `${dir.path}/x.txt`;
+  Deno.writeTextFileSync(file, "still here");
+  const pipes = Array.from({ length: 100 }, () => createPipe());
+  const ac = new AbortController();
+  try {
+    const waits = pipes.map((p) =>
+      p.reader.read(new Uint8Array(1), { signal: ac.signal }).catch((e) => e)
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    equal(pendingWaits(), 100);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    const t0 = performance.now();
+    const text = await Deno.readTextFile(file);
+    const readMs = performance.now() - t0;
+    await new Promise((r) => setTimeout(r, 100));
+    clearInterval(timer);
+    equal(text, "still here");
+    ok(readMs < 200, `readTextFile took ${readMs} ms`);
+    ok(ticks >= 5, `timer fired ${ticks} times in 100 ms`);
+    // One wait completes when its pipe gets data; the rest stay pending.
+    await pipes[42].writer.write(new Uint8Array([7]));
+    equal(await waits[42], 1);
+    equal(pendingWaits(), 99);
+    ac.abort();
+    const results = await Promise.all(waits);
+    ok(results.filter((r) => r instanceof DOMException && r.name === "AbortError").length === 99);
+    equal(pendingWaits(), 0);
+  } finally {
+    for (const p of pipes) p[Symbol.dispose]();
+  }
+});
+
+Deno.test("a timeout rejects promptly with TimedOut", async () => {
+  using p = createPipe();
+  const t0 = performance.now();
+  await rejects(p.reader.read(new Uint8Array(1), { timeout: 100 }), (e: unknown) => {
+    ok(e instanceof IpcError);
+    ok(e instanceof Deno.errors.TimedOut);
+    equal(e.code, "ETIMEDOUT");
+    equal(e.syscall, "read");
+    return true;
+  });
+  const ms = performance.now() - t0;
+  ok(ms >= 95 && ms < 400, `took ${ms} ms`);
+});
+
+Deno.test("an abort rejects promptly with the signal's reason", async () => {
+  using p = createPipe();
+  const ac = new AbortController();
+  const reason = new Error("caller gave up");
+  setTimeout(() => ac.abort(reason), 50);
+  const t0 = performance.now();
+  await rejects(p.reader.read(new Uint8Array(1), { signal: ac.signal }), (e) => e === reason);
+  ok(performance.now() - t0 < 300);
+  // An already-aborted signal rejects without waiting.
+  await rejects(
+    p.reader.read(new Uint8Array(1), { signal: AbortSignal.abort(reason) }),
+    (e) => e === reason,
+  );
+});
+
+Deno.test("timeout 0 tries once and then times out", async () => {
+  using p = createPipe();
+  await rejects(
+    p.reader.read(new Uint8Array(1), { timeout: 0 }),
+    (e) => e instanceof Deno.errors.TimedOut,
+  );
+  await p.writer.write(new Uint8Array([1]));
+  equal(await p.reader.read(new Uint8Array(1), { timeout: 0 }), 1);
+});
+
+Deno.test("bad wait options are rejected before waiting", async () => {
+  using p = createPipe();
+  for (const timeout of [-1, NaN, "5" as unknown as number]) {
+    await rejects(
+      p.reader.read(new Uint8Array(1), { timeout }),
+      (e) => e instanceof IpcError && e.code === "EINVAL",
+    );
+  }
+  await rejects(
+    p.reader.read(new Uint8Array(1), { signal: {} as AbortSignal }),
+    (e) => e instanceof IpcError && e.code === "EINVAL",
+  );
+});
+
+Deno.test("closing a handle rejects its pending waits with BadResource", async () => {
+  const p = createPipe();
+  const pending = p.reader.read(new Uint8Array(1));
+  p.reader.close();
+  await rejects(
+    pending,
+    (e) => e instanceof Deno.errors.BadResource && (e as IpcError).code === "EBADF",
+  );
+  p.writer.close();
+});
+
+Deno.test("the process exits on its own after an aborted or timed-out wait", async () => {
+  const script = new URL("./fixtures/abandoned_wait.ts", import.meta.url);
+  const t0 = performance.now();
+  const { code, stdout } = await runDeno(script);
+  equal(code, 0);
+  equal(stdout.trim(), "aborted\ntimed out\nreturning");
+  ok(performance.now() - t0 < 10_000);
+});
+
+Deno.test("untilAcquired() parks at most MAX_PARKED waits on the pool and gives back late acquisitions", async () => {
+  let value = 0;
+  let parks = 0;
+  let released = 0;
+  let parkedNow = 0;
+  let parkedMax = 0;
+  const acq = {
+    attempt: () => (value > 0 ? (value--, 1) : null),
+    park: async (ms: number) => {
+      parks++;
+      parkedMax = Math.max(parkedMax, ++parkedNow);
+      await new Promise((r) => setTimeout(r, Math.min(ms, 30)));
+      parkedNow--;
+      return value > 0 ? (value--, 1) : null;
+    },
+    release: () => {
+      released++;
+      value++;
+    },
+  };
+  const waits = Array.from(
+    { length: 10 },
+    () => untilAcquired(acq, new Deadline({ timeout: 2000 }, "sem_wait")),
+  );
+  setTimeout(() => (value = 10), 100);
+  const got = await Promise.all(waits);
+  equal(got.length, 10);
+  equal(value, 0);
+  ok(parks > 0);
+  equal(parkedMax, MAX_PARKED);
+  // A park that acquires after its caller timed out hands the value back.
+  value = 0;
+  const slow = {
+    attempt: () => null,
+    park: async () => {
+      await new Promise((r) => setTimeout(r, 80));
+      return 1;
+    },
+    release: () => released++,
+  };
+  await rejects(
+    untilAcquired(slow, new Deadline({ timeout: 20 }, "sem_wait")),
+    (e) => e instanceof Deno.errors.TimedOut,
+  );
+  await new Promise((r) => setTimeout(r, 120));
+  equal(released, 1);
+});
+
+Deno.test("waitFd() reports hang-up when the other end closes", async () => {
+  const p = createPipe();
+  const w = waitFd(p.reader.fd, "read", new Deadline({ timeout: 1000 }, "poll"));
+  p.writer.close();
+  const revents = await w;
+  ok((revents & 16) !== 0, `revents ${revents}`);
+  p.reader.close();
+});
