@@ -4,8 +4,11 @@
  * to run only those: `deno task bench pipe`.
  */
 import { type Bench, type Row, table } from "./_harness.ts";
+import { pipeBench } from "./pipe_bench.ts";
 
-const benches: Record<string, Bench> = {};
+const benches: Record<string, Bench> = {
+  pipe: pipeBench,
+};
 
 const only = Deno.args.filter((a) => !a.startsWith("-"));
 const rows: Row[] = [];

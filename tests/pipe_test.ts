@@ -1,4 +1,4 @@
-import { equal, ok, throws } from "node:assert/strict";
+import { equal, throws } from "node:assert/strict";
 import {
   createPipe,
   FdHandle,

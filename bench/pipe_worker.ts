@@ -1,0 +1,128 @@
+/**
+ * Both sides of the pipe benchmark, for ipckit and for Deno.Command pipes.
+ * Each parent mode prints one figure (MiB/s or µs per round trip).
+ *
+ *   ipckit-throughput BYTES | ipckit-pingpong ROUNDS
+ *   deno-throughput BYTES   | deno-pingpong ROUNDS
+ */
+import { createPipe, FdHandle, withInheritedFds } from "../mod.ts";
+
+const [mode, arg, ...rest] = Deno.args;
+const n = Number(arg);
+const self = new URL(import.meta.url).pathname;
+const child = (args: string[], opts: Deno.CommandOptions = {}) =>
+  new Deno.Command(Deno.execPath(), { args: ["run", "-A", "--no-check", self, ...args], ...opts });
+
+switch (mode) {
+  case "ipckit-throughput": {
+    using p = createPipe();
+    const t0 = performance.now();
+    const c = withInheritedFds(
+      [p.writer],
+      () => child(["ipckit-writer", arg, String(p.writer.fd)]).spawn(),
+    );
+    p.writer.close();
+    const buf = new Uint8Array(65536);
+    let got = 0;
+    for (;;) {
+      const r = await p.reader.read(buf);
+      if (r === null) break;
+      got += r;
+    }
+    const secs = (performance.now() - t0) / 1000;
+    await c.status;
+    if (got !== n) throw new Error(`got ${got} of ${n} bytes`);
+    console.log((got / secs / 1048576).toFixed(1));
+    break;
+  }
+  case "ipckit-writer": {
+    using w = new FdHandle(Number(rest[0]));
+    const buf = new Uint8Array(65536);
+    for (let done = 0; done < n; done += buf.length) await w.writeAll(buf);
+    break;
+  }
+  case "ipckit-pingpong": {
+    using there = createPipe();
+    using back = createPipe();
+    const c = withInheritedFds(
+      [there.reader, back.writer],
+      () => child(["ipckit-echo", arg, String(there.reader.fd), String(back.writer.fd)]).spawn(),
+    );
+    const msg = new Uint8Array(64);
+    const buf = new Uint8Array(64);
+    const round = async () => {
+      await there.writer.writeAll(msg);
+      for (let got = 0; got < 64;) got += (await back.reader.read(buf.subarray(got)))!;
+    };
+    for (let i = 0; i < 200; i++) await round(); // warm-up, excluded
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) await round();
+    const us = (performance.now() - t0) * 1000 / n;
+    there.writer.close();
+    await c.status;
+    console.log(us.toFixed(3));
+    break;
+  }
+  case "ipckit-echo": {
+    using r = new FdHandle(Number(rest[0]));
+    using w = new FdHandle(Number(rest[1]));
+    const buf = new Uint8Array(64);
+    for (let i = 0; i < n + 200; i++) {
+      for (let got = 0; got < 64;) got += (await r.read(buf.subarray(got)))!;
+      await w.writeAll(buf);
+    }
+    break;
+  }
+  case "deno-throughput": {
+    const t0 = performance.now();
+    const c = child(["deno-writer", arg], { stdout: "piped" }).spawn();
+    let got = 0;
+    for await (const chunk of c.stdout) got += chunk.length;
+    const secs = (performance.now() - t0) / 1000;
+    await c.status;
+    if (got !== n) throw new Error(`got ${got} of ${n} bytes`);
+    console.log((got / secs / 1048576).toFixed(1));
+    break;
+  }
+  case "deno-writer": {
+    const buf = new Uint8Array(65536);
+    const w = Deno.stdout.writable.getWriter();
+    for (let done = 0; done < n; done += buf.length) await w.write(buf);
+    await w.close();
+    break;
+  }
+  case "deno-pingpong": {
+    const c = child(["deno-echo", arg], { stdin: "piped", stdout: "piped" }).spawn();
+    const w = c.stdin.getWriter();
+    const r = c.stdout.getReader({ mode: "byob" });
+    const msg = new Uint8Array(64);
+    let buf = new Uint8Array(64);
+    const round = async () => {
+      await w.write(msg);
+      let got = 0;
+      while (got < 64) {
+        const { value } = await r.read(new Uint8Array(buf.buffer, got, 64 - got));
+        buf = new Uint8Array(value!.buffer);
+        got += value!.length;
+      }
+    };
+    for (let i = 0; i < 200; i++) await round();
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) await round();
+    const us = (performance.now() - t0) * 1000 / n;
+    await w.close();
+    await c.status;
+    console.log(us.toFixed(3));
+    break;
+  }
+  case "deno-echo": {
+    const buf = new Uint8Array(64);
+    for (let i = 0; i < n + 200; i++) {
+      for (let got = 0; got < 64;) got += (await Deno.stdin.read(buf.subarray(got)))!;
+      for (let put = 0; put < 64;) put += await Deno.stdout.write(buf.subarray(put));
+    }
+    break;
+  }
+  default:
+    throw new Error(`unknown mode ${mode}`);
+}
