@@ -36,10 +36,12 @@ export class UnsupportedPlatformError extends Error {
 
 let cachedArch: Arch | undefined;
 
-/** The running architecture, or throws {@linkcode UnsupportedPlatformError}. */
-export function arch(): Arch {
-  if (cachedArch) return cachedArch;
-  const { os, arch, target } = Deno.build;
+/**
+ * The architecture of `build` if ipckit has tables for it, or throws
+ * {@linkcode UnsupportedPlatformError}.
+ */
+export function supportedArch(build: Pick<typeof Deno.build, "os" | "arch" | "target">): Arch {
+  const { os, arch, target } = build;
   if (os !== "linux") throw new UnsupportedPlatformError(target, `os "${os}"`);
   if (arch !== "x86_64" && arch !== "aarch64") {
     throw new UnsupportedPlatformError(target, `architecture "${arch}"`);
@@ -47,7 +49,12 @@ export function arch(): Arch {
   if (!target.endsWith("-gnu")) {
     throw new UnsupportedPlatformError(target, "the C library is not glibc");
   }
-  return cachedArch = arch;
+  return arch;
+}
+
+/** The running architecture, or throws {@linkcode UnsupportedPlatformError}. */
+export function arch(): Arch {
+  return cachedArch ??= supportedArch(Deno.build);
 }
 
 /** Resolves a {@linkcode PerArch} table for `forArch` (default: the running arch). */
