@@ -18,7 +18,13 @@
 export { type CallContext, IpcError, type IpcErrorInit } from "./lib/errors.ts";
 export { UnsupportedPlatformError } from "./ffi/platform.ts";
 export { Deadline, MAX_PARKED, SLICE_MS, type WaitOptions } from "./lib/wait.ts";
-export { type Fd, FdHandle, type FdHandleOptions, withInheritedFds } from "./lib/fd.ts";
+export {
+  type Fd,
+  FdHandle,
+  type FdHandleOptions,
+  type InheritOptions,
+  withInheritedFds,
+} from "./lib/fd.ts";
 export {
   createPipe,
   type Pipe,

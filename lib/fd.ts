@@ -239,6 +239,19 @@ export class FdHandle implements Disposable {
   }
 }
 
+/** Options for {@linkcode withInheritedFds}. */
+export interface InheritOptions {
+  /**
+   * Hand the descriptors over: make them blocking (what most programs expect
+   * of an inherited pipe end) and close this process's copies after the
+   * spawn. `O_NONBLOCK` belongs to the open file description, which parent
+   * and child share, so a blocking descriptor is never kept here. Default
+   * `false`: the child sees the descriptors non-blocking and this process
+   * keeps its handles.
+   */
+  handOver?: boolean;
+}
+
 /**
  * Runs `spawn` (typically `new Deno.Command(...).spawn()`) with the given
  * handles inheritable, so the child finds them open under the same numbers
@@ -250,17 +263,28 @@ export class FdHandle implements Disposable {
  * import { createPipe, withInheritedFds } from "@ipckit/ipckit";
  * using pipe = createPipe();
  * const child = withInheritedFds([pipe.writer], () =>
- *   new Deno.Command("bash", { args: ["-c", `echo hi >&${pipe.writer.fd}`] }).spawn());
- * pipe.writer.close();
+ *   new Deno.Command("bash", { args: ["-c", `echo hi >&${pipe.writer.fd}`] }).spawn(),
+ *   { handOver: true });
  * console.log(new TextDecoder().decode(await pipe.reader.readAll()));
  * await child.status;
  * ```
  */
-export function withInheritedFds<T>(handles: FdHandle[], spawn: () => T): T {
-  for (const h of handles) h.closeOnExec = false;
+export function withInheritedFds<T>(
+  handles: FdHandle[],
+  spawn: () => T,
+  options: InheritOptions = {},
+): T {
+  for (const h of handles) {
+    h.closeOnExec = false;
+    if (options.handOver) h.nonBlocking = false;
+  }
   try {
     return spawn();
   } finally {
-    for (const h of handles) if (!h.closed) h.closeOnExec = true;
+    for (const h of handles) {
+      if (h.closed) continue;
+      if (options.handOver) h.close();
+      else h.closeOnExec = true;
+    }
   }
 }

@@ -69,11 +69,14 @@ Deno.test("a pipe end handed to a Deno child carries its output back", async () 
 Deno.test("a pipe end handed to a C child and to a shell works like any pipe", async () => {
   const bin = await buildC("pipe_peer.c");
   using p = createPipe();
+  // A C program expects a blocking descriptor: hand the end over.
   const child = withInheritedFds(
     [p.writer],
     () => new Deno.Command(bin, { args: ["write", String(p.writer.fd), "100000"] }).spawn(),
+    { handOver: true },
   );
-  p.writer.close();
+  equal(p.writer.closed, true, "handOver closes our copy");
+  equal(p.reader.nonBlocking, true, "the read end stays non-blocking");
   const got = await p.reader.readAll({ timeout: 10_000 });
   equal((await child.status).code, 0);
   equal(got.length, 100000);
