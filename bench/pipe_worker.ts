@@ -16,23 +16,26 @@ const child = (args: string[], opts: Deno.CommandOptions = {}) =>
 switch (mode) {
   case "ipckit-throughput": {
     using p = createPipe();
-    const t0 = performance.now();
     const c = withInheritedFds(
       [p.writer],
       () => child(["ipckit-writer", arg, String(p.writer.fd)]).spawn(),
     );
     p.writer.close();
     const buf = new Uint8Array(65536);
-    let got = 0;
+    // The clock starts at the first byte, so the child's start-up is not counted.
+    let got = (await p.reader.read(buf))!;
+    const t0 = performance.now();
+    let timed = 0;
     for (;;) {
       const r = await p.reader.read(buf);
       if (r === null) break;
-      got += r;
+      timed += r;
     }
+    got += timed;
     const secs = (performance.now() - t0) / 1000;
     await c.status;
     if (got !== n) throw new Error(`got ${got} of ${n} bytes`);
-    console.log((got / secs / 1048576).toFixed(1));
+    console.log((timed / secs / 1048576).toFixed(1));
     break;
   }
   case "ipckit-writer": {
@@ -74,14 +77,19 @@ switch (mode) {
     break;
   }
   case "deno-throughput": {
-    const t0 = performance.now();
     const c = child(["deno-writer", arg], { stdout: "piped" }).spawn();
     let got = 0;
-    for await (const chunk of c.stdout) got += chunk.length;
+    let t0 = 0;
+    let timed = 0;
+    for await (const chunk of c.stdout) {
+      if (got === 0) t0 = performance.now();
+      else timed += chunk.length;
+      got += chunk.length;
+    }
     const secs = (performance.now() - t0) / 1000;
     await c.status;
     if (got !== n) throw new Error(`got ${got} of ${n} bytes`);
-    console.log((got / secs / 1048576).toFixed(1));
+    console.log((timed / secs / 1048576).toFixed(1));
     break;
   }
   case "deno-writer": {
