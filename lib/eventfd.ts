@@ -17,7 +17,7 @@
  */
 import { libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
-import { invalidArgument, sys } from "./errors.ts";
+import { invalidArgument, ipcError, sys } from "./errors.ts";
 import { FdHandle } from "./fd.ts";
 import { Deadline, untilReady, type WaitOptions } from "./wait.ts";
 
@@ -69,14 +69,21 @@ export class EventFd extends FdHandle {
     return this.tryWrite(this.#bytes) !== null;
   }
 
-  /** Adds `n` to the counter, waiting while it would overflow. */
+  /**
+   * Adds `n` (default 1) to the counter now.
+   *
+   * @throws {IpcError} EAGAIN if the counter would overflow (use
+   * {@linkcode signalWhenRoom} to wait); EINVAL for `n` outside 1..2^64-2.
+   */
   signal(n: number | bigint = 1): void {
     if (!this.trySignal(n)) {
-      throw invalidArgument(
-        "write",
-        this.name,
-        "the counter would overflow; use signalWhenRoom() to wait",
-      );
+      throw ipcError({
+        code: "EAGAIN",
+        syscall: "write",
+        object: this.name,
+        detail: "the counter would overflow",
+        hint: "use signalWhenRoom() to wait until someone takes it",
+      });
     }
   }
 
