@@ -56,6 +56,7 @@ export {
   type Credentials,
   type FdLike,
   MAX_FDS_PER_MESSAGE,
+  openFile,
   receiveFds,
   type ReceiveFdsOptions,
   sendFds,

@@ -21,11 +21,13 @@
  *
  * @module
  */
-import { libc } from "../ffi/libc.ts";
+import { cstr, libc } from "../ffi/libc.ts";
+import { unistd } from "../ffi/unistd.ts";
+import { checkPath } from "./_validate.ts";
 import { socket, socketLayout } from "../ffi/socket.ts";
 import { getField, off, setField } from "../ffi/struct.ts";
 import { E, errno } from "../ffi/errno.ts";
-import { invalidArgument, ipcError } from "./errors.ts";
+import { invalidArgument, ipcError, sys } from "./errors.ts";
 import { FdHandle } from "./fd.ts";
 import type { UnixSocket } from "./socket.ts";
 import type { WaitOptions } from "./wait.ts";
@@ -390,4 +392,33 @@ export async function receiveFds(
     });
   }
   return msg.fds;
+}
+
+/**
+ * Opens a file as an {@linkcode FdHandle} (close-on-exec), so that its
+ * descriptor can be passed to another process: `Deno.FsFile` does not expose
+ * its descriptor. Regular files and devices only; the handle's non-blocking
+ * flag has no effect on regular files.
+ *
+ * @example
+ * ```ts
+ * import { openFile } from "@ipckit/ipckit";
+ * using hosts = openFile("/etc/hosts");
+ * console.log((await hosts.readAll()).length > 0);
+ * ```
+ * @throws {IpcError} ENOENT, EACCES, EISDIR as `open(2)` reports them.
+ */
+export function openFile(path: string, access: "read" | "write" | "readwrite" = "read"): FdHandle {
+  checkPath(path, "open");
+  const C = unistd();
+  const mode = access === "read"
+    ? C.O_RDONLY
+    : access === "write"
+    ? C.O_WRONLY
+    : access === "readwrite"
+    ? C.O_RDWR
+    : -1;
+  if (mode < 0) throw invalidArgument("open", path, "access must be read, write or readwrite");
+  const fd = sys(() => libc().open(cstr(path), mode | C.O_CLOEXEC | C.O_NOCTTY, 0), "open", path);
+  return new FdHandle(fd, { name: path });
 }
