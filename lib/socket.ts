@@ -456,7 +456,12 @@ export class UnixSocket extends FdHandle {
     return peerCredentialsOf(this.fd, this.name);
   }
 
-  /** `SO_PASSCRED`: when on, every received message carries the sender's credentials. */
+  /**
+   * `SO_PASSCRED`: when on, every received message carries the sender's
+   * credentials. Messages queued before it was turned on report pid 0: use
+   * the `passCredentials` option of {@linkcode bindUnix} to have it from the
+   * start.
+   */
   get passCredentials(): boolean {
     return this.#getInt(socket().SO_PASSCRED, "SO_PASSCRED") !== 0;
   }
@@ -535,6 +540,13 @@ export interface ListenOptions extends AddressOptions {
   replaceStale?: boolean;
   /** Remove the socket file on `close()` (default `true`). */
   unlinkOnClose?: boolean;
+  /**
+   * Turn `SO_PASSCRED` on before binding, so that every message, even the
+   * first, carries the sender's credentials (and accepted connections
+   * inherit it). Turning it on later leaves messages already queued with
+   * pid 0 credentials.
+   */
+  passCredentials?: boolean;
 }
 
 function isStale(path: string, addr: Uint8Array<ArrayBuffer>, len: number, type: number): boolean {
@@ -565,6 +577,15 @@ function bound(path: string, options: ListenOptions, type: number, syscall: stri
   const mode = checkMode(options.mode ?? 0o600, syscall, name);
   const fd = openSocket(type, name);
   try {
+    if (options.passCredentials) {
+      const on = new Int32Array([1]);
+      const C = socket();
+      check(
+        libc().setsockopt(fd, C.SOL_SOCKET, C.SO_PASSCRED, on, 4),
+        "setsockopt(SO_PASSCRED)",
+        name,
+      );
+    }
     let r = libc().bind(fd, addr, len);
     let e = r === -1 ? errno() : 0;
     if (

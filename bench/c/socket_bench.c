@@ -76,6 +76,7 @@ int main(int argc, char **argv) {
   } else {
     long mib = atol(argv[4]);
     memset(buf, 7, sizeof buf);
+    for (int i = 0; i < 16 * 16; i++) writen(s, buf, sizeof buf); /* 16 MiB warm-up */
     double t0 = now();
     for (long i = 0; i < mib * 16; i++) if (writen(s, buf, sizeof buf)) return 1;
     shutdown(s, SHUT_WR);

@@ -81,8 +81,7 @@ const listen: Command = {
     const done = () => count !== undefined && seen >= count;
 
     if (type === "dgram") {
-      using inbox = bindUnix(path, { abstract });
-      inbox.passCredentials = true;
+      using inbox = bindUnix(path, { abstract, passCredentials: true });
       while (!done()) {
         const msg = await inbox.receive({ maxBytes: 1 << 20, maxFds: 253 });
         for (const f of msg.fds) f.close();
