@@ -624,9 +624,8 @@ function bound(path: string, options: ListenOptions, type: number, syscall: stri
  * @example
  * ```ts
  * import { connectUnix, listenUnix } from "@ipckit/ipckit";
- * const dir = Deno.makeTempDirSync();
- * using server = listenUnix(`${dir}/s.sock`);
- * using client = await connectUnix(`${dir}/s.sock`);
+ * using server = listenUnix("ipckit-doc-listener", { abstract: true });
+ * using client = await connectUnix("ipckit-doc-listener", { abstract: true });
  * using conn = await server.accept({ timeout: 1000 });
  * await client.writeAll(new TextEncoder().encode("hi"));
  * console.log(conn.peerCredentials().uid === client.peerCredentials().uid); // true
