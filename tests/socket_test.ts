@@ -541,3 +541,18 @@ Deno.test("socket streams carry bytes both ways", async () => {
     b.close();
   }
 });
+
+Deno.test("send() with descriptors sends exactly the bytes of a subarray view", async () => {
+  const [a, b] = createSocketPair("seqpacket");
+  using pipe = createPipe();
+  try {
+    const whole = enc.encode("0123456789");
+    await a.send(whole.subarray(3, 7), { fds: [pipe.reader] });
+    const msg = await b.receive({ maxFds: 1 });
+    equal(dec.decode(msg.data), "3456");
+    for (const f of msg.fds) f.close();
+  } finally {
+    a.close();
+    b.close();
+  }
+});
