@@ -27,7 +27,6 @@
  */
 import { libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
-import { setImmediate } from "node:timers";
 import { invalidArgument, type IpcError, sys, timedOut } from "./errors.ts";
 
 /** Options every waiting operation takes. */
@@ -254,7 +253,6 @@ export function waitFd(fd: number, interest: Interest, deadline: Deadline): Prom
 
 /** Rejects every pending wait on `fd` with `reason`; handles call it as they close. */
 export function cancelWaits(fd: number, reason: unknown): void {
-  spinHint.delete(fd);
   reactor.cancelFd(fd, reason);
 }
 
@@ -277,34 +275,8 @@ export async function untilReady<T>(
     deadline.signal?.throwIfAborted();
     const r = attempt();
     if (r !== null) return r;
-    // Request/response traffic: the answer usually comes within microseconds,
-    // sooner than the reactor's extra thread hop (pool poll wakes, then wakes
-    // this thread). Retry across a few event-loop turns first; other tasks
-    // and I/O run in between, so the loop is never blocked.
-    const spins = spinHint.get(fd) ?? 0;
-    for (let i = 0; i < spins; i++) {
-      await nextTurn();
-      deadline.signal?.throwIfAborted();
-      const again = attempt();
-      if (again !== null) return again;
-    }
-    const started = performance.now();
     await waitFd(fd, interest, deadline);
-    // Spin next time only if this wait was short; idle descriptors never spin.
-    if (performance.now() - started < SPIN_WINDOW_MS) spinHint.set(fd, SPIN_TURNS);
-    else spinHint.delete(fd);
   }
-}
-
-/** Event-loop turns {@linkcode untilReady} retries before parking on a fast descriptor. */
-const SPIN_TURNS = 16;
-/** A wait shorter than this (ms) marks its descriptor as fast. */
-const SPIN_WINDOW_MS = 0.1;
-const spinHint = new Map<number, number>();
-
-/** Resolves on the next event-loop turn (after timers and I/O), about 2 µs. */
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** How to wait for an object that has no descriptor to poll. */
