@@ -556,3 +556,33 @@ Deno.test("send() with descriptors sends exactly the bytes of a subarray view", 
     b.close();
   }
 });
+
+Deno.test("listenUnix() and bindUnix() refuse the wrong socket type and a missing directory", async () => {
+  using dir = tempDir();
+  throws(() => listenUnix(`${dir.path}/d`, { type: "dgram" }), (e) => code(e) === "EINVAL");
+  throws(() => bindUnix(`${dir.path}/s`, { type: "stream" }), (e) => code(e) === "EINVAL");
+  throws(() => listenUnix(`${dir.path}/no/such/dir/s`), (e) => e instanceof Deno.errors.NotFound);
+  throws(() => listenUnix(`${dir.path}/m`, { mode: 0o10000 }), (e) => code(e) === "EINVAL");
+  throws(() => listenUnix(`${dir.path}/b`, { backlog: -1 }), (e) => code(e) === "EINVAL");
+  deepEqual([...Deno.readDirSync(dir.path)], []);
+  using inbox = bindUnix(`${dir.path}/d.sock`, { mode: 0o640 });
+  equal(Deno.statSync(`${dir.path}/d.sock`).mode! & 0o777, 0o640);
+  // A stream client cannot connect to a datagram socket.
+  await rejects(connectUnix(`${dir.path}/d.sock`), (e) => code(e) === "EPROTOTYPE");
+  equal(inbox.type, "dgram");
+});
+
+Deno.test("tryAccept() returns null with nobody waiting; the listener iterates connections", async () => {
+  const name = `ipckit-test-${Deno.pid}-iter`;
+  const server = listenUnix(name, { abstract: true });
+  equal(server.tryAccept(), null);
+  const clients = await Promise.all([1, 2].map(() => connectUnix(name, { abstract: true })));
+  const seen: number[] = [];
+  for await (const conn of server) {
+    seen.push(conn.peerCredentials().pid);
+    conn.close();
+    if (seen.length === 2) server.close();
+  }
+  deepEqual(seen, [Deno.pid, Deno.pid]);
+  for (const c of clients) c.close();
+});
