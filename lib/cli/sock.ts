@@ -121,7 +121,10 @@ const listen: Command = {
       if (done()) finished.resolve();
     };
     const acceptLoop = async (l: UnixListener) => {
-      for await (const conn of l) serve(conn).catch(finished.reject);
+      for await (const conn of l) {
+        // One client's failure (a reset, a message over 1 MiB) ends only its connection.
+        serve(conn).catch((e) => console.error(`ipckit: ${(e as Error).message}`));
+      }
     };
     acceptLoop(server).catch(finished.reject);
     await finished.promise;
