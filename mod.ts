@@ -41,3 +41,30 @@ export {
   tryOpenFifoWriter,
 } from "./lib/fifo.ts";
 export { type StatInfo } from "./lib/_stat.ts";
+export {
+  type AddressOptions,
+  bindUnix,
+  type ConnectOptions,
+  connectUnix,
+  createSocketPair,
+  type ListenOptions,
+  listenUnix,
+  MAX_SOCKET_PATH_BYTES,
+  type ReceivedMessage,
+  type ReceiveOptions,
+  type SendOptions,
+  type SocketType,
+  UnixListener,
+  UnixSocket,
+  type UnixSocketOptions,
+} from "./lib/socket.ts";
+export {
+  type Credentials,
+  type FdLike,
+  MAX_FDS_PER_MESSAGE,
+  openFile,
+  receiveFds,
+  type ReceiveFdsOptions,
+  sendFds,
+} from "./lib/fdpass.ts";
+export { createEventFd, EventFd, EVENTFD_MAX, type EventFdOptions } from "./lib/eventfd.ts";

@@ -5,9 +5,11 @@
  */
 import { type Bench, type Row, table } from "./_harness.ts";
 import { pipeBench } from "./pipe_bench.ts";
+import { socketBench } from "./socket_bench.ts";
 
 const benches: Record<string, Bench> = {
   pipe: pipeBench,
+  socket: socketBench,
 };
 
 const only = Deno.args.filter((a) => !a.startsWith("-"));

@@ -91,6 +91,7 @@ export const errnoConstants: PerArch<Record<string, number>> = {
     ENOTCONN: 107,
     ETIMEDOUT: 110,
     ECONNREFUSED: 111,
+    EINPROGRESS: 115,
   },
 };
 

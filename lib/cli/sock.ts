@@ -1,0 +1,173 @@
+/**
+ * `ipckit sock listen|send`: Unix sockets of every type from the shell, like
+ * `socat`/`nc -U` with message boundaries, abstract names and peer
+ * credentials.
+ *
+ * @module
+ */
+import {
+  bindUnix,
+  connectUnix,
+  listenUnix,
+  type SocketType,
+  type UnixListener,
+  type UnixSocket,
+} from "../socket.ts";
+import type { Credentials } from "../fdpass.ts";
+import {
+  type Command,
+  EXIT,
+  group,
+  intFlag,
+  parse,
+  printJson,
+  readStdin,
+  stdinLines,
+  UsageError,
+  writeStdout,
+} from "./_common.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function socketType(value: unknown): SocketType {
+  const t = value === undefined ? "stream" : String(value);
+  if (t !== "stream" && t !== "dgram" && t !== "seqpacket") {
+    throw new UsageError(`--type must be stream, dgram or seqpacket, got "${t}"`);
+  }
+  return t;
+}
+
+const typeFlags = {
+  abstract: { type: "boolean" },
+  type: { type: "string" },
+} as const;
+
+/** Prints one received message (a line for streams) as text or a JSON record. */
+function emitter(json: boolean) {
+  return async (text: string, creds: Credentials | undefined, fds: number) => {
+    if (json) {
+      printJson({ message: text, pid: creds?.pid, uid: creds?.uid, gid: creds?.gid, fds });
+    } else {
+      await writeStdout(encoder.encode(text.endsWith("\n") ? text : text + "\n"));
+    }
+  };
+}
+
+const listen: Command = {
+  summary: "listen on a socket and print each message received, one per line",
+  async run(args) {
+    const usage =
+      "Usage: ipckit sock listen PATH [--abstract] [--type stream|dgram|seqpacket] [--count N] [--json]\n\n" +
+      "Creates a socket at PATH (mode 0600; removed on exit) or, with --abstract, at an\n" +
+      "abstract name, and prints what it receives: one line per message (datagram or\n" +
+      "seqpacket) or per line of text (stream). Stream and seqpacket connections are\n" +
+      "served concurrently. --count N exits after N messages. --json prints records\n" +
+      '{"message","pid","uid","gid","fds"} with the sender\'s identity (SO_PEERCRED for\n' +
+      "connections, SCM_CREDENTIALS for datagrams). Descriptors sent along are closed.";
+    const p = parse(
+      args,
+      { ...typeFlags, count: { type: "string" }, json: { type: "boolean" } },
+      usage,
+    );
+    if (!p) return EXIT.ok;
+    if (p.positionals.length !== 1) throw new UsageError(`expected one PATH\n\n${usage}`);
+    const path = p.positionals[0];
+    const type = socketType(p.values.type);
+    const count = intFlag(p.values.count, "count", { min: 1 });
+    const abstract = Boolean(p.values.abstract);
+    const emit = emitter(Boolean(p.values.json));
+    let seen = 0;
+    const done = () => count !== undefined && seen >= count;
+
+    if (type === "dgram") {
+      using inbox = bindUnix(path, { abstract, passCredentials: true });
+      while (!done()) {
+        const msg = await inbox.receive({ maxBytes: 1 << 20, maxFds: 253 });
+        for (const f of msg.fds) f.close();
+        seen++;
+        await emit(decoder.decode(msg.data), msg.credentials, msg.fds.length);
+      }
+      return EXIT.ok;
+    }
+
+    using server = listenUnix(path, { abstract, type });
+    const finished = Promise.withResolvers<void>();
+    const serve = async (conn: UnixSocket) => {
+      using c = conn;
+      const creds = c.peerCredentials();
+      let pending = "";
+      while (!done()) {
+        const msg = await c.receive({ maxBytes: 1 << 20, maxFds: 253 });
+        for (const f of msg.fds) f.close();
+        if (msg.end) break;
+        if (type === "seqpacket") {
+          seen++;
+          await emit(decoder.decode(msg.data), creds, msg.fds.length);
+          continue;
+        }
+        pending += decoder.decode(msg.data, { stream: true });
+        let i;
+        while (!done() && (i = pending.indexOf("\n")) >= 0) {
+          seen++;
+          await emit(pending.slice(0, i), creds, msg.fds.length);
+          pending = pending.slice(i + 1);
+        }
+      }
+      if (pending && !done()) {
+        seen++;
+        await emit(pending, creds, 0);
+      }
+      if (done()) finished.resolve();
+    };
+    const acceptLoop = async (l: UnixListener) => {
+      for await (const conn of l) {
+        // One client's failure (a reset, a message over 1 MiB) ends only its connection.
+        serve(conn).catch((e) => console.error(`ipckit: ${(e as Error).message}`));
+      }
+    };
+    acceptLoop(server).catch(finished.reject);
+    await finished.promise;
+    return EXIT.ok;
+  },
+};
+
+const send: Command = {
+  summary: "connect to a socket and send messages (arguments, or stdin)",
+  async run(args) {
+    const usage =
+      "Usage: ipckit sock send PATH [--abstract] [--type stream|dgram|seqpacket] [--timeout MS] [MESSAGE...]\n\n" +
+      "Connects to PATH (or the abstract name) and sends each MESSAGE: one message each\n" +
+      "for dgram and seqpacket, one line each for stream. Without MESSAGE, sends stdin:\n" +
+      "as is for stream, one message per line for dgram and seqpacket.\n" +
+      "--timeout bounds the wait for a busy server (exit 124).";
+    const p = parse(args, { ...typeFlags, timeout: { type: "string" } }, usage);
+    if (!p) return EXIT.ok;
+    const [path, ...messages] = p.positionals;
+    if (path === undefined) throw new UsageError(`expected PATH\n\n${usage}`);
+    const type = socketType(p.values.type);
+    const timeout = intFlag(p.values.timeout, "timeout");
+    using sock = await connectUnix(path, { abstract: Boolean(p.values.abstract), type, timeout });
+    if (type === "stream") {
+      if (messages.length) {
+        await sock.writeAll(encoder.encode(messages.map((m) => m + "\n").join("")), { timeout });
+      } else {
+        await sock.writeAll(await readStdin(), { timeout });
+      }
+      sock.shutdown("write");
+      return EXIT.ok;
+    }
+    if (messages.length) {
+      for (const m of messages) await sock.send(encoder.encode(m), { timeout });
+    } else {
+      for await (const line of stdinLines()) await sock.send(encoder.encode(line), { timeout });
+    }
+    return EXIT.ok;
+  },
+};
+
+/** The `sock` command group. */
+export const sockCommand: Command = group("sock", "Unix domain sockets of every type.", {
+  listen,
+  send,
+});

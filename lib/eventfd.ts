@@ -1,0 +1,155 @@
+/**
+ * `eventfd`: a 64-bit counter in the kernel behind a descriptor, the
+ * cheapest cross-process wake-up. Pass it to another process (over a socket
+ * with `sendFds`, or to a child with `withInheritedFds`) and either side can
+ * `signal()` and `wait()`. In semaphore mode each `wait()` takes 1; otherwise
+ * it takes the whole count.
+ *
+ * @example
+ * ```ts
+ * import { createEventFd } from "@ipckit/ipckit";
+ * using ev = createEventFd();
+ * ev.signal(3);
+ * console.log(await ev.wait({ timeout: 1000 })); // 3n
+ * ```
+ *
+ * @module
+ */
+import { libc } from "../ffi/libc.ts";
+import { unistd } from "../ffi/unistd.ts";
+import { invalidArgument, ipcError, sys } from "./errors.ts";
+import { FdHandle } from "./fd.ts";
+import { Deadline, untilReady, type WaitOptions } from "./wait.ts";
+
+/** Largest value the counter can hold (2^64 − 2). */
+export const EVENTFD_MAX = 0xfffffffffffffffen;
+
+/** Options for {@linkcode createEventFd}. */
+export interface EventFdOptions {
+  /** Initial counter value (0 to 2^32 − 1, the kernel's limit here); default 0. */
+  initial?: number;
+  /** Semaphore mode: each `wait()` takes 1 instead of the whole count. */
+  semaphore?: boolean;
+  /** Close in programs this process starts (default `true`). */
+  closeOnExec?: boolean;
+}
+
+/**
+ * An eventfd counter. Reads and writes are always exactly 8 bytes, so the
+ * byte-level `read`/`write` inherited from {@linkcode FdHandle} are not for
+ * it: use `signal`/`wait`.
+ */
+export class EventFd extends FdHandle {
+  readonly #buf = new BigUint64Array(1);
+  readonly #bytes = new Uint8Array(this.#buf.buffer);
+
+  /**
+   * Wraps an eventfd descriptor, e.g. one received with `receiveFds`
+   * (pass `handle.release()`).
+   *
+   * @example
+   * ```ts
+   * import { createEventFd, EventFd } from "@ipckit/ipckit";
+   * const a = createEventFd();
+   * using b = new EventFd(a.release());
+   * b.signal();
+   * ```
+   */
+  constructor(fd: number, options: { name?: string } = {}) {
+    super(fd, { name: options.name ?? `eventfd ${fd}` });
+  }
+
+  /**
+   * Adds `n` (default 1) to the counter if it fits now; returns `false`
+   * (nothing added) if it would overflow until someone waits.
+   */
+  trySignal(n: number | bigint = 1): boolean {
+    const v = amount(n, this.name);
+    this.#buf[0] = v;
+    return this.tryWrite(this.#bytes) !== null;
+  }
+
+  /**
+   * Adds `n` (default 1) to the counter now.
+   *
+   * @throws {IpcError} EAGAIN if the counter would overflow (use
+   * {@linkcode signalWhenRoom} to wait); EINVAL for `n` outside 1..2^64-2.
+   */
+  signal(n: number | bigint = 1): void {
+    if (!this.trySignal(n)) {
+      throw ipcError({
+        code: "EAGAIN",
+        syscall: "write",
+        object: this.name,
+        detail: "the counter would overflow",
+        hint: "use signalWhenRoom() to wait until someone takes it",
+      });
+    }
+  }
+
+  /** Adds `n` to the counter once there is room (waits while it would overflow). */
+  async signalWhenRoom(n: number | bigint = 1, options?: WaitOptions): Promise<void> {
+    const v = amount(n, this.name);
+    const attempt = () => {
+      this.#buf[0] = v;
+      return this.tryWrite(this.#bytes) === null ? null : true;
+    };
+    if (attempt() === null) {
+      await untilReady(this.fd, "write", attempt, new Deadline(options, "write", this.name));
+    }
+  }
+
+  /**
+   * Takes the count now (semaphore mode: takes 1) and returns it, or `null`
+   * if the counter is 0.
+   */
+  tryWait(): bigint | null {
+    return this.tryRead(this.#bytes) === null ? null : this.#buf[0];
+  }
+
+  /** Waits until the counter is non-zero, then takes it (semaphore mode: takes 1). */
+  async wait(options?: WaitOptions): Promise<bigint> {
+    return this.tryWait() ??
+      await untilReady(
+        this.fd,
+        "read",
+        () => this.tryWait(),
+        new Deadline(options, "read", this.name),
+      );
+  }
+}
+
+function amount(n: number | bigint, name: string): bigint {
+  const v = typeof n === "bigint" ? n : Number.isSafeInteger(n) ? BigInt(n) : -1n;
+  if (v < 1n || v > EVENTFD_MAX) {
+    throw invalidArgument(
+      "write",
+      name,
+      `eventfd increments must be 1 to 2^64-2, got ${String(n)}`,
+    );
+  }
+  return v;
+}
+
+/**
+ * `eventfd()`: a new counter, non-blocking and close-on-exec.
+ *
+ * @example
+ * ```ts
+ * import { createEventFd } from "@ipckit/ipckit";
+ * using sem = createEventFd({ initial: 2, semaphore: true });
+ * console.log(sem.tryWait(), sem.tryWait(), sem.tryWait()); // 1n 1n null
+ * ```
+ * @throws {IpcError} EMFILE when out of descriptors.
+ */
+export function createEventFd(options: EventFdOptions = {}): EventFd {
+  const C = unistd();
+  const initial = options.initial ?? 0;
+  if (!Number.isInteger(initial) || initial < 0 || initial > 0xffffffff) {
+    throw invalidArgument("eventfd", undefined, `initial must be 0 to 2^32-1, got ${initial}`);
+  }
+  let flags = C.EFD_NONBLOCK | C.EFD_SEMAPHORE * (options.semaphore ? 1 : 0);
+  if (options.closeOnExec ?? true) flags |= C.EFD_CLOEXEC;
+  const fd = sys(() => libc().eventfd(initial, flags), "eventfd");
+  return new EventFd(fd, { name: `eventfd ${fd}` });
+}
