@@ -34,7 +34,7 @@ import { lock as lockConstants, lockLayout } from "../ffi/lock.ts";
 import { E, errno } from "../ffi/errno.ts";
 import { getField, setField } from "../ffi/struct.ts";
 import { check, closedError, invalidArgument, ipcError, sys } from "./errors.ts";
-import { type Fd } from "./fd.ts";
+import type { Fd } from "./fd.ts";
 import { statFd } from "./_stat.ts";
 import { checkMode, checkPath } from "./_validate.ts";
 import { Deadline, untilAcquired, type WaitOptions } from "./wait.ts";
@@ -242,6 +242,23 @@ export class LockFile implements Disposable {
   /** Whether {@linkcode close} has been called. */
   get closed(): boolean {
     return this.#fd < 0;
+  }
+
+  /**
+   * `FD_CLOEXEC` (on by default). Turn it off to hand the descriptor, and so
+   * a `flock`/OFD lock, to a child started with `Deno.Command`, as `flock(1)`
+   * does: the lock then lasts until the child exits too.
+   */
+  get closeOnExec(): boolean {
+    const fd = this.fd;
+    const C = unistd();
+    return (sys(() => libc().fcntl(fd, C.F_GETFD, 0), "fcntl(F_GETFD)", this.path) &
+      C.FD_CLOEXEC) !== 0;
+  }
+  set closeOnExec(on: boolean) {
+    const fd = this.fd;
+    const C = unistd();
+    sys(() => libc().fcntl(fd, C.F_SETFD, on ? C.FD_CLOEXEC : 0), "fcntl(F_SETFD)", this.path);
   }
 
   #attempt(r: Range): boolean {

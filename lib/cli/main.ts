@@ -14,6 +14,8 @@
 import denoJson from "../../deno.json" with { type: "json" };
 import { type Command, EXIT, exitCodeFor, UsageError } from "./_common.ts";
 import { fifoCommand } from "./fifo.ts";
+import { lockCommand } from "./lock.ts";
+import { cliOwnsProcess, signalCommand } from "./signal.ts";
 
 const version: Command = {
   summary: "print ipckit's version",
@@ -34,6 +36,8 @@ export type { Command };
 /** Every top-level subcommand, by name. */
 export const commands: Record<string, Command> = {
   fifo: fifoCommand,
+  lock: lockCommand,
+  signal: signalCommand,
   version,
 };
 
@@ -69,4 +73,7 @@ export async function main(args: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  cliOwnsProcess();
+  Deno.exit(await main(Deno.args));
+}
