@@ -427,6 +427,7 @@ export class SignalReceiver implements Disposable, AsyncIterable<ReceivedSignal>
   #pending = new Set<Pending>();
   #listeners: [Deno.Signal, () => void][] = [];
   #closed = false;
+  #keepAlive?: ReturnType<typeof setInterval>;
 
   /** @internal Use {@linkcode receiveSignals}. */
   constructor(mode: "signalfd" | "listener", signals: number[]) {
@@ -505,17 +506,28 @@ export class SignalReceiver implements Disposable, AsyncIterable<ReceivedSignal>
    * @throws {IpcError} `TimedOut` after `timeout`; `BadResource` if closed
    * (also while waiting).
    */
-  receive(options?: WaitOptions): Promise<ReceivedSignal> {
+  async receive(options?: WaitOptions): Promise<ReceivedSignal> {
     const deadline = new Deadline(options, "receive", "signals");
     const now = this.tryReceive();
-    if (now) return Promise.resolve(now);
+    if (now) return now;
     if (this.#fd) {
       return untilReady(this.#fd.fd, "read", () => this.tryReceive(), deadline);
     }
     let p!: Pending;
     const got = new Promise<ReceivedSignal>((resolve, reject) => (p = { resolve, reject }));
     this.#pending.add(p);
-    return deadline.race(got, (s) => this.#queue.unshift(s)).finally(() => this.#pending.delete(p));
+    // Deno's signal listeners do not keep the event loop alive: a waiting
+    // receive() must, like any other pending wait.
+    this.#keepAlive ??= setInterval(() => {}, 1 << 30);
+    try {
+      return await deadline.race(got, (s) => this.#queue.unshift(s));
+    } finally {
+      this.#pending.delete(p);
+      if (this.#pending.size === 0 && this.#keepAlive !== undefined) {
+        clearInterval(this.#keepAlive);
+        this.#keepAlive = undefined;
+      }
+    }
   }
 
   /** Yields signals until {@linkcode close} is called. */
@@ -540,8 +552,7 @@ export class SignalReceiver implements Disposable, AsyncIterable<ReceivedSignal>
       } catch { /* already removed */ }
     }
     this.#listeners = [];
-    for (const p of this.#pending) p.reject(closedError("receive", "signals"));
-    this.#pending.clear();
+    for (const p of [...this.#pending]) p.reject(closedError("receive", "signals"));
     this.#fd?.close();
   }
 
