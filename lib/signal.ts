@@ -167,7 +167,7 @@ export interface SendSignalOptions {
  * ```ts
  * import { sendSignal } from "@ipckit/ipckit";
  * const child = new Deno.Command("sleep", { args: ["10"] }).spawn();
- * sendSignal(child.pid, "SIGRTMIN+1", { value: 42 });
+ * sendSignal(child.pid, "SIGTERM", { value: 42 }); // sigqueue
  * await child.status;
  * ```
  * @throws {IpcError} EINVAL for pid ≤ 0, an unknown signal or a bad value;
