@@ -4,8 +4,9 @@
  * to run only those: `deno task bench pipe`.
  */
 import { type Bench, type Row, table } from "./_harness.ts";
+import { lockBench } from "./lock_bench.ts";
 
-const benches: Record<string, Bench> = {};
+const benches: Record<string, Bench> = { lock: lockBench };
 
 const only = Deno.args.filter((a) => !a.startsWith("-"));
 const rows: Row[] = [];
