@@ -391,6 +391,32 @@ export function blockedInEveryThread(sigs: SignalSpec[]): MaskReport {
   return { blocked: threads > 0, threads };
 }
 
+/**
+ * After `Deno.addSignalListener`, every signal must show as caught in
+ * `SigCgt`. If a foreign library reset the disposition through FFI after Deno
+ * installed its handler, Deno still believes it is installed and the
+ * listener would silently never fire: refuse instead.
+ */
+function checkCaught(nums: readonly number[]): void {
+  const status = readProcText("/proc/self/status");
+  const cgt = status && /^SigCgt:\s*([0-9a-f]+)/m.exec(status);
+  if (!cgt) return;
+  const mask = BigInt(`0x${cgt[1]}`);
+  for (const n of nums) {
+    if ((mask & (1n << BigInt(n - 1))) === 0n) {
+      const name = signalName(n);
+      throw ipcError({
+        code: "EINVAL",
+        syscall: "addSignalListener",
+        object: name,
+        detail: `${name} is not caught although Deno has a listener for it: something reset ` +
+          "its disposition through FFI (signal/sigaction), so the listener would never fire",
+        hint: "do not set signal dispositions through FFI in a Deno process",
+      });
+    }
+  }
+}
+
 const CODES: Record<number, string> = {};
 
 function codeName(code: number): string {
@@ -455,6 +481,7 @@ export class SignalReceiver implements Disposable, AsyncIterable<ReceivedSignal>
         Deno.addSignalListener(name, handler);
         this.#listeners.push([name, handler]);
       }
+      checkCaught(this.signals);
     } catch (e) {
       this.close();
       throw e;

@@ -228,3 +228,13 @@ Deno.test("ipckit signal wait exits 124 on timeout; bad input exits 1 or 2", asy
   equal((await cli(["signal", "send", String(4194304 + 7), "TERM"])).code, 1);
   equal((await cli(["signal", "send", "1", "BOGUS"])).code, 1);
 });
+
+Deno.test("receiveSignals() refuses a signal whose disposition a foreign library reset via FFI", async () => {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--no-check", fixture("disposition_child.ts")],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  equal(new TextDecoder().decode(r.stdout).trim(), "EINVAL");
+  equal(r.code, 0);
+});
