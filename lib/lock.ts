@@ -33,7 +33,7 @@ import { unistd } from "../ffi/unistd.ts";
 import { lock as lockConstants, lockLayout } from "../ffi/lock.ts";
 import { E, errno } from "../ffi/errno.ts";
 import { getField, setField } from "../ffi/struct.ts";
-import { check, closedError, invalidArgument, ipcError, sys } from "./errors.ts";
+import { check, closedError, invalidArgument, IpcError, ipcError, sys } from "./errors.ts";
 import type { Fd } from "./fd.ts";
 import { statFd } from "./_stat.ts";
 import { checkMode, checkPath } from "./_validate.ts";
@@ -487,6 +487,23 @@ export class FileLock implements Disposable {
   }
 }
 
+/**
+ * Opens read-write, or read-only when that is refused (EACCES) and the lock
+ * needs no write access (`flock`, shared record locks): a lock file another
+ * user created with mode 0644, as `flock(1)` does, can still be locked.
+ */
+function openFor(path: string, options: OpenLockFileOptions, r: Range): LockFile {
+  try {
+    return LockFile.open(path, options);
+  } catch (e) {
+    const readOnlyWorks = r.kind === "flock" || r.shared;
+    if (options.readOnly || !readOnlyWorks || !(e instanceof IpcError) || e.code !== "EACCES") {
+      throw e;
+    }
+    return LockFile.open(path, { ...options, readOnly: true });
+  }
+}
+
 /** Options for {@linkcode lockFile}. */
 export type LockFileOptions = LockOptions & OpenLockFileOptions;
 
@@ -507,9 +524,9 @@ export type LockFileOptions = LockOptions & OpenLockFileOptions;
  * EINVAL for a bad range, open errors.
  */
 export async function lockFile(path: string, options: LockFileOptions = {}): Promise<FileLock> {
-  checkRequest(options, "lock", path);
+  const r = checkRequest(options, "lock", path);
   new Deadline(options, "lock", path); // validate before opening
-  const file = LockFile.open(path, options);
+  const file = openFor(path, options, r);
   try {
     return FileLock.owning(await file.lock(options));
   } catch (e) {
@@ -533,8 +550,8 @@ export function tryLockFile(
   path: string,
   options: LockRequest & OpenLockFileOptions = {},
 ): FileLock | null {
-  checkRequest(options, "lock", path);
-  const file = LockFile.open(path, options);
+  const r = checkRequest(options, "lock", path);
+  const file = openFor(path, options, r);
   try {
     const lock = file.tryLock(options);
     if (lock === null) {

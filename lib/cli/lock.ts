@@ -122,7 +122,9 @@ function parseLockArgs(args: string[]): LockArgs | null {
 async function runLocked(args: string[]): Promise<number> {
   const a = parseLockArgs(args);
   if (!a) return EXIT.ok;
-  using file = LockFile.open(a.path);
+  // Read-only is enough for flock(2), and is how flock(1) opens the file:
+  // a lock file another user created with mode 0644 can still be locked.
+  using file = LockFile.open(a.path, { readOnly: true });
   let lock: FileLock | null;
   if (a.nonblock) {
     lock = file.tryLock({ shared: a.shared });
