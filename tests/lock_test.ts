@@ -365,3 +365,24 @@ Deno.test("lockFile() falls back to read-only for flock on a file it may not wri
   const text = new TextDecoder().decode(out.stdout);
   equal(text, "flock true\nEACCES\n", new TextDecoder().decode(out.stderr));
 });
+
+Deno.test("40 concurrent lock waits take no pool thread: file I/O stays fast, all get the lock", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/many`;
+  const holder = tryLockFile(path)!;
+  const order: number[] = [];
+  const waits = Array.from(
+    { length: 40 },
+    (_, i) =>
+      lockFile(path, { timeout: 20000 }).then((l) => {
+        order.push(i);
+        l.release();
+      }),
+  );
+  const t0 = performance.now();
+  await Deno.readTextFile(path);
+  ok(performance.now() - t0 < 100, "Deno's own I/O must not wait behind lock waits");
+  holder.release();
+  await Promise.all(waits);
+  equal(order.length, 40);
+});
