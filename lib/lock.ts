@@ -125,16 +125,27 @@ function checkRequest(req: LockRequest | undefined, syscall: string, object: str
   return { kind, shared: r.shared ?? false, start, length };
 }
 
+let scratch: { buf: Uint8Array<ArrayBuffer>; view: DataView } | undefined;
+
+/**
+ * Fills the one `struct flock` scratch buffer. Every fcntl lock call is
+ * synchronous, so one buffer serves them all (and `F_GETLK` results are read
+ * before the next call).
+ */
 function flockStruct(type: number, start: number, length: number): Uint8Array<ArrayBuffer> {
   const L = lockLayout().flock;
-  const buf = new Uint8Array(L.size);
-  const v = new DataView(buf.buffer);
+  if (!scratch) {
+    const buf = new Uint8Array(L.size);
+    scratch = { buf, view: new DataView(buf.buffer) };
+  }
+  const v = scratch.view;
+  scratch.buf.fill(0);
   setField(v, L, "l_type", type);
   setField(v, L, "l_whence", lockConstants().SEEK_SET);
   setField(v, L, "l_start", start);
   setField(v, L, "l_len", length);
-  setField(v, L, "l_pid", 0); // must be 0 for OFD locks
-  return buf;
+  // l_pid stays 0, as OFD locks require.
+  return scratch.buf;
 }
 
 function syscallName(kind: LockKind, op: "set" | "get"): string {
