@@ -3,6 +3,7 @@ import {
   blockedInEveryThread,
   IpcError,
   openPidfd,
+  processGroup,
   realtimeSignalRange,
   receiveSignals,
   sendSignal,
@@ -237,4 +238,20 @@ Deno.test("receiveSignals() refuses a signal whose disposition a foreign library
   }).output();
   equal(new TextDecoder().decode(r.stdout).trim(), "EINVAL");
   equal(r.code, 0);
+});
+
+Deno.test("ipckit signal send --group signals a process group; processGroup() reads one", async () => {
+  const child = new Deno.Command("setsid", {
+    args: ["sh", "-c", "sleep 30 & echo ready; wait"],
+    stdout: "piped",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  equal((await reader.read()).value?.trim(), "ready");
+  equal(processGroup(child.pid), child.pid, "setsid made it a group leader");
+  ok(processGroup() !== child.pid);
+  const r = await cli(["signal", "send", String(child.pid), "KILL", "--group"]);
+  equal(r.code, 0, r.stderr);
+  equal((await child.status).signal, "SIGKILL");
+  await reader.cancel();
+  equal((await cli(["signal", "send", String(child.pid), "TERM", "--group", "--pidfd"])).code, 2);
 });
