@@ -255,3 +255,20 @@ Deno.test("ipckit signal send --group signals a process group; processGroup() re
   await reader.cancel();
   equal((await cli(["signal", "send", String(child.pid), "TERM", "--group", "--pidfd"])).code, 2);
 });
+
+Deno.test("execWithSignalsBlocked() keeps the pid, holds early signals pending, children inherit the mask", async () => {
+  const [exe, args] = denoArgs(fixture("reexec_child.ts"));
+  await using child = await spawnReady(exe, args, { ready: null });
+  const pid = child.process.pid;
+  equal(await child.nextLine(), `before ${pid}`);
+  equal(await child.nextLine(), `execed ${pid}`);
+  sendSignal(pid, "SIGRTMIN+1", { value: 5 }); // before any signalfd exists
+  const { min } = realtimeSignalRange();
+  const blk = BigInt(`0x${(await child.nextLine()).split(/\s+/)[1]}`);
+  ok((blk & (1n << BigInt(min))) !== 0n, "a Deno.Command child inherits the blocked mask");
+  equal(await child.nextLine(), "signalfd");
+  const got = JSON.parse(await child.nextLine());
+  equal(got.value, 5);
+  equal(got.pid, Deno.pid);
+  equal((await child.process.status).code, 0);
+});
