@@ -297,7 +297,8 @@ export class LockFile implements Disposable {
       throw invalidArgument(
         syscall,
         this.path,
-        "this LockFile already holds its flock lock; release it first (flock converts, not stacks)",
+        "this LockFile already holds (or waits for) its flock lock; release it first " +
+          "(flock converts, not stacks)",
       );
     }
   }
@@ -331,7 +332,15 @@ export class LockFile implements Disposable {
     const r = checkRequest(options, "lock", this.path);
     const deadline = new Deadline(options, syscallName(r.kind, "set"), this.path);
     this.#checkFlock(r, "lock");
-    await untilAcquired({ attempt: () => this.#attempt(r) ? true : null }, deadline);
+    // Reserve the handle's one flock lock while waiting, so a concurrent
+    // lock() on the same LockFile cannot "succeed" on the same descriptor.
+    if (r.kind === "flock") this.#flockHeld = true;
+    try {
+      await untilAcquired({ attempt: () => this.#attempt(r) ? true : null }, deadline);
+    } catch (e) {
+      if (r.kind === "flock") this.#flockHeld = false;
+      throw e;
+    }
     return this.#granted(r);
   }
 
@@ -508,7 +517,10 @@ function openFor(path: string, options: OpenLockFileOptions, r: Range): LockFile
     return LockFile.open(path, options);
   } catch (e) {
     const readOnlyWorks = r.kind === "flock" || r.shared;
-    if (options.readOnly || !readOnlyWorks || !(e instanceof IpcError) || e.code !== "EACCES") {
+    if (
+      options.readOnly !== undefined || !readOnlyWorks || !(e instanceof IpcError) ||
+      e.code !== "EACCES"
+    ) {
       throw e;
     }
     return LockFile.open(path, { ...options, readOnly: true });

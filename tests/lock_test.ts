@@ -398,3 +398,18 @@ Deno.test("40 concurrent lock waits take no pool thread: file I/O stays fast, al
   await Promise.all(waits);
   equal(order.length, 40);
 });
+
+Deno.test("a second flock lock() on one LockFile is refused, also while the first waits", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/twice`;
+  const holder = tryLockFile(path)!;
+  using f = LockFile.open(path);
+  const first = f.lock({ timeout: 5000 });
+  await rejects(f.lock({ timeout: 100 }), isIpc("EINVAL"));
+  holder.release();
+  using l = await first;
+  ok(l.held);
+  l.release();
+  using again = await f.lock({ timeout: 100 });
+  ok(again.held, "after release the handle can lock again");
+});
