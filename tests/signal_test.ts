@@ -225,6 +225,7 @@ Deno.test("ipckit signal wait exits 124 on timeout; bad input exits 1 or 2", asy
   equal((await cli(["signal", "wait", "USR2", "--timeout", "200"])).code, 124);
   equal((await cli(["signal", "wait", "NOPE"])).code, 1);
   equal((await cli(["signal", "wait"])).code, 2);
+  equal((await cli(["signal", "wait", "KILL"])).code, 2);
   equal((await cli(["signal", "send", "0", "TERM"])).code, 2);
   equal((await cli(["signal", "send", String(4194304 + 7), "TERM"])).code, 1);
   equal((await cli(["signal", "send", "1", "BOGUS"])).code, 1);

@@ -101,6 +101,11 @@ const wait: Command = {
       throw new UsageError(`expected at least one SIGNAL\n\n${usage}`);
     }
     const nums = p.positionals.map((s) => signalNumber(s));
+    for (const n of nums) {
+      if (n === 9 || n === 19) {
+        throw new UsageError("SIGKILL and SIGSTOP cannot be caught or waited for");
+      }
+    }
     const timeout = intFlag(p.values.timeout, "timeout");
     const count = intFlag(p.values.count, "count") ?? 1;
     const deadline = new Deadline({ timeout }, "signal wait", p.positionals.join(","));
