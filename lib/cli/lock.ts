@@ -7,6 +7,7 @@
  */
 import { type FileLock, LockFile, lockHolders } from "../lock.ts";
 import { IpcError } from "../errors.ts";
+import { signalNumber } from "../signal.ts";
 import { type Command, EXIT, intFlag, parse, printJson, UsageError } from "./_common.ts";
 
 const usage = `Usage: ipckit lock [options] PATH [--] COMMAND [ARGS...]
@@ -163,29 +164,8 @@ async function runLocked(args: string[]): Promise<number> {
     if (!file.closed) file.closeOnExec = true;
   }
   const status = await child.status;
-  if (status.signal !== null) return 128 + signalNumberOf(status.signal);
+  if (status.signal !== null) return 128 + signalNumber(status.signal);
   return status.code;
-}
-
-function signalNumberOf(name: Deno.Signal): number {
-  const table: Record<string, number> = {
-    SIGHUP: 1,
-    SIGINT: 2,
-    SIGQUIT: 3,
-    SIGILL: 4,
-    SIGTRAP: 5,
-    SIGABRT: 6,
-    SIGBUS: 7,
-    SIGFPE: 8,
-    SIGKILL: 9,
-    SIGUSR1: 10,
-    SIGSEGV: 11,
-    SIGUSR2: 12,
-    SIGPIPE: 13,
-    SIGALRM: 14,
-    SIGTERM: 15,
-  };
-  return table[name] ?? 0;
 }
 
 const who: Command = {
