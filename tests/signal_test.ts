@@ -119,7 +119,13 @@ Deno.test("signalfd mode reports the sender pid and value from kill(1) and ipcki
   const kill = new Deno.Command("kill", { args: ["-s", "USR2", String(pid)] }).spawn();
   const fromKill = JSON.parse(await child.nextLine());
   await kill.status;
-  deepEqual(fromKill, { signal: "SIGUSR2", number: 12, pid: kill.pid, uid: 0, code: "user" });
+  deepEqual(fromKill, {
+    signal: "SIGUSR2",
+    number: 12,
+    pid: kill.pid,
+    uid: Deno.uid(),
+    code: "user",
+  });
   const q = new Deno.Command("kill", { args: ["-s", "RTMIN+1", "-q", "99", String(pid)] }).spawn();
   const fromQueue = JSON.parse(await child.nextLine());
   await q.status;
@@ -127,7 +133,7 @@ Deno.test("signalfd mode reports the sender pid and value from kill(1) and ipcki
     signal: "SIGRTMIN+1",
     number: min + 1,
     pid: q.pid,
-    uid: 0,
+    uid: Deno.uid(),
     code: "queue",
     value: 99,
   });
@@ -218,7 +224,7 @@ Deno.test("ipckit signal wait prints text records and takes values through --pid
   equal(sent.code, 0, sent.stderr);
   const { code, stdout } = await w.finish();
   equal(code, 0);
-  ok(/^SIGUSR2 pid=\d+ uid=0 value=-3 code=queue\n$/.test(stdout), stdout);
+  ok(new RegExp(`^SIGUSR2 pid=\\d+ uid=${Deno.uid()} value=-3 code=queue\n$`).test(stdout), stdout);
 });
 
 Deno.test("ipckit signal wait exits 124 on timeout; bad input exits 1 or 2", async () => {
