@@ -68,3 +68,42 @@ export {
   sendFds,
 } from "./lib/fdpass.ts";
 export { createEventFd, EventFd, EVENTFD_MAX, type EventFdOptions } from "./lib/eventfd.ts";
+export {
+  BLOCKED_ENV,
+  blockedInEveryThread,
+  execWithSignalsBlocked,
+  type MaskReport,
+  openPidfd,
+  Pidfd,
+  processGroup,
+  realtimeSignalRange,
+  type ReceivedSignal,
+  type ReceiveMode,
+  receiveSignals,
+  type ReceiveSignalsOptions,
+  sendSignal,
+  type SendSignalOptions,
+  sendSignalToGroup,
+  signalName,
+  signalNumber,
+  SignalReceiver,
+  type SignalSpec,
+} from "./lib/signal.ts";
+export {
+  FileLock,
+  type LockConflict,
+  LockFile,
+  lockFile,
+  type LockFileOptions,
+  type LockHolder,
+  lockHolders,
+  type LockKind,
+  type LockOptions,
+  type LockRequest,
+  type OpenLockFileOptions,
+  type SingleInstance,
+  singleInstance,
+  tryLockFile,
+  withLock,
+} from "./lib/lock.ts";
+export { closeOnShutdown, onShutdown, runCleanups } from "./lib/shutdown.ts";

@@ -15,6 +15,8 @@ import denoJson from "../../deno.json" with { type: "json" };
 import { type Command, EXIT, exitCodeFor, UsageError } from "./_common.ts";
 import { fifoCommand } from "./fifo.ts";
 import { sockCommand } from "./sock.ts";
+import { lockCommand } from "./lock.ts";
+import { cliOwnsProcess, signalCommand } from "./signal.ts";
 
 const version: Command = {
   summary: "print ipckit's version",
@@ -36,6 +38,8 @@ export type { Command };
 export const commands: Record<string, Command> = {
   fifo: fifoCommand,
   sock: sockCommand,
+  lock: lockCommand,
+  signal: signalCommand,
   version,
 };
 
@@ -71,4 +75,7 @@ export async function main(args: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  cliOwnsProcess();
+  Deno.exit(await main(Deno.args));
+}

@@ -1,0 +1,77 @@
+/**
+ * Reading `/proc` through libc. Deno refuses `/proc/self/task`, `/proc/locks`
+ * and other `/proc` paths without `--allow-all`; ipckit already runs with
+ * `--allow-ffi`, which grants what the C library can do, so these small
+ * readers go through libc instead of asking the user for `--allow-all`.
+ *
+ * @module
+ */
+import { cstr, libc } from "../ffi/libc.ts";
+import { unistd } from "../ffi/unistd.ts";
+import { signalLayout } from "../ffi/signal.ts";
+import { off } from "../ffi/struct.ts";
+import { E, errno } from "../ffi/errno.ts";
+import { check } from "./errors.ts";
+
+/** The whole text of a (small, pseudo) file, or `null` if it does not exist. */
+export function readProcText(path: string): string | null {
+  const lib = libc();
+  const C = unistd();
+  const fd = lib.open(cstr(path), C.O_RDONLY | C.O_CLOEXEC, 0);
+  if (fd < 0) {
+    const e = errno();
+    if (e === E().ENOENT || e === E().ESRCH) return null;
+    check(-1, "open", path);
+  }
+  try {
+    const chunks: Uint8Array[] = [];
+    for (;;) {
+      const buf = new Uint8Array(65536);
+      const n = lib.read(fd, buf, BigInt(buf.length));
+      if (n < 0) {
+        const e = errno();
+        if (e === E().EINTR) continue;
+        if (e === E().ESRCH) return null; // the task went away
+        check(-1, "read", path);
+      }
+      if (n <= 0) break;
+      chunks.push(buf.subarray(0, n));
+    }
+    return new TextDecoder().decode(concat(chunks));
+  } finally {
+    lib.close(fd);
+  }
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((s, c) => s + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** Names in a directory (without `.` and `..`), or `null` if it does not exist. */
+export function listDir(path: string): string[] | null {
+  const lib = libc();
+  const dir = lib.opendir(cstr(path));
+  if (dir === null) {
+    if (errno() === E().ENOENT) return null;
+    check(-1, "opendir", path);
+  }
+  const nameAt = off(signalLayout().dirent, "d_name");
+  const names: string[] = [];
+  try {
+    for (;;) {
+      const ent = lib.readdir(dir);
+      if (ent === null) break;
+      const name = Deno.UnsafePointerView.getCString(ent, nameAt);
+      if (name !== "." && name !== "..") names.push(name);
+    }
+  } finally {
+    lib.closedir(dir);
+  }
+  return names;
+}
