@@ -35,3 +35,27 @@ export {
   tryOpenFifoWriter,
 } from "./lib/fifo.ts";
 export { type StatInfo } from "./lib/_stat.ts";
+export {
+  type SysvCreateCommon,
+  type SysvLimits,
+  sysvLimits,
+  SysvObject,
+  type SysvOpenCommon,
+  type SysvOpenOptions,
+  type SysvPerm,
+  type SysvTarget,
+  type SysvTrust,
+} from "./lib/_sysv.ts";
+export { formatSysvKey, ftok, IPC_PRIVATE, parseSysvKey } from "./lib/sysv_key.ts";
+export {
+  createSysvMessageQueue,
+  type CreateSysvMessageQueueOptions,
+  openSysvMessageQueue,
+  type SysvMessage,
+  SysvMessageQueue,
+  type SysvMsgSetOptions,
+  type SysvMsgStat,
+  type SysvReceiveOptions,
+  type SysvReceiveSelect,
+  type SysvSendOptions,
+} from "./lib/sysv_msg.ts";
