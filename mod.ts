@@ -59,3 +59,14 @@ export {
   type SysvReceiveSelect,
   type SysvSendOptions,
 } from "./lib/sysv_msg.ts";
+export {
+  createSysvSemaphoreSet,
+  type CreateSysvSemaphoreSetOptions,
+  openSysvSemaphoreSet,
+  SEMVMX,
+  type SysvAcquireOptions,
+  SysvSemaphoreSet,
+  type SysvSemOp,
+  type SysvSemSetOptions,
+  type SysvSemStat,
+} from "./lib/sysv_sem.ts";
