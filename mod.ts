@@ -70,3 +70,13 @@ export {
   type SysvSemSetOptions,
   type SysvSemStat,
 } from "./lib/sysv_sem.ts";
+export {
+  createSysvSharedMemory,
+  type CreateSysvSharedMemoryOptions,
+  openSysvSharedMemory,
+  type SysvAttachOptions,
+  SysvSharedMemory,
+  type SysvShmAttachment,
+  type SysvShmSetOptions,
+  type SysvShmStat,
+} from "./lib/sysv_shm.ts";
