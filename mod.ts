@@ -80,3 +80,11 @@ export {
   type SysvShmSetOptions,
   type SysvShmStat,
 } from "./lib/sysv_shm.ts";
+export type { IpcKind, IpcObjectInfo, KindProvider } from "./lib/_inspect.ts";
+export {
+  listSysvObjects,
+  removeSysvObject,
+  sysvIdForKey,
+  type SysvKind,
+  sysvKinds,
+} from "./lib/sysv_inspect.ts";
