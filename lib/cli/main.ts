@@ -14,6 +14,7 @@
 import denoJson from "../../deno.json" with { type: "json" };
 import { type Command, EXIT, exitCodeFor, UsageError } from "./_common.ts";
 import { fifoCommand } from "./fifo.ts";
+import { sysvCommand } from "./sysv.ts";
 
 const version: Command = {
   summary: "print ipckit's version",
@@ -34,6 +35,7 @@ export type { Command };
 /** Every top-level subcommand, by name. */
 export const commands: Record<string, Command> = {
   fifo: fifoCommand,
+  sysv: sysvCommand,
   version,
 };
 
