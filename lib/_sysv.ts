@@ -10,7 +10,7 @@ import { E } from "../ffi/errno.ts";
 import { libc } from "../ffi/libc.ts";
 import { getField, type Layout, off, setField } from "../ffi/struct.ts";
 import { sysv, sysvLayout } from "../ffi/sysv.ts";
-import { closedError, invalidArgument, type IpcError, ipcError, sys } from "./errors.ts";
+import { closedError, invalidArgument, type IpcError, ipcError } from "./errors.ts";
 import { checkMode } from "./_validate.ts";
 
 /** The three System V object families. */
@@ -449,7 +449,18 @@ export function openFamily<T>(
   const name = `${idName[family]} ${id}`;
   const L = dsLayout(family);
   const [buf, v] = statBuffer(L);
-  sys(() => stat(id, buf), `${family}ctl(IPC_STAT)`, name, { kind: familyNoun[family] });
+  for (;;) {
+    if (stat(id, buf) !== -1) break;
+    const n = errno();
+    if (n === E().EINTR) continue;
+    // EINVAL here means no object has this id (any more).
+    throw ipcError({
+      errno: n === E().EINVAL || n === E().EIDRM ? E().ENOENT : n,
+      syscall: `${family}ctl(IPC_STAT)`,
+      object: name,
+      kind: familyNoun[family],
+    });
+  }
   const perm = decodePerm(v, off(L, `${family}_perm`));
   checkTrust(family, perm, options, syscall, name);
   return make(id, perm.key, v);

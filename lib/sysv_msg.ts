@@ -456,8 +456,8 @@ export function createSysvMessageQueue(
  * same.trySend("hi");
  * ```
  *
- * @throws {IpcError} `NotFound` (ENOENT) for an unknown key; EINVAL (or
- * EIDRM) for an unknown id; `PermissionDenied` (EACCES) without read
+ * @throws {IpcError} `NotFound` (ENOENT) for an unknown key or id;
+ * `PermissionDenied` (EACCES) without read
  * permission, (EPERM) for an untrusted queue.
  */
 export function openSysvMessageQueue(options: SysvOpenOptions): SysvMessageQueue {

@@ -539,8 +539,8 @@ export function createSysvSemaphoreSet(
  * console.log(same.count); // 2
  * ```
  *
- * @throws {IpcError} `NotFound` (ENOENT) for an unknown key; EINVAL for an
- * unknown id; `PermissionDenied` (EACCES) without read permission, (EPERM)
+ * @throws {IpcError} `NotFound` (ENOENT) for an unknown key or
+ * id; `PermissionDenied` (EACCES) without read permission, (EPERM)
  * for an untrusted set.
  */
 export function openSysvSemaphoreSet(options: SysvOpenOptions): SysvSemaphoreSet {

@@ -398,8 +398,8 @@ export function createSysvSharedMemory(options: CreateSysvSharedMemoryOptions): 
  * console.log(same.size); // 64
  * ```
  *
- * @throws {IpcError} `NotFound` (ENOENT) for an unknown key; EINVAL for an
- * unknown id; `PermissionDenied` (EACCES) without read permission, (EPERM)
+ * @throws {IpcError} `NotFound` (ENOENT) for an unknown key or
+ * id; `PermissionDenied` (EACCES) without read permission, (EPERM)
  * for an untrusted segment.
  */
 export function openSysvSharedMemory(options: SysvOpenOptions): SysvSharedMemory {
