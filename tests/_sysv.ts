@@ -50,16 +50,14 @@ export function sysvTest(
 ): () => Promise<void> {
   return async () => {
     const t = new SysvTracker();
-    let failed = false;
     try {
       await fn(t);
     } catch (e) {
-      failed = true;
+      t.sweep();
       throw e;
-    } finally {
-      const left = t.sweep();
-      if (left.length && !failed) throw new Error(`System V objects leaked: ${left.join(", ")}`);
     }
+    const left = t.sweep();
+    if (left.length) throw new Error(`System V objects leaked: ${left.join(", ")}`);
   };
 }
 
