@@ -55,6 +55,7 @@ export {
   SysvMessageQueue,
   type SysvMsgSetOptions,
   type SysvMsgStat,
+  type SysvReceivedInto,
   type SysvReceiveOptions,
   type SysvReceiveSelect,
   type SysvSendOptions,

@@ -4,8 +4,9 @@
  * to run only those: `deno task bench pipe`.
  */
 import { type Bench, type Row, table } from "./_harness.ts";
+import { sysvBench } from "./sysv_bench.ts";
 
-const benches: Record<string, Bench> = {};
+const benches: Record<string, Bench> = { sysv: sysvBench };
 
 const only = Deno.args.filter((a) => !a.startsWith("-"));
 const rows: Row[] = [];

@@ -50,6 +50,14 @@ export interface SysvMessage {
   data: Uint8Array<ArrayBuffer>;
 }
 
+/** What {@linkcode SysvMessageQueue.tryReceiveInto} reports. */
+export interface SysvReceivedInto {
+  /** The message's type. */
+  type: number;
+  /** Bytes copied into the buffer. */
+  size: number;
+}
+
 /** Options for {@linkcode SysvMessageQueue.send}. */
 export interface SysvSendOptions extends WaitOptions {
   /** Message type, an integer >= 1. Default `1`. */
@@ -123,6 +131,35 @@ export interface CreateSysvMessageQueueOptions extends SysvCreateCommon {
 
 const encoder = new TextEncoder();
 
+const bigs: bigint[] = [];
+
+/** `BigInt(n)`, cached for the small sizes and types of the hot path. */
+function big(n: number): bigint {
+  if (n < 0 || n > 65536) return BigInt(n);
+  return bigs[n] ??= BigInt(n);
+}
+
+const views = new WeakMap<ArrayBuffer, DataView>();
+
+function viewOf(buf: Uint8Array<ArrayBuffer>): DataView {
+  let v = views.get(buf.buffer);
+  if (v === undefined) views.set(buf.buffer, v = new DataView(buf.buffer));
+  return v;
+}
+
+/** Writes a `long` message type (a safe integer) without allocating a BigInt. */
+function writeType(buf: Uint8Array<ArrayBuffer>, at: number, type: number): void {
+  const v = viewOf(buf);
+  v.setUint32(at, type >>> 0, true);
+  v.setInt32(at + 4, Math.floor(type / 2 ** 32), true);
+}
+
+/** Reads a `long` message type. */
+function readType(buf: Uint8Array<ArrayBuffer>, at: number): number {
+  const v = viewOf(buf);
+  return v.getInt32(at + 4, true) * 2 ** 32 + v.getUint32(at, true);
+}
+
 function checkType(type: unknown, syscall: string, object: string, min: number): number {
   if (typeof type !== "number" || !Number.isSafeInteger(type) || type < min) {
     throw invalidArgument(
@@ -157,6 +194,7 @@ function checkSize(n: unknown, what: string, syscall: string, object: string): n
  */
 export class SysvMessageQueue extends SysvObject {
   #rbuf = new Uint8Array(0);
+  #sbuf = new Uint8Array(0);
 
   /** Wraps an id; use {@linkcode createSysvMessageQueue} or {@linkcode openSysvMessageQueue}. */
   constructor(id: number, key: number, removeOnClose = false) {
@@ -173,7 +211,17 @@ export class SysvMessageQueue extends SysvObject {
     return libc().msgctl(this.id, sysv().IPC_RMID, null);
   }
 
-  #encode(data: Uint8Array | string, type: number, syscall: string): Uint8Array<ArrayBuffer> {
+  /**
+   * `struct msgbuf` for `data`: in the handle's reusable buffer (`reuse`, for
+   * the synchronous path) or a new one (for a send that may wait). Returns the
+   * buffer and the text length.
+   */
+  #encode(
+    data: Uint8Array | string,
+    type: number,
+    syscall: string,
+    reuse: boolean,
+  ): [Uint8Array<ArrayBuffer>, number] {
     const bytes = typeof data === "string" ? encoder.encode(data) : data;
     if (!(bytes instanceof Uint8Array)) {
       throw invalidArgument(syscall, this.name, "data must be a Uint8Array or a string");
@@ -189,18 +237,23 @@ export class SysvMessageQueue extends SysvObject {
       });
     }
     const L = sysvLayout().msgbuf;
-    const buf = new Uint8Array(off(L, "mtext") + bytes.byteLength);
-    setField(new DataView(buf.buffer), L, "mtype", type);
-    buf.set(bytes, off(L, "mtext"));
-    return buf;
+    const base = off(L, "mtext");
+    const total = base + bytes.byteLength;
+    let buf: Uint8Array<ArrayBuffer>;
+    if (reuse) {
+      if (this.#sbuf.byteLength < total) this.#sbuf = new Uint8Array(Math.max(total, 256));
+      buf = this.#sbuf;
+    } else buf = new Uint8Array(total);
+    writeType(buf, off(L, "mtype"), type);
+    buf.set(bytes, base);
+    return [buf, bytes.byteLength];
   }
 
   /** One `msgsnd(IPC_NOWAIT)`: true if sent, false if the queue is full. */
-  #sendOnce(buf: Uint8Array<ArrayBuffer>, syscall: string): boolean {
+  #sendOnce(buf: Uint8Array<ArrayBuffer>, size: number, syscall: string): boolean {
     const id = this.live(syscall);
-    const size = buf.byteLength - off(sysvLayout().msgbuf, "mtext");
     for (;;) {
-      if (libc().msgsnd(id, buf, BigInt(size), sysv().IPC_NOWAIT) === 0) return true;
+      if (libc().msgsnd(id, buf, big(size), sysv().IPC_NOWAIT) === 0) return true;
       const n = errno();
       if (n === E().EINTR) continue;
       if (n !== E().EAGAIN) throw this.failure(n, syscall);
@@ -229,7 +282,8 @@ export class SysvMessageQueue extends SysvObject {
    */
   trySend(data: Uint8Array | string, options: { type?: number } = {}): boolean {
     const type = checkType(options.type ?? 1, "msgsnd", this.name, 1);
-    return this.#sendOnce(this.#encode(data, type, "msgsnd"), "msgsnd");
+    const [buf, size] = this.#encode(data, type, "msgsnd", true);
+    return this.#sendOnce(buf, size, "msgsnd");
   }
 
   /**
@@ -249,8 +303,8 @@ export class SysvMessageQueue extends SysvObject {
   async send(data: Uint8Array | string, options: SysvSendOptions = {}): Promise<void> {
     const deadline = new Deadline(options, "msgsnd", this.name);
     const type = checkType(options.type ?? 1, "msgsnd", this.name, 1);
-    const buf = this.#encode(data, type, "msgsnd");
-    await untilAcquired({ attempt: () => this.#sendOnce(buf, "msgsnd") || null }, deadline);
+    const [buf, size] = this.#encode(data, type, "msgsnd", false);
+    await untilAcquired({ attempt: () => this.#sendOnce(buf, size, "msgsnd") || null }, deadline);
   }
 
   #select(options: SysvReceiveSelect): [number, number, number] {
@@ -274,24 +328,37 @@ export class SysvMessageQueue extends SysvObject {
   }
 
   #receiveOnce(type: number, maxSize: number, flags: number): SysvMessage | null {
+    const n = this.#receiveRaw(type, maxSize, flags);
+    if (n < 0) return null;
+    const L = sysvLayout().msgbuf;
+    const base = off(L, "mtext");
+    return { type: readType(this.#rbuf, off(L, "mtype")), data: this.#rbuf.slice(base, base + n) };
+  }
+
+  #receiveInto(target: Uint8Array, type: number, flags: number): SysvReceivedInto | null {
+    const n = this.#receiveRaw(type, target.byteLength, flags);
+    if (n < 0) return null;
+    const L = sysvLayout().msgbuf;
+    const base = off(L, "mtext");
+    target.set(this.#rbuf.subarray(base, base + n));
+    return { type: readType(this.#rbuf, off(L, "mtype")), size: n };
+  }
+
+  /** One `msgrcv(IPC_NOWAIT)` into the handle's buffer: the text length, or -1 if none. */
+  #receiveRaw(type: number, maxSize: number, flags: number): number {
     const id = this.live("msgrcv");
     const L = sysvLayout().msgbuf;
     const base = off(L, "mtext");
     if (this.#rbuf.byteLength < base + maxSize) this.#rbuf = new Uint8Array(base + maxSize);
     const buf = this.#rbuf;
-    const bigMax = BigInt(maxSize);
-    const bigType = BigInt(type);
+    const bigMax = big(maxSize);
+    const bigType = big(type);
     for (;;) {
       const n = libc().msgrcv(id, buf, bigMax, bigType, flags);
-      if (n >= 0) {
-        return {
-          type: getField(new DataView(buf.buffer), L, "mtype", true),
-          data: buf.slice(base, base + n),
-        };
-      }
+      if (n >= 0) return n;
       const e = errno();
       if (e === E().EINTR) continue;
-      if (e === E().ENOMSG || e === E().EAGAIN) return null;
+      if (e === E().ENOMSG || e === E().EAGAIN) return -1;
       if (e === E().E2BIG) {
         throw ipcError({
           errno: e,
@@ -317,6 +384,56 @@ export class SysvMessageQueue extends SysvObject {
   tryReceive(options: SysvReceiveSelect = {}): SysvMessage | null {
     const [type, maxSize, flags] = this.#select(options);
     return this.#receiveOnce(type, maxSize, flags);
+  }
+
+  /**
+   * Like {@linkcode tryReceive}, but copies the message into `buffer` (whose
+   * length is the largest message accepted) instead of allocating: returns
+   * its type and size, or `null` if none is queued. Never waits.
+   *
+   * @example A receive loop without allocations
+   * ```ts
+   * import { createSysvMessageQueue } from "@ipckit/ipckit";
+   * using q = createSysvMessageQueue({ removeOnClose: true });
+   * q.trySend("abc");
+   * const buf = new Uint8Array(64);
+   * const got = q.tryReceiveInto(buf); // { type: 1, size: 3 }
+   * ```
+   *
+   * @throws {IpcError} as {@linkcode tryReceive} (E2BIG if the message is
+   * longer than `buffer`, unless `truncate`).
+   */
+  tryReceiveInto(
+    buffer: Uint8Array,
+    options: Omit<SysvReceiveSelect, "maxSize"> = {},
+  ): SysvReceivedInto | null {
+    if (!(buffer instanceof Uint8Array)) {
+      throw invalidArgument("msgrcv", this.name, "buffer must be a Uint8Array");
+    }
+    const [type, , flags] = this.#select(options);
+    return this.#receiveInto(buffer, type, flags);
+  }
+
+  /**
+   * Like {@linkcode receive}, but copies the message into `buffer` instead
+   * of allocating (see {@linkcode tryReceiveInto}).
+   *
+   * @throws {IpcError} as {@linkcode receive}.
+   */
+  receiveInto(
+    buffer: Uint8Array,
+    options: Omit<SysvReceiveOptions, "maxSize"> = {},
+  ): Promise<SysvReceivedInto> {
+    try {
+      if (!(buffer instanceof Uint8Array)) {
+        throw invalidArgument("msgrcv", this.name, "buffer must be a Uint8Array");
+      }
+      const deadline = new Deadline(options, "msgrcv", this.name);
+      const [type, , flags] = this.#select(options);
+      return untilAcquired({ attempt: () => this.#receiveInto(buffer, type, flags) }, deadline);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /**

@@ -104,6 +104,23 @@ export interface CreateSysvSemaphoreSetOptions extends SysvCreateCommon {
   values?: number[];
 }
 
+/** Operations encoded as `struct sembuf[]`, with a snapshot to detect changes. */
+interface Encoded {
+  snapshot: SysvSemOp[];
+  nowait: Uint8Array<ArrayBuffer>;
+  wait: Uint8Array<ArrayBuffer>;
+  n: bigint;
+}
+
+function sameOps(a: SysvSemOp[], b: SysvSemOp[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i], y = b[i];
+    if (x.index !== y?.index || x.delta !== y.delta || x.undo !== !!y.undo) return false;
+  }
+  return true;
+}
+
 function checkValue(v: unknown, syscall: string, object: string): number {
   if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > SEMVMX) {
     throw ipcError({
@@ -134,6 +151,8 @@ function checkValue(v: unknown, syscall: string, object: string): number {
 export class SysvSemaphoreSet extends SysvObject {
   /** Number of semaphores in the set. */
   readonly count: number;
+  readonly #cache = new WeakMap<SysvSemOp[], Encoded>();
+  readonly #lockOps = new Map<string, SysvSemOp[]>();
 
   /** Wraps an id; use {@linkcode createSysvSemaphoreSet} or {@linkcode openSysvSemaphoreSet}. */
   constructor(id: number, key: number, count: number, removeOnClose = false) {
@@ -166,6 +185,22 @@ export class SysvSemaphoreSet extends SysvObject {
    * Encodes `ops` as `struct sembuf[]`: one buffer with `IPC_NOWAIT` (the
    * attempt on this thread) and one without (the timed park on the pool).
    */
+  #encoded(ops: SysvSemOp[], syscall: string): Encoded {
+    // Callers often pass the same array again (a lock's ops): reuse its
+    // encoding when every field is unchanged, which makes tryOp() cheap.
+    const hit = this.#cache.get(ops);
+    if (hit !== undefined && sameOps(hit.snapshot, ops)) return hit;
+    const [nowait, wait] = this.#encode(ops, syscall);
+    const enc: Encoded = {
+      snapshot: ops.map((o) => ({ index: o.index, delta: o.delta, undo: !!o.undo })),
+      nowait,
+      wait,
+      n: BigInt(ops.length),
+    };
+    if (Array.isArray(ops)) this.#cache.set(ops, enc);
+    return enc;
+  }
+
   #encode(ops: SysvSemOp[], syscall: string): [Uint8Array<ArrayBuffer>, Uint8Array<ArrayBuffer>] {
     if (!Array.isArray(ops) || ops.length === 0) {
       throw invalidArgument(syscall, this.name, "pass at least one operation");
@@ -211,11 +246,11 @@ export class SysvSemaphoreSet extends SysvObject {
     return [nowait, wait];
   }
 
-  #tryEncoded(sops: Uint8Array<ArrayBuffer>, syscall: string): boolean {
+  #tryEncoded(enc: Encoded, syscall: string): boolean {
     const id = this.live(syscall);
-    const n = BigInt(sops.byteLength / sysvLayout().sembuf.size);
+    const lib = libc();
     for (;;) {
-      if (libc().semop(id, sops, n) === 0) return true;
+      if (lib.semop(id, enc.nowait, enc.n) === 0) return true;
       const e = errno();
       if (e === E().EINTR) continue;
       if (e === E().EAGAIN) return false;
@@ -228,7 +263,7 @@ export class SysvSemaphoreSet extends SysvObject {
     const inverse = ops.filter((o) => o.delta !== 0).map((o) => ({ ...o, delta: -o.delta }));
     if (inverse.length === 0 || this.closed) return;
     try {
-      this.#tryEncoded(this.#encode(inverse, "semop")[0], "semop");
+      this.#tryEncoded(this.#encoded(inverse, "semop"), "semop");
     } catch { /* the set is gone: nothing to give back */ }
   }
 
@@ -241,7 +276,7 @@ export class SysvSemaphoreSet extends SysvObject {
    * EIDRM if the set was removed; `BadResource` (EBADF) after `close()`.
    */
   tryOp(ops: SysvSemOp[]): boolean {
-    return this.#tryEncoded(this.#encode(ops, "semop")[0], "semop");
+    return this.#tryEncoded(this.#encoded(ops, "semop"), "semop");
   }
 
   /**
@@ -262,11 +297,10 @@ export class SysvSemaphoreSet extends SysvObject {
    */
   async op(ops: SysvSemOp[], options: WaitOptions = {}): Promise<void> {
     const deadline = new Deadline(options, "semop", this.name);
-    const [nowait, wait] = this.#encode(ops, "semop");
-    const nops = BigInt(ops.length);
+    const enc = this.#encoded(ops, "semop");
     const L = sysvLayout().timespec;
     await untilAcquired<true>({
-      attempt: () => this.#tryEncoded(nowait, "semop") || null,
+      attempt: () => this.#tryEncoded(enc, "semop") || null,
       park: (ms) => {
         if (this.closed) return Promise.resolve(null);
         const ts = new Uint8Array(L.size);
@@ -274,9 +308,11 @@ export class SysvSemaphoreSet extends SysvObject {
         setField(v, L, "tv_sec", Math.floor(ms / 1000));
         setField(v, L, "tv_nsec", (ms % 1000) * 1e6);
         // A hint only: 0 means the ops were applied on the pool thread.
-        return libc().semtimedop_nb(this.id, wait, nops, ts).then((r) => r === 0 ? true : null);
+        return libc().semtimedop_nb(this.id, enc.wait, enc.n, ts).then((r) =>
+          r === 0 ? true : null
+        );
       },
-      release: () => this.#undoEncoded(ops),
+      release: () => this.#undoEncoded(enc.snapshot),
     }, deadline);
   }
 
@@ -297,7 +333,7 @@ export class SysvSemaphoreSet extends SysvObject {
    */
   acquire(index = 0, options: SysvAcquireOptions & WaitOptions = {}): Promise<void> {
     try {
-      return this.op([this.#lockOp(index, options, -1, "semop")], options);
+      return this.op(this.#lockOp(index, options, -1, "semop"), options);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -309,7 +345,7 @@ export class SysvSemaphoreSet extends SysvObject {
    * @throws {IpcError} as {@linkcode tryOp}.
    */
   tryAcquire(index = 0, options: SysvAcquireOptions = {}): boolean {
-    return this.tryOp([this.#lockOp(index, options, -1, "semop")]);
+    return this.tryOp(this.#lockOp(index, options, -1, "semop"));
   }
 
   /**
@@ -319,15 +355,27 @@ export class SysvSemaphoreSet extends SysvObject {
    * @throws {IpcError} ERANGE past {@linkcode SEMVMX}; EIDRM if removed.
    */
   release(index = 0, options: SysvAcquireOptions = {}): void {
-    this.tryOp([this.#lockOp(index, options, 1, "semop")]);
+    this.tryOp(this.#lockOp(index, options, 1, "semop"));
   }
 
-  #lockOp(index: number, options: SysvAcquireOptions, sign: 1 | -1, syscall: string): SysvSemOp {
+  #lockOp(
+    index: number,
+    options: SysvAcquireOptions,
+    sign: 1 | -1,
+    syscall: string,
+  ): SysvSemOp[] {
     const count = options.count ?? 1;
     if (!Number.isInteger(count) || count < 1 || count > SEMVMX) {
       throw invalidArgument(syscall, this.name, `count must be 1 to ${SEMVMX}, got ${count}`);
     }
-    return { index, delta: sign * count, undo: options.undo ?? true };
+    const undo = options.undo ?? true;
+    const key = `${index}:${sign * count}:${undo}`;
+    let ops = this.#lockOps.get(key);
+    if (ops === undefined) {
+      ops = [{ index, delta: sign * count, undo }];
+      if (this.#lockOps.size < 64) this.#lockOps.set(key, ops);
+    }
+    return ops;
   }
 
   #ctl(index: number, cmd: number, name: string, arg = 0n): number {

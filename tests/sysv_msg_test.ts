@@ -334,3 +334,22 @@ Deno.test(
     deepEqual(texts, ["0", "1", "2", "3", "4"]);
   }),
 );
+
+Deno.test(
+  "SysvMessageQueue.tryReceiveInto()/receiveInto() copy into the caller's buffer",
+  sysvTest(async (t) => {
+    using q = createSysvMessageQueue({ removeOnClose: true });
+    t.add("msg", q.id);
+    const buf = new Uint8Array(8);
+    equal(q.tryReceiveInto(buf), null);
+    q.trySend("abc", { type: 4 });
+    deepEqual(q.tryReceiveInto(buf), { type: 4, size: 3 });
+    equal(dec.decode(buf.subarray(0, 3)), "abc");
+    q.trySend("0123456789");
+    throws(() => q.tryReceiveInto(buf), code("E2BIG"));
+    deepEqual(q.tryReceiveInto(buf, { truncate: true }), { type: 1, size: 8 });
+    setTimeout(() => q.trySend("later", { type: 2 }), 20);
+    deepEqual(await q.receiveInto(buf, { timeout: 2000 }), { type: 2, size: 5 });
+    throws(() => q.tryReceiveInto("nope" as never), code("EINVAL"));
+  }),
+);

@@ -1,0 +1,150 @@
+/**
+ * System V benchmarks against C (bench/c/sysv_pingpong.c, compiled in this
+ * run):
+ *
+ * - msgsnd+msgrcv of 64 B on one queue in one process (the try* path);
+ * - a 64 B round trip to a C echo process, receiving with the waiting
+ *   `receive()` (C: blocking msgrcv);
+ * - semop +1/−1 in one process (`tryOp`);
+ * - a semaphore ping-pong with a C process, waiting with `op()` (C: blocking
+ *   semop).
+ */
+import { compileC, median, type Row, run } from "./_harness.ts";
+import {
+  createSysvMessageQueue,
+  createSysvSemaphoreSet,
+  openSysvMessageQueue,
+  openSysvSemaphoreSet,
+} from "../mod.ts";
+
+const SYNC_N = 100_000;
+const RT_N = 2_000;
+
+function syncMsg(): number {
+  using q = createSysvMessageQueue({ removeOnClose: true });
+  const data = new Uint8Array(64);
+  const t0 = performance.now();
+  for (let i = 0; i < SYNC_N; i++) {
+    q.trySend(data, { type: 1 });
+    q.tryReceive({ maxSize: 64 });
+  }
+  return (performance.now() - t0) * 1000 / SYNC_N;
+}
+
+function syncMsgInto(): number {
+  using q = createSysvMessageQueue({ removeOnClose: true });
+  const data = new Uint8Array(64);
+  const into = new Uint8Array(64);
+  const t0 = performance.now();
+  for (let i = 0; i < SYNC_N; i++) {
+    q.trySend(data, { type: 1 });
+    q.tryReceiveInto(into);
+  }
+  return (performance.now() - t0) * 1000 / SYNC_N;
+}
+
+function syncSem(): number {
+  using s = createSysvSemaphoreSet({ removeOnClose: true });
+  const up = [{ index: 0, delta: 1 }], down = [{ index: 0, delta: -1 }];
+  const t0 = performance.now();
+  for (let i = 0; i < SYNC_N; i++) {
+    s.tryOp(up);
+    s.tryOp(down);
+  }
+  return (performance.now() - t0) * 1000 / (2 * SYNC_N);
+}
+
+/** Runs `fn` against a C echo process on a fresh object; returns µs per round trip. */
+async function withEcho(
+  bin: string,
+  kind: "msg" | "sem",
+  client: (id: number) => Promise<number>,
+): Promise<number> {
+  using obj = kind === "msg"
+    ? createSysvMessageQueue({ removeOnClose: true })
+    : createSysvSemaphoreSet({ count: 2, removeOnClose: true });
+  const echo = new Deno.Command(bin, { args: [`${kind}-echo`, String(obj.id)] }).spawn();
+  try {
+    return await client(obj.id);
+  } finally {
+    obj.close(); // removal ends the echo loop
+    await echo.status;
+  }
+}
+
+async function asyncMsg(bin: string, ipckit: boolean): Promise<number> {
+  return await withEcho(bin, "msg", async (id) => {
+    if (!ipckit) return Number(await run(bin, ["msg-client", String(id), String(RT_N)]));
+    using q = openSysvMessageQueue({ id });
+    const data = new Uint8Array(64);
+    const t0 = performance.now();
+    for (let i = 0; i < RT_N / 4; i++) {
+      await q.send(data, { type: 1 });
+      await q.receive({ type: 2, maxSize: 64 });
+    }
+    return (performance.now() - t0) * 1000 / (RT_N / 4);
+  });
+}
+
+async function asyncSem(bin: string, ipckit: boolean): Promise<number> {
+  return await withEcho(bin, "sem", async (id) => {
+    if (!ipckit) return Number(await run(bin, ["sem-client", String(id), String(RT_N)]));
+    using s = openSysvSemaphoreSet({ id });
+    const wait = [{ index: 1, delta: -1 }];
+    const t0 = performance.now();
+    for (let i = 0; i < RT_N; i++) {
+      s.release(0, { undo: false });
+      await s.op(wait);
+    }
+    return (performance.now() - t0) * 1000 / RT_N;
+  });
+}
+
+/** The System V rows. */
+export async function sysvBench(): Promise<Row[]> {
+  const bin = await compileC("sysv_pingpong");
+  const runs = 5;
+  const c = (args: string[]) => median(runs, async () => Number(await run(bin, args)));
+  return [
+    {
+      mechanism: "sysv-msg",
+      case: "64 B msgsnd+msgrcv, one process (trySend/tryReceive)",
+      kind: "time",
+      ipckit: await median(runs, () => Promise.resolve(syncMsg())),
+      c: await c(["msg-sync", String(SYNC_N)]),
+      goal: 1.3,
+    },
+    {
+      mechanism: "sysv-msg",
+      case: "64 B msgsnd+msgrcv, one process (trySend/tryReceiveInto, no allocation)",
+      kind: "time",
+      ipckit: await median(runs, () => Promise.resolve(syncMsgInto())),
+      c: await c(["msg-sync", String(SYNC_N)]),
+      goal: 1.3,
+    },
+    {
+      mechanism: "sysv-msg",
+      case: "64 B round trip with a C echo process (await receive)",
+      kind: "time",
+      ipckit: await median(3, () => asyncMsg(bin, true)),
+      c: await median(3, () => asyncMsg(bin, false)),
+      goal: 2,
+    },
+    {
+      mechanism: "sysv-sem",
+      case: "semop ±1, one process (tryOp)",
+      kind: "time",
+      ipckit: await median(runs, () => Promise.resolve(syncSem())),
+      c: await c(["sem-sync", String(SYNC_N)]),
+      goal: 1.3,
+    },
+    {
+      mechanism: "sysv-sem",
+      case: "ping-pong with a C process (await op)",
+      kind: "time",
+      ipckit: await median(3, () => asyncSem(bin, true)),
+      c: await median(3, () => asyncSem(bin, false)),
+      goal: 2,
+    },
+  ];
+}
