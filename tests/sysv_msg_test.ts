@@ -6,7 +6,7 @@ import {
   parseSysvKey,
   sysvLimits,
 } from "../mod.ts";
-import { spawnReady } from "./_helpers.ts";
+import { spawnReady, tempDir } from "./_helpers.ts";
 import { cPeer, ipcmk, liveIds, runPeer, sysvTest, tool } from "./_sysv.ts";
 
 const enc = new TextEncoder();
@@ -247,6 +247,8 @@ Deno.test(
   sysvTest(async (t) => {
     using q = createSysvMessageQueue({ removeOnClose: true });
     t.add("msg", q.id);
+    using denoDir = tempDir(); // nobody's Deno cache, removed afterwards
+    Deno.chmodSync(denoDir.path, 0o777);
     const script = `import { openSysvMessageQueue } from "${
       new URL("../mod.ts", import.meta.url).href
     }";
@@ -263,7 +265,7 @@ catch (e) { console.log(e.code); }`;
         script,
       ],
       stdout: "piped",
-      env: { DENO_DIR: Deno.env.get("DENO_DIR") ?? "/tmp/ipckit-test-deno-dir" },
+      env: { DENO_DIR: denoDir.path },
     }).output();
     equal(dec.decode(out.stdout).trim(), "EACCES");
   }),

@@ -48,10 +48,13 @@ Deno.test(
     using s = createSysvSemaphoreSet({ values: [0], removeOnClose: true });
     t.add("sem", s.id);
     const waiting = s.acquire(0, { timeout: 3000 });
-    setTimeout(() => runPeer(["sem-post", String(s.id), "0"]), 50);
+    const posted = new Promise((r) => setTimeout(r, 50)).then(() =>
+      runPeer(["sem-post", String(s.id), "0"])
+    );
     const t0 = performance.now();
     await waiting;
     ok(performance.now() - t0 < 1000);
+    equal((await posted).code, 0);
     equal(s.getValue(0), 0);
     s.release(0);
     equal(s.getValue(0), 1);
@@ -157,13 +160,17 @@ Deno.test(
     deepEqual(s.getAll(), [3, 4]);
     s.tryOp([{ index: 1, delta: -1 }]);
     equal(s.getPid(1), Deno.pid);
-    const waitZero = s.op([{ index: 0, delta: 0 }], { timeout: 3000 });
-    const waitMore = s.op([{ index: 1, delta: -10 }], { timeout: 3000 }).catch((e) => e);
-    await new Promise((r) => setTimeout(r, 50));
+    const waitZero = s.op([{ index: 0, delta: 0 }], { timeout: 5000 }).catch((e) => e);
+    const waitMore = s.op([{ index: 1, delta: -10 }], { timeout: 5000 }).catch((e) => e);
+    // The waiters are counted while their pool slice sits in semtimedop.
+    const until = performance.now() + 3000;
+    while ((s.getZcnt(0) !== 1 || s.getNcnt(1) !== 1) && performance.now() < until) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
     equal(s.getZcnt(0), 1);
     equal(s.getNcnt(1), 1);
     s.setValue(0, 0);
-    await waitZero;
+    equal(await waitZero, undefined);
     s.setValue(1, 10);
     equal(await waitMore, undefined);
   }),
@@ -241,7 +248,7 @@ Deno.test(
     await new Promise((r) => setTimeout(r, 50));
     const t0 = performance.now();
     await Deno.readTextFile("/proc/self/status");
-    ok(performance.now() - t0 < 100, "readTextFile stayed fast");
+    ok(performance.now() - t0 < 200, "readTextFile stayed fast (a starved pool takes seconds)");
     ok(MAX_PARKED <= 4);
     s.release(0, { count: 40, undo: false });
     await Promise.all(waits);
