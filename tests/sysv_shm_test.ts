@@ -1,6 +1,7 @@
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
 import { createSysvSharedMemory, IpcError, openSysvSharedMemory } from "../mod.ts";
 import { ipcmk, liveIds, runPeer, sysvTest } from "./_sysv.ts";
+import { tempDir } from "./_helpers.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -152,5 +153,41 @@ Deno.test(
     t.add("shm", shm.id);
     shm.set({ mode: 0o640 });
     equal(shm.stat().perm.mode, 0o640);
+  }),
+);
+
+Deno.test(
+  {
+    name: "another user can attach a 0644 segment read-only but gets EACCES writable",
+    ignore: Deno.uid() !== 0,
+  },
+  sysvTest(async (t) => {
+    using shm = createSysvSharedMemory({ size: 16, mode: 0o644, removeOnClose: true });
+    t.add("shm", shm.id);
+    shm.attach().write(enc.encode("public"));
+    using denoDir = tempDir();
+    Deno.chmodSync(denoDir.path, 0o777);
+    const script = `import { openSysvSharedMemory } from "${
+      new URL("../mod.ts", import.meta.url).href
+    }";
+const shm = openSysvSharedMemory({ id: ${shm.id}, trust: "any" });
+try { shm.attach(); console.log("rw attached"); } catch (e) { console.log(e.code); }
+console.log(new TextDecoder().decode(shm.attach({ readOnly: true }).read(0, 6)));
+shm.close();`;
+    const out = await new Deno.Command("setpriv", {
+      args: [
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        Deno.execPath(),
+        "eval",
+        "--no-check",
+        script,
+      ],
+      stdout: "piped",
+      env: { DENO_DIR: denoDir.path },
+    }).output();
+    equal(dec.decode(out.stdout), "EACCES\npublic\n");
+    equal(shm.stat().attached, 1, "only this process's attachment remains");
   }),
 );
