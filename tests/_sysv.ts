@@ -19,6 +19,17 @@ export function liveIds(family: Family): Set<number> {
 
 const flag: Record<Family, string> = { msg: "-q", sem: "-s", shm: "-m" };
 
+/** Every object any tracker in this process registered: swept again at unload. */
+const everything: [Family, number][] = [];
+globalThis.addEventListener("unload", () => {
+  for (const [family, id] of everything) {
+    if (liveIds(family).has(id)) {
+      new Deno.Command("ipcrm", { args: [flag[family], String(id)], stderr: "null" })
+        .outputSync();
+    }
+  }
+});
+
 /** Tracks the objects one test creates and removes any it left behind. */
 export class SysvTracker {
   readonly #objects: [Family, number][] = [];
@@ -26,6 +37,7 @@ export class SysvTracker {
   /** Registers `id`; returns it. */
   add(family: Family, id: number): number {
     this.#objects.push([family, id]);
+    everything.push([family, id]);
     return id;
   }
 
