@@ -75,9 +75,24 @@ export function sysvTest(
 
 let peer: Promise<string> | undefined;
 
-/** The C peer (`tests/fixtures/sysv_peer.c`), built once per process. */
+/**
+ * The C peer (`tests/fixtures/sysv_peer.c`), built once per process and run
+ * once before use: right after gcc, spawning it can fail for a moment with
+ * ETXTBSY ("Text file busy") while the suite starts many processes at once.
+ */
 export function cPeer(): Promise<string> {
-  return peer ??= buildC("sysv_peer.c");
+  return peer ??= (async () => {
+    const bin = await buildC("sysv_peer.c");
+    for (let i = 0;; i++) {
+      try {
+        await new Deno.Command(bin, { args: [], stdout: "null", stderr: "null" }).output();
+        return bin;
+      } catch (e) {
+        if (i > 50 || !String(e).includes("Text file busy")) throw e;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+  })();
 }
 
 /** Runs the C peer to completion; returns its stdout (trimmed) and exit code. */
