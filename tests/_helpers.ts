@@ -8,10 +8,15 @@
 import { deepEqual as assertEquals } from "node:assert/strict";
 
 let counter = 0;
+/**
+ * `deno test --parallel` runs test files as workers of ONE process: the pid
+ * alone does not tell them apart, so every module instance adds its own tag.
+ */
+const isolateTag = crypto.randomUUID().slice(0, 8);
 
-/** A name unique to this process and call: `ipckit-test-<pid>-<n>[-suffix]`. */
+/** A name unique to this process, isolate and call: `ipckit-test-<pid>-<tag>-<n>[-suffix]`. */
 export function uniqueName(suffix = ""): string {
-  return `ipckit-test-${Deno.pid}-${++counter}${suffix ? "-" + suffix : ""}`;
+  return `ipckit-test-${Deno.pid}-${isolateTag}-${++counter}${suffix ? "-" + suffix : ""}`;
 }
 
 /** A temp directory removed (recursively) when disposed, also when the test fails. */
@@ -151,7 +156,9 @@ export async function buildC(source: string | URL, extraFlags: string[] = []): P
   const cc = Deno.env.get("IPCKIT_CC") ?? "gcc";
   Deno.mkdirSync(cacheDir, { recursive: true });
   const base = src.split("/").pop()!.replace(/\.c$/, "");
-  const out = `${cacheDir}${base}-${cc.replaceAll("/", "_")}-${Deno.pid}-${++counter}`;
+  const out = `${cacheDir}${base}-${
+    cc.replaceAll("/", "_")
+  }-${Deno.pid}-${isolateTag}-${++counter}`;
   const res = await new Deno.Command(cc, {
     args: ["-O2", "-Wall", "-o", out, src, ...extraFlags, "-lpthread", "-lrt"],
     stderr: "piped",
