@@ -356,23 +356,31 @@ export abstract class SysvObject implements Disposable {
    * once the last process detaches.
    *
    * @throws {IpcError} `PermissionDenied` (EPERM) if this user neither owns nor
-   * created it; EIDRM if it was already removed.
+   * created it (the handle stays open); EIDRM if it was already removed.
    */
   remove(): void {
-    const id = this.live(`${this.#family}ctl(IPC_RMID)`);
-    this.#removed = true;
-    this.close();
+    const syscall = `${this.#family}ctl(IPC_RMID)`;
+    this.live(syscall);
     for (;;) {
-      if (this.rawRemove() !== -1) return;
+      if (this.rawRemove() !== -1) break;
       const n = errno();
       if (n === E().EINTR) continue;
-      throw ipcError({
-        errno: n === E().EINVAL ? E().EIDRM : n,
-        syscall: `${this.#family}ctl(IPC_RMID)`,
-        object: `${idName[this.#family]} ${id}`,
+      const gone = n === E().EINVAL || n === E().EIDRM;
+      const err = ipcError({
+        errno: gone ? E().EIDRM : n,
+        syscall,
+        object: this.name,
         kind: familyNoun[this.#family],
       });
+      if (gone) this.#finish(); // nothing left to manage
+      throw err; // EPERM & co: the handle stays usable
     }
+    this.#finish();
+  }
+
+  #finish(): void {
+    this.#removed = true;
+    this.close();
   }
 
   /**

@@ -355,3 +355,19 @@ Deno.test(
     throws(() => q.tryReceiveInto("nope" as never), code("EINVAL"));
   }),
 );
+
+Deno.test(
+  "SysvMessageQueue.receive({ timeout: 0 }) tries once; remove() twice is EIDRM",
+  sysvTest(async (t) => {
+    const q = createSysvMessageQueue();
+    t.add("msg", q.id);
+    await rejects(q.receive({ timeout: 0 }), code("ETIMEDOUT"));
+    q.trySend("now");
+    equal(dec.decode((await q.receive({ timeout: 0 })).data), "now");
+    using again = openSysvMessageQueue({ id: q.id });
+    q.remove();
+    ok(q.closed);
+    throws(() => again.remove(), code("EIDRM"));
+    ok(again.closed);
+  }),
+);
