@@ -12,6 +12,7 @@ import { getField, type Layout, off, setField } from "../ffi/struct.ts";
 import { sysv, sysvLayout } from "../ffi/sysv.ts";
 import { closedError, invalidArgument, type IpcError, ipcError } from "./errors.ts";
 import { checkMode } from "./_validate.ts";
+import { type Acquirer, type Deadline, untilAcquired } from "./wait.ts";
 
 /** The three System V object families. */
 export type SysvFamily = "msg" | "sem" | "shm";
@@ -477,4 +478,41 @@ export function openFamily<T>(
 /** The `*id_ds` layout of a family. */
 export function dsLayout(family: SysvFamily): Layout {
   return sysvLayout()[`${idName[family]}_ds`];
+}
+
+/** Longest busy-wait (µs) at the start of a wait, while the peer answers quickly. */
+export const SPIN_MAX_US = 50;
+/** Shortest busy-wait (µs) once spinning stopped paying off. */
+export const SPIN_MIN_US = 4;
+
+/**
+ * Adaptive spinning in front of {@linkcode untilAcquired}. System V objects
+ * have no descriptor, and Deno's timers tick in about 2 ms here, so a peer
+ * that answers in 10 µs would otherwise cost a whole timer tick. Before going
+ * to `untilAcquired`, a wait retries its non-blocking attempt on this thread
+ * for a short budget: up to {@linkcode SPIN_MAX_US} while spinning succeeds,
+ * halving down to {@linkcode SPIN_MIN_US} each time it does not (adaptive
+ * spinning, as in mutexes). The event loop is held at most that long.
+ */
+export class Spinner {
+  #budget = SPIN_MAX_US;
+
+  /** Tries `acq.attempt` (first once, then spinning), then waits with `untilAcquired`. */
+  wait<T>(acq: Acquirer<T>, deadline: Deadline): Promise<T> {
+    deadline.signal?.throwIfAborted();
+    const first = acq.attempt();
+    if (first !== null) return Promise.resolve(first);
+    if (deadline.remaining() > 0) {
+      const end = performance.now() + this.#budget / 1000;
+      while (performance.now() < end) {
+        const r = acq.attempt();
+        if (r !== null) {
+          this.#budget = Math.min(SPIN_MAX_US, this.#budget * 2);
+          return Promise.resolve(r);
+        }
+      }
+      this.#budget = Math.max(SPIN_MIN_US, this.#budget / 2);
+    }
+    return untilAcquired(acq, deadline);
+  }
 }

@@ -26,12 +26,13 @@ import { libc } from "../ffi/libc.ts";
 import { getField, off, setField } from "../ffi/struct.ts";
 import { sysv, sysvLayout } from "../ffi/sysv.ts";
 import { invalidArgument, ipcError } from "./errors.ts";
-import { Deadline, untilAcquired, type WaitOptions } from "./wait.ts";
+import { Deadline, type WaitOptions } from "./wait.ts";
 import {
   createWith,
   decodePerm,
   openFamily,
   setPerm,
+  Spinner,
   statBuffer,
   type SysvCreateCommon,
   sysvLimits,
@@ -131,12 +132,17 @@ export interface CreateSysvMessageQueueOptions extends SysvCreateCommon {
 
 const encoder = new TextEncoder();
 
-const bigs: bigint[] = [];
-
-/** `BigInt(n)`, cached for the small sizes and types of the hot path. */
-function big(n: number): bigint {
-  if (n < 0 || n > 65536) return BigInt(n);
-  return bigs[n] ??= BigInt(n);
+/** A one-entry `BigInt()` cache: hot loops pass the same size or type again and again. */
+class BigCache {
+  #n = NaN;
+  #big = 0n;
+  of(n: number): bigint {
+    if (n !== this.#n) {
+      this.#big = BigInt(n);
+      this.#n = n;
+    }
+    return this.#big;
+  }
 }
 
 const views = new WeakMap<ArrayBuffer, DataView>();
@@ -195,6 +201,10 @@ function checkSize(n: unknown, what: string, syscall: string, object: string): n
 export class SysvMessageQueue extends SysvObject {
   #rbuf = new Uint8Array(0);
   #sbuf = new Uint8Array(0);
+  readonly #spinner = new Spinner();
+  readonly #sizeBig = new BigCache();
+  readonly #maxBig = new BigCache();
+  readonly #typeBig = new BigCache();
 
   /** Wraps an id; use {@linkcode createSysvMessageQueue} or {@linkcode openSysvMessageQueue}. */
   constructor(id: number, key: number, removeOnClose = false) {
@@ -253,7 +263,7 @@ export class SysvMessageQueue extends SysvObject {
   #sendOnce(buf: Uint8Array<ArrayBuffer>, size: number, syscall: string): boolean {
     const id = this.live(syscall);
     for (;;) {
-      if (libc().msgsnd(id, buf, big(size), sysv().IPC_NOWAIT) === 0) return true;
+      if (libc().msgsnd(id, buf, this.#sizeBig.of(size), sysv().IPC_NOWAIT) === 0) return true;
       const n = errno();
       if (n === E().EINTR) continue;
       if (n !== E().EAGAIN) throw this.failure(n, syscall);
@@ -304,7 +314,10 @@ export class SysvMessageQueue extends SysvObject {
     const deadline = new Deadline(options, "msgsnd", this.name);
     const type = checkType(options.type ?? 1, "msgsnd", this.name, 1);
     const [buf, size] = this.#encode(data, type, "msgsnd", false);
-    await untilAcquired({ attempt: () => this.#sendOnce(buf, size, "msgsnd") || null }, deadline);
+    await this.#spinner.wait(
+      { attempt: () => this.#sendOnce(buf, size, "msgsnd") || null },
+      deadline,
+    );
   }
 
   #select(options: SysvReceiveSelect): [number, number, number] {
@@ -351,8 +364,8 @@ export class SysvMessageQueue extends SysvObject {
     const base = off(L, "mtext");
     if (this.#rbuf.byteLength < base + maxSize) this.#rbuf = new Uint8Array(base + maxSize);
     const buf = this.#rbuf;
-    const bigMax = big(maxSize);
-    const bigType = big(type);
+    const bigMax = this.#maxBig.of(maxSize);
+    const bigType = this.#typeBig.of(type);
     for (;;) {
       const n = libc().msgrcv(id, buf, bigMax, bigType, flags);
       if (n >= 0) return n;
@@ -430,7 +443,10 @@ export class SysvMessageQueue extends SysvObject {
       }
       const deadline = new Deadline(options, "msgrcv", this.name);
       const [type, , flags] = this.#select(options);
-      return untilAcquired({ attempt: () => this.#receiveInto(buffer, type, flags) }, deadline);
+      return this.#spinner.wait(
+        { attempt: () => this.#receiveInto(buffer, type, flags) },
+        deadline,
+      );
     } catch (e) {
       return Promise.reject(e);
     }
@@ -456,7 +472,10 @@ export class SysvMessageQueue extends SysvObject {
     try {
       const deadline = new Deadline(options, "msgrcv", this.name);
       const [type, maxSize, flags] = this.#select(options);
-      return untilAcquired({ attempt: () => this.#receiveOnce(type, maxSize, flags) }, deadline);
+      return this.#spinner.wait(
+        { attempt: () => this.#receiveOnce(type, maxSize, flags) },
+        deadline,
+      );
     } catch (e) {
       return Promise.reject(e);
     }

@@ -27,13 +27,14 @@ import { libc } from "../ffi/libc.ts";
 import { getField, off, setField } from "../ffi/struct.ts";
 import { sysv, sysvLayout } from "../ffi/sysv.ts";
 import { invalidArgument, ipcError } from "./errors.ts";
-import { Deadline, untilAcquired, type WaitOptions } from "./wait.ts";
+import { Deadline, type WaitOptions } from "./wait.ts";
 import {
   createWith,
   decodePerm,
   dsLayout,
   openFamily,
   setPerm,
+  Spinner,
   statBuffer,
   type SysvCreateCommon,
   sysvLimits,
@@ -152,6 +153,7 @@ export class SysvSemaphoreSet extends SysvObject {
   /** Number of semaphores in the set. */
   readonly count: number;
   readonly #cache = new WeakMap<SysvSemOp[], Encoded>();
+  readonly #spinner = new Spinner();
   readonly #lockOps = new Map<string, SysvSemOp[]>();
 
   /** Wraps an id; use {@linkcode createSysvSemaphoreSet} or {@linkcode openSysvSemaphoreSet}. */
@@ -299,7 +301,7 @@ export class SysvSemaphoreSet extends SysvObject {
     const deadline = new Deadline(options, "semop", this.name);
     const enc = this.#encoded(ops, "semop");
     const L = sysvLayout().timespec;
-    await untilAcquired<true>({
+    await this.#spinner.wait<true>({
       attempt: () => this.#tryEncoded(enc, "semop") || null,
       park: (ms) => {
         if (this.closed) return Promise.resolve(null);
