@@ -5,10 +5,10 @@
  * A System V queue has no descriptor to poll and `msgrcv`/`msgsnd` have no
  * timed variants, so a waiting {@linkcode SysvMessageQueue.receive} or
  * {@linkcode SysvMessageQueue.send} retries a non-blocking call on the JS
- * thread with a timer backoff of 1 to 20 ms (see `docs/sysv.md` for the
- * measurements). The event loop is never blocked and no pool thread is held;
- * the price is up to 20 ms of extra latency for a receiver that has been
- * idle. The `try...` variants never wait.
+ * thread: first spinning for at most 50 µs (adaptive), then on a timer
+ * backoff of 1 to 20 ms (see `docs/sysv.md` for the measurements). No pool
+ * thread is held; the price is a few ms of extra latency for a receiver that
+ * has been idle. The `try...` variants never wait.
  *
  * @example A queue only its id reaches
  * ```ts
