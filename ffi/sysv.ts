@@ -40,6 +40,11 @@ export const sysvSymbols = {
     result: "i32",
     nonblocking: true,
   },
+  /**
+   * A short sleep on the pool: message-queue waits poll with it for their
+   * first milliseconds, finer than Deno's timers (about 2 ms per tick).
+   */
+  usleep_nb: { name: "usleep", parameters: ["u32"], result: "i32", nonblocking: true },
   semctl: { parameters: ["i32", "i32", "i32", "u64"], result: "i32" },
   semctl_buf: { name: "semctl", parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
   shmget: { parameters: ["i32", "usize", "i32"], result: "i32" },

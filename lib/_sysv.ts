@@ -484,6 +484,8 @@ export function dsLayout(family: SysvFamily): Layout {
 export const SPIN_MAX_US = 50;
 /** Shortest busy-wait (µs) once spinning stopped paying off. */
 export const SPIN_MIN_US = 4;
+/** How long (ms) a wait without a park of its own naps on the pool before using timers. */
+export const NAP_PHASE_MS = 5;
 
 /**
  * Adaptive spinning in front of {@linkcode untilAcquired}. System V objects
@@ -493,6 +495,12 @@ export const SPIN_MIN_US = 4;
  * for a short budget: up to {@linkcode SPIN_MAX_US} while spinning succeeds,
  * halving down to {@linkcode SPIN_MIN_US} each time it does not (adaptive
  * spinning, as in mutexes). The event loop is held at most that long.
+ *
+ * An acquirer without a park of its own (message queues: no timed call)
+ * gets one for the first {@linkcode NAP_PHASE_MS}: `usleep` naps on the pool
+ * of 50 µs doubling to 1 ms (within `untilAcquired`'s budget of parked
+ * calls), after which it falls back to `untilAcquired`'s timer backoff and
+ * holds no pool thread.
  */
 export class Spinner {
   #budget = SPIN_MAX_US;
@@ -513,6 +521,25 @@ export class Spinner {
       }
       this.#budget = Math.max(SPIN_MIN_US, this.#budget / 2);
     }
-    return untilAcquired(acq, deadline);
+    return untilAcquired(acq.park ? acq : withNaps(acq), deadline);
   }
+}
+
+/** `acq` plus a `park` that naps on the pool during the first {@linkcode NAP_PHASE_MS}. */
+function withNaps<T>(acq: Acquirer<T>): Acquirer<T> {
+  const until = performance.now() + NAP_PHASE_MS;
+  let us = 50;
+  const nap = (ms: number): Promise<T | null> => {
+    const t = Math.min(us, ms * 1000);
+    us = Math.min(us * 2, 1000);
+    return libc().usleep_nb(t).then(() => null);
+  };
+  return {
+    attempt: acq.attempt,
+    // untilAcquired looks at park on every round: after the nap phase there
+    // is none, and it sleeps on timers.
+    get park() {
+      return performance.now() < until ? nap : undefined;
+    },
+  };
 }
