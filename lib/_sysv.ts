@@ -529,17 +529,20 @@ export class Spinner {
 function withNaps<T>(acq: Acquirer<T>): Acquirer<T> {
   const until = performance.now() + NAP_PHASE_MS;
   let us = 50;
+  let napping = true;
   const nap = (ms: number): Promise<T | null> => {
+    // The phase ends here, not in the getter: untilAcquired reads `park`
+    // twice per round (test, then call), and both reads must agree.
+    if (performance.now() >= until) napping = false;
     const t = Math.min(us, ms * 1000);
     us = Math.min(us * 2, 1000);
     return libc().usleep_nb(t).then(() => null);
   };
   return {
     attempt: acq.attempt,
-    // untilAcquired looks at park on every round: after the nap phase there
-    // is none, and it sleeps on timers.
+    // After the nap phase there is no park, and untilAcquired sleeps on timers.
     get park() {
-      return performance.now() < until ? nap : undefined;
+      return napping ? nap : undefined;
     },
   };
 }
