@@ -107,3 +107,57 @@ export {
   withLock,
 } from "./lib/lock.ts";
 export { closeOnShutdown, onShutdown, runCleanups } from "./lib/shutdown.ts";
+export {
+  type SysvCreateCommon,
+  type SysvLimits,
+  sysvLimits,
+  SysvObject,
+  type SysvOpenCommon,
+  type SysvOpenOptions,
+  type SysvPerm,
+  type SysvTarget,
+  type SysvTrust,
+} from "./lib/_sysv.ts";
+export { formatSysvKey, ftok, IPC_PRIVATE, parseSysvKey } from "./lib/sysv_key.ts";
+export {
+  createSysvMessageQueue,
+  type CreateSysvMessageQueueOptions,
+  openSysvMessageQueue,
+  type SysvMessage,
+  SysvMessageQueue,
+  type SysvMsgSetOptions,
+  type SysvMsgStat,
+  type SysvReceivedInto,
+  type SysvReceiveOptions,
+  type SysvReceiveSelect,
+  type SysvSendOptions,
+} from "./lib/sysv_msg.ts";
+export {
+  createSysvSemaphoreSet,
+  type CreateSysvSemaphoreSetOptions,
+  openSysvSemaphoreSet,
+  SEMVMX,
+  type SysvAcquireOptions,
+  SysvSemaphoreSet,
+  type SysvSemOp,
+  type SysvSemSetOptions,
+  type SysvSemStat,
+} from "./lib/sysv_sem.ts";
+export {
+  createSysvSharedMemory,
+  type CreateSysvSharedMemoryOptions,
+  openSysvSharedMemory,
+  type SysvAttachOptions,
+  SysvSharedMemory,
+  type SysvShmAttachment,
+  type SysvShmSetOptions,
+  type SysvShmStat,
+} from "./lib/sysv_shm.ts";
+export type { IpcKind, IpcObjectInfo, KindProvider } from "./lib/_inspect.ts";
+export {
+  listSysvObjects,
+  removeSysvObject,
+  sysvIdForKey,
+  type SysvKind,
+  sysvKinds,
+} from "./lib/sysv_inspect.ts";

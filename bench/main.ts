@@ -7,11 +7,13 @@ import { type Bench, type Row, table } from "./_harness.ts";
 import { pipeBench } from "./pipe_bench.ts";
 import { socketBench } from "./socket_bench.ts";
 import { lockBench } from "./lock_bench.ts";
+import { sysvBench } from "./sysv_bench.ts";
 
 const benches: Record<string, Bench> = {
   pipe: pipeBench,
   socket: socketBench,
   lock: lockBench,
+  sysv: sysvBench,
 };
 
 const only = Deno.args.filter((a) => !a.startsWith("-"));

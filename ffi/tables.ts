@@ -12,7 +12,7 @@ import { unistdConstants, unistdHeaders, unistdLayouts } from "./unistd.ts";
 import { mqueueConstants, mqueueHeaders, mqueueLayouts } from "./mqueue.ts";
 import { semaphoreConstants, semaphoreHeaders, semaphoreLayouts } from "./semaphore.ts";
 import { mmanConstants, mmanHeaders, mmanLayouts } from "./mman.ts";
-import { sysvConstants, sysvHeaders, sysvLayouts } from "./sysv.ts";
+import { sysvConstants, sysvHeaders, sysvLayouts, sysvPrelude } from "./sysv.ts";
 import { socketConstants, socketHeaders, socketLayouts } from "./socket.ts";
 import { signalConstants, signalHeaders, signalLayouts } from "./signal.ts";
 import { lockConstants, lockHeaders, lockLayouts } from "./lock.ts";
@@ -37,7 +37,12 @@ export const areas: Record<string, AreaTables> = {
     layouts: semaphoreLayouts,
   },
   mman: { headers: mmanHeaders, constants: mmanConstants, layouts: mmanLayouts },
-  sysv: { headers: sysvHeaders, constants: sysvConstants, layouts: sysvLayouts },
+  sysv: {
+    headers: sysvHeaders,
+    constants: sysvConstants,
+    layouts: sysvLayouts,
+    prelude: sysvPrelude,
+  },
   socket: { headers: socketHeaders, constants: socketConstants, layouts: socketLayouts },
   signal: { headers: signalHeaders, constants: signalConstants, layouts: signalLayouts },
   lock: { headers: lockHeaders, constants: lockConstants, layouts: lockLayouts },

@@ -8,10 +8,15 @@
 import { deepEqual as assertEquals } from "node:assert/strict";
 
 let counter = 0;
+/**
+ * `deno test --parallel` runs test files as workers of ONE process: the pid
+ * alone does not tell them apart, so every module instance adds its own tag.
+ */
+const isolateTag = crypto.randomUUID().slice(0, 8);
 
-/** A name unique to this process and call: `ipckit-test-<pid>-<n>[-suffix]`. */
+/** A name unique to this process, isolate and call: `ipckit-test-<pid>-<tag>-<n>[-suffix]`. */
 export function uniqueName(suffix = ""): string {
-  return `ipckit-test-${Deno.pid}-${++counter}${suffix ? "-" + suffix : ""}`;
+  return `ipckit-test-${Deno.pid}-${isolateTag}-${++counter}${suffix ? "-" + suffix : ""}`;
 }
 
 /** A temp directory removed (recursively) when disposed, also when the test fails. */
@@ -151,7 +156,9 @@ export async function buildC(source: string | URL, extraFlags: string[] = []): P
   const cc = Deno.env.get("IPCKIT_CC") ?? "gcc";
   Deno.mkdirSync(cacheDir, { recursive: true });
   const base = src.split("/").pop()!.replace(/\.c$/, "");
-  const out = `${cacheDir}${base}-${cc.replaceAll("/", "_")}-${Deno.pid}-${++counter}`;
+  const out = `${cacheDir}${base}-${
+    cc.replaceAll("/", "_")
+  }-${Deno.pid}-${isolateTag}-${++counter}`;
   const res = await new Deno.Command(cc, {
     args: ["-O2", "-Wall", "-o", out, src, ...extraFlags, "-lpthread", "-lrt"],
     stderr: "piped",
@@ -163,13 +170,17 @@ export async function buildC(source: string | URL, extraFlags: string[] = []): P
 }
 
 /**
- * What this test process may leave on the host: POSIX objects named by
- * {@linkcode uniqueName} in this process, and every System V object (test
- * files that create System V objects run their leak checks serially).
+ * What this test file may leave on the host: POSIX objects named by
+ * {@linkcode uniqueName} in this isolate (test files run as workers of one
+ * process under `--parallel`, so the pid alone would mix their objects up),
+ * and, with `sysv: true`, every System V object. System V objects carry no
+ * name, and the System V test files create them in parallel with everything
+ * else, so they are left out by default; those files check their own ids
+ * (`tests/_sysv.ts`).
  */
-export function ipcSnapshot(): string[] {
+export function ipcSnapshot({ sysv = false } = {}): string[] {
   const out: string[] = [];
-  const mine = `ipckit-test-${Deno.pid}-`;
+  const mine = `ipckit-test-${Deno.pid}-${isolateTag}-`;
   const list = (dir: string, tag: string) => {
     try {
       for (const e of Deno.readDirSync(dir)) {
@@ -179,7 +190,7 @@ export function ipcSnapshot(): string[] {
   };
   list("/dev/shm", "shm");
   list("/dev/mqueue", "mq");
-  for (const kind of ["msg", "sem", "shm"]) {
+  for (const kind of sysv ? ["msg", "sem", "shm"] : []) {
     try {
       const lines = Deno.readTextFileSync(`/proc/sysvipc/${kind}`).trim().split("\n").slice(1);
       for (const l of lines) {

@@ -17,6 +17,7 @@ import { fifoCommand } from "./fifo.ts";
 import { sockCommand } from "./sock.ts";
 import { lockCommand } from "./lock.ts";
 import { cliOwnsProcess, signalCommand } from "./signal.ts";
+import { sysvCommand } from "./sysv.ts";
 
 const version: Command = {
   summary: "print ipckit's version",
@@ -40,6 +41,7 @@ export const commands: Record<string, Command> = {
   sock: sockCommand,
   lock: lockCommand,
   signal: signalCommand,
+  sysv: sysvCommand,
   version,
 };
 

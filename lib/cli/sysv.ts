@@ -1,0 +1,439 @@
+/**
+ * `ipckit sysv ...`: System V message queues, semaphore sets and shared
+ * memory from the shell, plus `ls`/`rm` for every System V object (to be
+ * folded into the top-level `ipckit ls`/`rm`).
+ *
+ * @module
+ */
+import {
+  createSysvMessageQueue,
+  openSysvMessageQueue,
+  type SysvMessage,
+  type SysvMessageQueue,
+} from "../sysv_msg.ts";
+import {
+  createSysvSemaphoreSet,
+  openSysvSemaphoreSet,
+  type SysvSemaphoreSet,
+  type SysvSemOp,
+} from "../sysv_sem.ts";
+import {
+  createSysvSharedMemory,
+  openSysvSharedMemory,
+  type SysvSharedMemory,
+} from "../sysv_shm.ts";
+import { listSysvObjects, removeSysvObject, sysvIdForKey, type SysvKind } from "../sysv_inspect.ts";
+import { formatSysvKey, parseSysvKey } from "../sysv_key.ts";
+import type { SysvOpenOptions } from "../_sysv.ts";
+import type { IpcObjectInfo } from "../_inspect.ts";
+import { parseMode } from "../_validate.ts";
+import {
+  type Command,
+  EXIT,
+  group,
+  intFlag,
+  parse,
+  printJson,
+  readStdin,
+  UsageError,
+  writeStdout,
+} from "./_common.ts";
+
+const KINDS: SysvKind[] = ["sysv-msg", "sysv-sem", "sysv-shm"];
+
+const target = {
+  key: { type: "string" },
+  id: { type: "string" },
+  "any-owner": { type: "boolean" },
+} as const;
+
+const targetHelp = "  --key KEY      the object's key (0x1234abcd or decimal)\n" +
+  "  --id ID        the object's id (as ipcs shows it)\n" +
+  "  --any-owner    skip the check that this user owns and created it and that\n" +
+  "                 group/others cannot write it";
+
+function keyFlag(text: string): number {
+  try {
+    return parseSysvKey(text);
+  } catch (e) {
+    throw new UsageError(`--key: ${(e as Error).message}`);
+  }
+}
+
+function openTarget(values: Record<string, unknown>, usage: string): SysvOpenOptions {
+  const { key, id } = values;
+  if ((key === undefined) === (id === undefined)) {
+    throw new UsageError(`pass exactly one of --key and --id\n\n${usage}`);
+  }
+  const trust = values["any-owner"] ? "any" as const : "owner" as const;
+  return key !== undefined
+    ? { key: keyFlag(String(key)), trust }
+    : { id: intFlag(id, "id", { max: 0x7fffffff })!, trust };
+}
+
+function typeFlag(v: unknown, min: number): number | undefined {
+  return intFlag(v, "type", { min, max: Number.MAX_SAFE_INTEGER });
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+function messageRecord(m: SysvMessage): Record<string, unknown> {
+  try {
+    return { type: m.type, size: m.data.byteLength, text: decoder.decode(m.data) };
+  } catch {
+    let bin = "";
+    for (const b of m.data) bin += String.fromCharCode(b);
+    return { type: m.type, size: m.data.byteLength, base64: btoa(bin) };
+  }
+}
+
+const msgSend: Command = {
+  summary: "send messages (each MESSAGE, or all of stdin as one)",
+  async run(args) {
+    const usage = "Usage: ipckit sysv msg send (--key KEY | --id ID) [--type T] " +
+      "[--timeout MS] [MESSAGE...]\n\nSends each MESSAGE as one message of type T " +
+      "(default 1); with no MESSAGE, sends all of stdin as one message. Waits while " +
+      "the queue is full (exit 124 after --timeout).\n\n" + targetHelp;
+    const p = parse(
+      args,
+      { ...target, type: { type: "string" }, timeout: { type: "string" } },
+      usage,
+    );
+    if (!p) return EXIT.ok;
+    const type = typeFlag(p.values.type, 1) ?? 1;
+    const timeout = intFlag(p.values.timeout, "timeout");
+    using q = openSysvMessageQueue(openTarget(p.values, usage));
+    const messages: (string | Uint8Array)[] = p.positionals.length
+      ? p.positionals
+      : [await readStdin()];
+    for (const m of messages) await q.send(m, { type, timeout });
+    return EXIT.ok;
+  },
+};
+
+const msgRecv: Command = {
+  summary: "receive messages to stdout",
+  async run(args) {
+    const usage = "Usage: ipckit sysv msg recv (--key KEY | --id ID) [--type T] [--except] " +
+      "[--count N] [--timeout MS] [--max-size N] [--json]\n\n" +
+      "Receives N messages (default 1) and writes each one's bytes and a newline, or\n" +
+      'with --json one record per line: {"type":1,"size":5,"text":"hello"} ("base64"\n' +
+      'instead of "text" for bytes that are not UTF-8). --type 0 (default) takes the\n' +
+      "first message, T > 0 the first of type T (with --except: of any other type),\n" +
+      "T < 0 the lowest type <= -T. --timeout applies to each message (exit 124).\n\n" +
+      targetHelp;
+    const p = parse(
+      args,
+      {
+        ...target,
+        type: { type: "string" },
+        except: { type: "boolean" },
+        count: { type: "string" },
+        timeout: { type: "string" },
+        "max-size": { type: "string" },
+        json: { type: "boolean" },
+      },
+      usage,
+      { allowPositionals: false },
+    );
+    if (!p) return EXIT.ok;
+    const type = typeFlag(p.values.type, Number.MIN_SAFE_INTEGER) ?? 0;
+    if (p.values.except && type <= 0) throw new UsageError("--except needs --type T with T > 0");
+    const count = intFlag(p.values.count, "count", { min: 1 }) ?? 1;
+    const timeout = intFlag(p.values.timeout, "timeout");
+    const maxSize = intFlag(p.values["max-size"], "max-size");
+    using q = openSysvMessageQueue(openTarget(p.values, usage));
+    for (let i = 0; i < count; i++) {
+      const m = await q.receive({ type, except: !!p.values.except, timeout, maxSize });
+      if (p.values.json) printJson(messageRecord(m));
+      else {
+        await writeStdout(m.data);
+        await writeStdout(new Uint8Array([10]));
+      }
+    }
+    return EXIT.ok;
+  },
+};
+
+/** Parses `0:-1`, `1:+1`, `2:0`, each optionally suffixed `:undo`; a bare `undo` applies to all. */
+export function parseSemOps(tokens: string[]): SysvSemOp[] {
+  const all = tokens.includes("undo");
+  const ops = tokens.filter((t) => t !== "undo").map((t) => {
+    const m = /^(\d+):([+-]?\d+)(:undo)?$/.exec(t);
+    if (!m) {
+      throw new UsageError(`bad operation "${t}": write INDEX:DELTA like 0:-1, 1:+1 or 2:0`);
+    }
+    return { index: Number(m[1]), delta: Number(m[2]), undo: all || m[3] !== undefined };
+  });
+  if (ops.length === 0) throw new UsageError("pass at least one operation, like 0:-1");
+  return ops;
+}
+
+const semOp: Command = {
+  summary: "apply operations atomically, waiting until they can be",
+  async run(args) {
+    const usage = "Usage: ipckit sysv sem op (--key KEY | --id ID) [--timeout MS] OPS...\n\n" +
+      "OPS are INDEX:DELTA (0:-1 takes one from semaphore 0, 1:+1 adds one to semaphore 1,\n" +
+      "2:0 waits until semaphore 2 is zero), all applied at once. Add :undo to an op, or\n" +
+      "the word undo for all of them, for SEM_UNDO (reverted when this command exits).\n\n" +
+      targetHelp;
+    const p = parse(args, { ...target, timeout: { type: "string" } }, usage);
+    if (!p) return EXIT.ok;
+    const ops = parseSemOps(p.positionals);
+    const timeout = intFlag(p.values.timeout, "timeout");
+    using s = openSysvSemaphoreSet(openTarget(p.values, usage));
+    await s.op(ops, { timeout });
+    return EXIT.ok;
+  },
+};
+
+function semRecord(s: SysvSemaphoreSet, index: number) {
+  return {
+    index,
+    value: s.getValue(index),
+    pid: s.getPid(index),
+    ncnt: s.getNcnt(index),
+    zcnt: s.getZcnt(index),
+  };
+}
+
+const semGet: Command = {
+  summary: "print values (GETVAL/GETALL, with GETPID/GETNCNT/GETZCNT)",
+  async run(args) {
+    const usage = "Usage: ipckit sysv sem get (--key KEY | --id ID) [INDEX] [--json]\n\n" +
+      "With INDEX prints that semaphore's value; without, one line per semaphore:\n" +
+      "INDEX VALUE PID NCNT ZCNT. --json prints records with those fields.\n\n" + targetHelp;
+    const p = parse(args, { ...target, json: { type: "boolean" } }, usage);
+    if (!p) return EXIT.ok;
+    if (p.positionals.length > 1) throw new UsageError(`at most one INDEX\n\n${usage}`);
+    using s = openSysvSemaphoreSet(openTarget(p.values, usage));
+    const one = p.positionals.length === 1
+      ? intFlag(p.positionals[0], "INDEX", { max: s.count - 1 })
+      : undefined;
+    const indexes = one === undefined ? [...Array(s.count).keys()] : [one];
+    for (const i of indexes) {
+      const r = semRecord(s, i);
+      if (p.values.json) printJson(r);
+      else if (one !== undefined) console.log(r.value);
+      else console.log(`${r.index} ${r.value} ${r.pid} ${r.ncnt} ${r.zcnt}`);
+    }
+    return await Promise.resolve(EXIT.ok);
+  },
+};
+
+const semSet: Command = {
+  summary: "set values (SETVAL, or SETALL with --all)",
+  async run(args) {
+    const usage = "Usage: ipckit sysv sem set (--key KEY | --id ID) INDEX VALUE\n" +
+      "       ipckit sysv sem set (--key KEY | --id ID) --all VALUE...\n\n" +
+      "Sets one semaphore, or (--all) every semaphore in index order. Values are 0 to\n" +
+      "32767. Setting clears every process's undo adjustment for those semaphores.\n\n" +
+      targetHelp;
+    const p = parse(args, { ...target, all: { type: "boolean" } }, usage);
+    if (!p) return EXIT.ok;
+    using s = openSysvSemaphoreSet(openTarget(p.values, usage));
+    const nums = p.positionals.map((v, i) => intFlag(v, i === 0 ? "INDEX" : "VALUE")!);
+    if (p.values.all) {
+      if (nums.length !== s.count) {
+        throw new UsageError(`--all needs ${s.count} values (the set has ${s.count})`);
+      }
+      s.setAll(nums);
+    } else {
+      if (nums.length !== 2) throw new UsageError(`expected INDEX VALUE\n\n${usage}`);
+      s.setValue(nums[0], nums[1]);
+    }
+    return await Promise.resolve(EXIT.ok);
+  },
+};
+
+const shmRead: Command = {
+  summary: "copy a segment's bytes to stdout",
+  async run(args) {
+    const usage = "Usage: ipckit sysv shm read (--key KEY | --id ID) [--offset N] " +
+      "[--length N]\n\nAttaches read-only and writes LENGTH bytes (default: to the end) " +
+      "from OFFSET (default 0) to stdout.\n\n" + targetHelp;
+    const p = parse(
+      args,
+      { ...target, offset: { type: "string" }, length: { type: "string" } },
+      usage,
+      { allowPositionals: false },
+    );
+    if (!p) return EXIT.ok;
+    using shm = openSysvSharedMemory(openTarget(p.values, usage));
+    const offset = intFlag(p.values.offset, "offset", { max: shm.size }) ?? 0;
+    const length = intFlag(p.values.length, "length", { max: shm.size - offset });
+    using mem = shm.attach({ readOnly: true });
+    await writeStdout(mem.read(offset, length));
+    return EXIT.ok;
+  },
+};
+
+const shmWrite: Command = {
+  summary: "write DATA (or stdin) into a segment",
+  async run(args) {
+    const usage = "Usage: ipckit sysv shm write (--key KEY | --id ID) [--offset N] [DATA]\n\n" +
+      "Writes DATA (UTF-8), or all of stdin, into the segment at OFFSET (default 0).\n" +
+      "Fails without writing anything if it does not fit.\n\n" + targetHelp;
+    const p = parse(args, { ...target, offset: { type: "string" } }, usage);
+    if (!p) return EXIT.ok;
+    if (p.positionals.length > 1) throw new UsageError(`at most one DATA\n\n${usage}`);
+    using shm = openSysvSharedMemory(openTarget(p.values, usage));
+    const offset = intFlag(p.values.offset, "offset", { max: shm.size }) ?? 0;
+    const data = p.positionals.length
+      ? new TextEncoder().encode(p.positionals[0])
+      : await readStdin();
+    using mem = shm.attach();
+    mem.write(data, offset);
+    return EXIT.ok;
+  },
+};
+
+function kindArg(text: string | undefined, usage: string): SysvKind {
+  if (!KINDS.includes(text as SysvKind)) {
+    throw new UsageError(`KIND must be one of ${KINDS.join(", ")}, got "${text}"\n\n${usage}`);
+  }
+  return text as SysvKind;
+}
+
+const mk: Command = {
+  summary: "create an object and print its id (like ipcmk)",
+  async run(args) {
+    const usage = "Usage: ipckit sysv mk sysv-msg|sysv-sem|sysv-shm [--key KEY|random] " +
+      "[--mode 0600] [--size N] [--count N] [--json]\n\n" +
+      "Creates a new object (IPC_CREAT|IPC_EXCL; key IPC_PRIVATE unless --key) with\n" +
+      "exactly --mode (default 0600; the umask does not apply) and prints its id, or\n" +
+      'with --json {"kind","id","key"}. --size is the segment size (sysv-shm),\n' +
+      "--count the number of semaphores (sysv-sem, default 1).";
+    const p = parse(args, {
+      key: { type: "string" },
+      mode: { type: "string" },
+      size: { type: "string" },
+      count: { type: "string" },
+      json: { type: "boolean" },
+    }, usage);
+    if (!p) return EXIT.ok;
+    if (p.positionals.length !== 1) throw new UsageError(`expected one KIND\n\n${usage}`);
+    const kind = kindArg(p.positionals[0], usage);
+    const key = p.values.key === undefined
+      ? 0
+      : p.values.key === "random"
+      ? "random" as const
+      : keyFlag(String(p.values.key));
+    let mode = 0o600;
+    if (p.values.mode !== undefined) {
+      try {
+        mode = parseMode(String(p.values.mode), "mk");
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+    }
+    let obj: SysvMessageQueue | SysvSemaphoreSet | SysvSharedMemory;
+    if (kind === "sysv-msg") obj = createSysvMessageQueue({ key, mode });
+    else if (kind === "sysv-sem") {
+      obj = createSysvSemaphoreSet({ key, mode, count: intFlag(p.values.count, "count") ?? 1 });
+    } else {
+      const size = intFlag(p.values.size, "size", { min: 1 });
+      if (size === undefined) throw new UsageError(`sysv-shm needs --size\n\n${usage}`);
+      obj = createSysvSharedMemory({ key, mode, size });
+    }
+    if (p.values.json) printJson({ kind, id: obj.id, key: obj.key });
+    else console.log(obj.id);
+    obj.close();
+    return await Promise.resolve(EXIT.ok);
+  },
+};
+
+function row(o: IpcObjectInfo): string[] {
+  const amount = o.kind === "sysv-sem"
+    ? String(o.semaphores)
+    : o.kind === "sysv-msg"
+    ? `${o.size}B/${o.messages}msg`
+    : `${o.size}B/${o.attached}att`;
+  return [
+    o.kind,
+    formatSysvKey(o.key ?? 0),
+    String(o.id),
+    o.owner,
+    o.mode.toString(8).padStart(3, "0"),
+    amount,
+    o.creatorPid === undefined ? "-" : String(o.creatorPid),
+    o.lastPid === undefined ? "-" : String(o.lastPid),
+    o.creatorAlive === undefined ? "?" : o.creatorAlive ? "yes" : "no",
+  ];
+}
+
+/** The objects `ipckit sysv ls` shows for `kinds`, optionally only orphans. */
+export function sysvListing(kinds: SysvKind[], orphans: boolean): IpcObjectInfo[] {
+  return kinds.flatMap((k) => listSysvObjects(k)).filter((o) =>
+    !orphans || o.creatorAlive === false
+  );
+}
+
+const ls: Command = {
+  summary: "list System V objects (what ipcs shows), --orphans for dead creators",
+  async run(args) {
+    const usage = "Usage: ipckit sysv ls [--json] [--kind sysv-msg|sysv-sem|sysv-shm] " +
+      "[--orphans]\n\nLists System V objects from /proc/sysvipc. --json prints one record " +
+      "per line.\n--orphans keeps only objects whose creator process is gone (known for " +
+      "shared\nmemory only: queues and semaphore sets record no creator pid).";
+    const p = parse(
+      args,
+      {
+        json: { type: "boolean" },
+        kind: { type: "string", multiple: true },
+        orphans: { type: "boolean" },
+      },
+      usage,
+      { allowPositionals: false },
+    );
+    if (!p) return EXIT.ok;
+    const kinds = (p.values.kind as string[] | undefined)?.map((k) => kindArg(k, usage)) ?? KINDS;
+    const objects = sysvListing(kinds, !!p.values.orphans);
+    if (p.values.json) {
+      for (const o of objects) printJson(o);
+      return EXIT.ok;
+    }
+    const rows = [
+      ["KIND", "KEY", "ID", "OWNER", "PERMS", "SIZE", "CPID", "LPID", "ALIVE"],
+      ...objects.map(row),
+    ];
+    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+    for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd());
+    return await Promise.resolve(EXIT.ok);
+  },
+};
+
+const rm: Command = {
+  summary: "remove a System V object by id or key (like ipcrm)",
+  async run(args) {
+    const usage = "Usage: ipckit sysv rm sysv-msg|sysv-sem|sysv-shm (ID | --key KEY)\n\n" +
+      "Removes the object (IPC_RMID). Waiters on a queue or set fail with EIDRM; a\n" +
+      "segment goes once the last process detaches.";
+    const p = parse(args, { key: { type: "string" } }, usage);
+    if (!p) return EXIT.ok;
+    const [kindText, id, ...extra] = p.positionals;
+    const kind = kindArg(kindText, usage);
+    if (extra.length || (id === undefined) === (p.values.key === undefined)) {
+      throw new UsageError(`pass exactly one of ID and --key\n\n${usage}`);
+    }
+    const theId = id !== undefined
+      ? intFlag(id, "ID", { max: 0x7fffffff })!
+      : sysvIdForKey(kind, keyFlag(String(p.values.key)));
+    removeSysvObject(kind, theId);
+    return await Promise.resolve(EXIT.ok);
+  },
+};
+
+/** The `sysv` command group. */
+export const sysvCommand: Command = group(
+  "sysv",
+  "System V message queues, semaphores, shared memory.",
+  {
+    msg: group("sysv msg", "System V message queues.", { send: msgSend, recv: msgRecv }),
+    sem: group("sysv sem", "System V semaphore sets.", { op: semOp, get: semGet, set: semSet }),
+    shm: group("sysv shm", "System V shared memory.", { read: shmRead, write: shmWrite }),
+    mk,
+    ls,
+    rm,
+  },
+);

@@ -1,0 +1,264 @@
+/**
+ * Listing and removing every System V object on the host, as
+ * {@linkcode IpcObjectInfo} records: {@linkcode sysvKinds} plugs the three
+ * System V kinds into the table behind `listIpcObjects()` and
+ * `ipckit ls`/`ipckit rm`.
+ *
+ * Records come from `/proc/sysvipc/{msg,sem,shm}` (what `ipcs` and `lsipc`
+ * read too; needs `--allow-read`), owner names from `/etc/passwd`.
+ *
+ * Whether the creator is alive: the kernel records a creator pid for shared
+ * memory only. A segment's creator counts as alive while `/proc/<cpid>`
+ * exists, is not a zombie, and started no later than the segment's change
+ * time (a younger process is a recycled pid). Message queues and semaphore
+ * sets carry no creator pid, so `creatorAlive` is `undefined` (unknown) for
+ * them, and `--orphans` never lists them: the last sender/receiver of a queue
+ * says nothing about who made it.
+ *
+ * @example Segments whose creator is gone
+ * ```ts
+ * import { sysvKinds } from "@ipckit/ipckit";
+ * const orphans = sysvKinds["sysv-shm"].list().filter((o) => o.creatorAlive === false);
+ * console.log(orphans.map((o) => o.id));
+ * ```
+ *
+ * @module
+ */
+import { E, errno } from "../ffi/errno.ts";
+import { libc } from "../ffi/libc.ts";
+import { sysv } from "../ffi/sysv.ts";
+import { invalidArgument, ipcError } from "./errors.ts";
+import type { IpcObjectInfo, KindProvider } from "./_inspect.ts";
+import { checkId, familyNoun, idForKey, idName, type SysvFamily } from "./_sysv.ts";
+
+/** The System V kinds of {@linkcode IpcObjectInfo}. */
+export type SysvKind = "sysv-msg" | "sysv-sem" | "sysv-shm";
+
+const familyOf: Record<SysvKind, SysvFamily> = {
+  "sysv-msg": "msg",
+  "sysv-sem": "sem",
+  "sysv-shm": "shm",
+};
+
+/** Uid to user name, from `/etc/passwd` (read once per listing). */
+function userNames(): Map<number, string> {
+  const names = new Map<number, string>();
+  try {
+    for (const line of Deno.readTextFileSync("/etc/passwd").split("\n")) {
+      const f = line.split(":");
+      if (f.length >= 3 && /^\d+$/.test(f[2]) && !names.has(Number(f[2]))) {
+        names.set(Number(f[2]), f[0]);
+      }
+    }
+  } catch { /* no passwd: owners print as uids */ }
+  return names;
+}
+
+/** Rows of a `/proc/sysvipc` table as column-name records. */
+function readTable(family: SysvFamily): Record<string, string>[] {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(`/proc/sysvipc/${family}`);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return []; // kernel without SysV IPC
+    throw e;
+  }
+  const [head, ...lines] = text.split("\n");
+  const cols = head.trim().split(/\s+/);
+  return lines.filter((l) => l.trim()).map((l) => {
+    const vals = l.trim().split(/\s+/);
+    return Object.fromEntries(cols.map((c, i) => [c, vals[i] ?? ""]));
+  });
+}
+
+let bootTime: number | undefined;
+let ticks = 100;
+
+function processStart(pid: number): { zombie: boolean; start: number } | null {
+  let stat: string;
+  try {
+    stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  } catch {
+    return null;
+  }
+  if (bootTime === undefined) {
+    const m = /^btime (\d+)$/m.exec(Deno.readTextFileSync("/proc/stat"));
+    bootTime = m ? Number(m[1]) : 0;
+    ticks = 100; // USER_HZ is 100 on every Linux ABI ipckit supports
+  }
+  // Fields after the parenthesised command name (which may contain spaces).
+  const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return { zombie: rest[0] === "Z", start: bootTime + Number(rest[19]) / ticks };
+}
+
+/**
+ * Whether `pid` is a live process that could have created an object changed
+ * at `ctime` (seconds): `undefined` for pid 0 (not recorded).
+ */
+export function creatorAlive(pid: number, ctime: number): boolean | undefined {
+  if (!(pid > 0)) return undefined;
+  const p = processStart(pid);
+  if (p === null || p.zombie) return false;
+  // A process started after the object was created is a recycled pid.
+  return p.start <= ctime + 2;
+}
+
+function toInfo(
+  kind: SysvKind,
+  row: Record<string, string>,
+  names: Map<number, string>,
+): IpcObjectInfo {
+  const n = (c: string) => Number(row[c]);
+  const uid = n("uid");
+  const base: IpcObjectInfo = {
+    kind,
+    key: n("key") >>> 0,
+    id: n(`${idName[familyOf[kind]]}`),
+    uid,
+    owner: names.get(uid) ?? String(uid),
+    mode: parseInt(row.perms, 8) & 0o777,
+  };
+  switch (kind) {
+    case "sysv-msg": {
+      const last = n("rtime") > n("stime") ? n("lrpid") : n("lspid");
+      return {
+        ...base,
+        size: n("cbytes"),
+        messages: n("qnum"),
+        ...(last > 0 ? { lastPid: last } : {}),
+      };
+    }
+    case "sysv-sem":
+      return { ...base, semaphores: n("nsems") };
+    case "sysv-shm": {
+      const alive = creatorAlive(n("cpid"), n("ctime"));
+      return {
+        ...base,
+        size: n("size"),
+        attached: n("nattch"),
+        ...(n("cpid") > 0 ? { creatorPid: n("cpid") } : {}),
+        ...(n("lpid") > 0 ? { lastPid: n("lpid") } : {}),
+        ...(alive === undefined ? {} : { creatorAlive: alive }),
+      };
+    }
+  }
+}
+
+/**
+ * Every object of one System V kind on the host (visible in this IPC
+ * namespace), in id order.
+ *
+ * @example
+ * ```ts
+ * import { listSysvObjects } from "@ipckit/ipckit";
+ * for (const o of listSysvObjects("sysv-sem")) console.log(o.id, o.owner, o.semaphores);
+ * ```
+ */
+export function listSysvObjects(kind: SysvKind): IpcObjectInfo[] {
+  if (!(kind in familyOf)) {
+    throw invalidArgument("list", String(kind), "kind must be sysv-msg, sysv-sem or sysv-shm");
+  }
+  const names = userNames();
+  return readTable(familyOf[kind]).map((r) => toInfo(kind, r, names)).sort((a, b) => a.id! - b.id!);
+}
+
+function rmid(family: SysvFamily, id: number): number {
+  const C = sysv();
+  const lib = libc();
+  switch (family) {
+    case "msg":
+      return lib.msgctl(id, C.IPC_RMID, null);
+    case "sem":
+      return lib.semctl(id, 0, C.IPC_RMID, 0n);
+    case "shm":
+      return lib.shmctl(id, C.IPC_RMID, null);
+  }
+}
+
+/**
+ * Removes one System V object by id (`IPC_RMID`, what `ipcrm -q/-s/-m ID`
+ * does). Shared memory goes once the last process detaches.
+ *
+ * @example
+ * ```ts
+ * import { createSysvSemaphoreSet, removeSysvObject } from "@ipckit/ipckit";
+ * const sem = createSysvSemaphoreSet();
+ * removeSysvObject("sysv-sem", sem.id);
+ * sem.close();
+ * ```
+ *
+ * @throws {IpcError} `NotFound` (ENOENT) if there is no such id;
+ * `PermissionDenied` (EPERM) if this user neither owns nor created it.
+ */
+export function removeSysvObject(kind: SysvKind, id: number | string): void {
+  const family = familyOf[kind];
+  const syscall = `${family}ctl(IPC_RMID)`;
+  if (!family) {
+    throw invalidArgument(syscall, String(kind), "kind must be sysv-msg, sysv-sem or sysv-shm");
+  }
+  const n = typeof id === "string" && /^\d+$/.test(id) ? Number(id) : id;
+  const checked = checkId(n, syscall);
+  for (;;) {
+    if (rmid(family, checked) !== -1) return;
+    const e = errno();
+    if (e === E().EINTR) continue;
+    throw ipcError({
+      errno: e === E().EINVAL || e === E().EIDRM ? E().ENOENT : e,
+      syscall,
+      object: `${idName[family]} ${checked}`,
+      kind: familyNoun[family],
+    });
+  }
+}
+
+/**
+ * The id of the object of `kind` with `key` (what `ipcrm -Q/-S/-M KEY`
+ * resolves).
+ *
+ * @example
+ * ```ts
+ * import { createSysvMessageQueue, sysvIdForKey } from "@ipckit/ipckit";
+ * using q = createSysvMessageQueue({ key: "random", removeOnClose: true });
+ * console.log(sysvIdForKey("sysv-msg", q.key) === q.id); // true
+ * ```
+ *
+ * @throws {IpcError} `NotFound` (ENOENT) if no object has that key; EINVAL
+ * for key 0 (`IPC_PRIVATE` names no object).
+ */
+export function sysvIdForKey(kind: SysvKind, key: number): number {
+  const family = familyOf[kind];
+  if (!family) {
+    throw invalidArgument("get", String(kind), "kind must be sysv-msg, sysv-sem or sysv-shm");
+  }
+  const lib = libc();
+  const get = family === "msg"
+    ? (k: number, f: number) => lib.msgget(k, f)
+    : family === "sem"
+    ? (k: number, f: number) => lib.semget(k, 0, f)
+    : (k: number, f: number) => lib.shmget(k, 0n, f);
+  return idForKey(family, `${family}get`, key, get);
+}
+
+function provider(kind: SysvKind): KindProvider {
+  return {
+    list: () => listSysvObjects(kind),
+    remove: (nameOrId) => removeSysvObject(kind, nameOrId),
+  };
+}
+
+/**
+ * The System V kinds for the `Record<IpcKind, KindProvider>` table behind
+ * `listIpcObjects()` and `ipckit ls`/`rm`: `list()` reads `/proc/sysvipc`,
+ * `remove(id)` is `IPC_RMID` by id.
+ *
+ * @example
+ * ```ts
+ * import { sysvKinds } from "@ipckit/ipckit";
+ * const all = Object.values(sysvKinds).flatMap((k) => k.list());
+ * ```
+ */
+export const sysvKinds: Record<SysvKind, KindProvider> = {
+  "sysv-msg": provider("sysv-msg"),
+  "sysv-sem": provider("sysv-sem"),
+  "sysv-shm": provider("sysv-shm"),
+};

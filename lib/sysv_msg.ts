@@ -1,0 +1,604 @@
+/**
+ * System V message queues: typed messages (a positive `long` type plus bytes)
+ * in a kernel queue that outlives its creator, selected on receive by type.
+ *
+ * A System V queue has no descriptor to poll and `msgrcv`/`msgsnd` have no
+ * timed variants, so a waiting {@linkcode SysvMessageQueue.receive} or
+ * {@linkcode SysvMessageQueue.send} retries a non-blocking call on the JS
+ * thread: first spinning for at most 50 µs (adaptive), then on a timer
+ * backoff of 1 to 20 ms (see `docs/sysv.md` for the measurements). No pool
+ * thread is held; the price is a few ms of extra latency for a receiver that
+ * has been idle. The `try...` variants never wait.
+ *
+ * @example A queue only its id reaches
+ * ```ts
+ * import { createSysvMessageQueue } from "@ipckit/ipckit";
+ * using q = createSysvMessageQueue({ removeOnClose: true });
+ * await q.send("hello", { type: 2 });
+ * const msg = await q.receive({ timeout: 1000 });
+ * console.log(msg.type, new TextDecoder().decode(msg.data)); // 2 hello
+ * ```
+ *
+ * @module
+ */
+import { E, errno } from "../ffi/errno.ts";
+import { libc } from "../ffi/libc.ts";
+import { getField, off, setField } from "../ffi/struct.ts";
+import { sysv, sysvLayout } from "../ffi/sysv.ts";
+import { invalidArgument, ipcError } from "./errors.ts";
+import { Deadline, type WaitOptions } from "./wait.ts";
+import {
+  createWith,
+  decodePerm,
+  openFamily,
+  setPerm,
+  Spinner,
+  statBuffer,
+  type SysvCreateCommon,
+  sysvLimits,
+  SysvObject,
+  type SysvOpenOptions,
+  type SysvPerm,
+  timeField,
+} from "./_sysv.ts";
+import { checkMode } from "./_validate.ts";
+
+/** A received message. */
+export interface SysvMessage {
+  /** Its type (>= 1). */
+  type: number;
+  /** Its bytes. */
+  data: Uint8Array<ArrayBuffer>;
+}
+
+/** What {@linkcode SysvMessageQueue.tryReceiveInto} reports. */
+export interface SysvReceivedInto {
+  /** The message's type. */
+  type: number;
+  /** Bytes copied into the buffer. */
+  size: number;
+}
+
+/** Options for {@linkcode SysvMessageQueue.send}. */
+export interface SysvSendOptions extends WaitOptions {
+  /** Message type, an integer >= 1. Default `1`. */
+  type?: number;
+}
+
+/** Which message to take, for {@linkcode SysvMessageQueue.receive}. */
+export interface SysvReceiveSelect {
+  /**
+   * `0` (default): the first message. `T > 0`: the first message of type `T`
+   * (or, with `except`, of any other type). `T < 0`: the first message of
+   * the lowest type that is `<= -T` (a priority queue).
+   */
+  type?: number;
+  /** With `type > 0`: take the first message whose type is NOT `type` (`MSG_EXCEPT`). */
+  except?: boolean;
+  /**
+   * Largest message accepted, in bytes. Default `kernel.msgmax` (so every
+   * message fits). A larger message stays queued and the call throws E2BIG.
+   */
+  maxSize?: number;
+  /**
+   * Accept a message longer than `maxSize` by cutting it (`MSG_NOERROR`):
+   * the rest is lost. Default `false`.
+   */
+  truncate?: boolean;
+}
+
+/** Options for {@linkcode SysvMessageQueue.receive}. */
+export interface SysvReceiveOptions extends SysvReceiveSelect, WaitOptions {}
+
+/** What `IPC_STAT` reports about a queue. */
+export interface SysvMsgStat {
+  /** Owner, creator and permissions. */
+  perm: SysvPerm;
+  /** Last `msgsnd`, or `null`. */
+  sendTime: Date | null;
+  /** Last `msgrcv`, or `null`. */
+  receiveTime: Date | null;
+  /** Creation or last `IPC_SET`. */
+  changeTime: Date | null;
+  /** Bytes queued. */
+  bytes: number;
+  /** Messages queued. */
+  messages: number;
+  /** Capacity in bytes (`msg_qbytes`); also the most messages it can hold. */
+  maxBytes: number;
+  /** Pid of the last sender (0 if none). */
+  lastSendPid: number;
+  /** Pid of the last receiver (0 if none). */
+  lastReceivePid: number;
+}
+
+/** Changes for {@linkcode SysvMessageQueue.set} (`IPC_SET`). */
+export interface SysvMsgSetOptions {
+  /** New owner uid. */
+  uid?: number;
+  /** New owner gid. */
+  gid?: number;
+  /** New permission bits (0 to 0o777). */
+  mode?: number;
+  /** New capacity in bytes; above `kernel.msgmnb` needs CAP_SYS_RESOURCE. */
+  maxBytes?: number;
+}
+
+/** Options for {@linkcode createSysvMessageQueue}. */
+export interface CreateSysvMessageQueueOptions extends SysvCreateCommon {
+  /** Capacity in bytes (`msg_qbytes`). Default `kernel.msgmnb`. */
+  maxBytes?: number;
+}
+
+const encoder = new TextEncoder();
+
+/** A one-entry `BigInt()` cache: hot loops pass the same size or type again and again. */
+class BigCache {
+  #n = NaN;
+  #big = 0n;
+  of(n: number): bigint {
+    if (n !== this.#n) {
+      this.#big = BigInt(n);
+      this.#n = n;
+    }
+    return this.#big;
+  }
+}
+
+const views = new WeakMap<ArrayBuffer, DataView>();
+
+function viewOf(buf: Uint8Array<ArrayBuffer>): DataView {
+  let v = views.get(buf.buffer);
+  if (v === undefined) views.set(buf.buffer, v = new DataView(buf.buffer));
+  return v;
+}
+
+/** Writes a `long` message type (a safe integer) without allocating a BigInt. */
+function writeType(buf: Uint8Array<ArrayBuffer>, at: number, type: number): void {
+  const v = viewOf(buf);
+  v.setUint32(at, type >>> 0, true);
+  v.setInt32(at + 4, Math.floor(type / 2 ** 32), true);
+}
+
+/** Reads a `long` message type. */
+function readType(buf: Uint8Array<ArrayBuffer>, at: number): number {
+  const v = viewOf(buf);
+  return v.getInt32(at + 4, true) * 2 ** 32 + v.getUint32(at, true);
+}
+
+function checkType(type: unknown, syscall: string, object: string, min: number): number {
+  if (typeof type !== "number" || !Number.isSafeInteger(type) || type < min) {
+    throw invalidArgument(
+      syscall,
+      object,
+      `message type must be a safe integer >= ${min}, got ${String(type)}`,
+    );
+  }
+  return type;
+}
+
+function checkSize(n: unknown, what: string, syscall: string, object: string): number {
+  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) {
+    throw invalidArgument(syscall, object, `${what} must be an integer >= 0, got ${String(n)}`);
+  }
+  return n;
+}
+
+/**
+ * A System V message queue. Made by {@linkcode createSysvMessageQueue} or
+ * {@linkcode openSysvMessageQueue}; `close()` (or `using`) ends the handle,
+ * `remove()` deletes the queue.
+ *
+ * @example Messages by type
+ * ```ts
+ * import { createSysvMessageQueue } from "@ipckit/ipckit";
+ * using q = createSysvMessageQueue({ removeOnClose: true });
+ * q.trySend("low", { type: 5 });
+ * q.trySend("high", { type: 1 });
+ * console.log(q.tryReceive({ type: -10 })?.type); // 1: lowest type first
+ * ```
+ */
+export class SysvMessageQueue extends SysvObject {
+  #rbuf = new Uint8Array(0);
+  #sbuf = new Uint8Array(0);
+  readonly #spinner = new Spinner();
+  readonly #sizeBig = new BigCache();
+  readonly #maxBig = new BigCache();
+  readonly #typeBig = new BigCache();
+
+  /** Wraps an id; use {@linkcode createSysvMessageQueue} or {@linkcode openSysvMessageQueue}. */
+  constructor(id: number, key: number, removeOnClose = false) {
+    super("msg", id, key, removeOnClose);
+  }
+
+  /** @internal */
+  protected rawStat(buf: Uint8Array<ArrayBuffer>): number {
+    return libc().msgctl(this.id, sysv().IPC_STAT, buf);
+  }
+
+  /** @internal */
+  protected rawRemove(): number {
+    return libc().msgctl(this.id, sysv().IPC_RMID, null);
+  }
+
+  /**
+   * `struct msgbuf` for `data`: in the handle's reusable buffer (`reuse`, for
+   * the synchronous path) or a new one (for a send that may wait). Returns the
+   * buffer and the text length.
+   */
+  #encode(
+    data: Uint8Array | string,
+    type: number,
+    syscall: string,
+    reuse: boolean,
+  ): [Uint8Array<ArrayBuffer>, number] {
+    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    if (!(bytes instanceof Uint8Array)) {
+      throw invalidArgument(syscall, this.name, "data must be a Uint8Array or a string");
+    }
+    const { msgmax } = sysvLimits();
+    if (bytes.byteLength > msgmax) {
+      throw ipcError({
+        code: "EMSGSIZE",
+        syscall,
+        object: this.name,
+        detail: `message of ${bytes.byteLength} bytes exceeds kernel.msgmax (${msgmax})`,
+        limit: "kernel.msgmax",
+      });
+    }
+    const L = sysvLayout().msgbuf;
+    const base = off(L, "mtext");
+    const total = base + bytes.byteLength;
+    let buf: Uint8Array<ArrayBuffer>;
+    if (reuse) {
+      if (this.#sbuf.byteLength < total) this.#sbuf = new Uint8Array(Math.max(total, 256));
+      buf = this.#sbuf;
+    } else buf = new Uint8Array(total);
+    writeType(buf, off(L, "mtype"), type);
+    buf.set(bytes, base);
+    return [buf, bytes.byteLength];
+  }
+
+  /** One `msgsnd(IPC_NOWAIT)`: true if sent, false if the queue is full. */
+  #sendOnce(buf: Uint8Array<ArrayBuffer>, size: number, syscall: string): boolean {
+    const id = this.live(syscall);
+    for (;;) {
+      if (libc().msgsnd(id, buf, this.#sizeBig.of(size), sysv().IPC_NOWAIT) === 0) return true;
+      const n = errno();
+      if (n === E().EINTR) continue;
+      if (n !== E().EAGAIN) throw this.failure(n, syscall);
+      // Full, or a message that can never fit (the kernel says EAGAIN forever).
+      const max = this.stat().maxBytes;
+      if (size > max) {
+        throw ipcError({
+          code: "EMSGSIZE",
+          syscall,
+          object: this.name,
+          detail: `message of ${size} bytes exceeds the queue's capacity (msg_qbytes ${max})`,
+          limit: "msg_qbytes",
+        });
+      }
+      return false;
+    }
+  }
+
+  /**
+   * Sends one message if the queue has room now; `false` if it is full.
+   * Never waits.
+   *
+   * @throws {IpcError} EINVAL for a type < 1; EMSGSIZE for a message larger
+   * than `kernel.msgmax` or than the queue's capacity; EIDRM if the queue was
+   * removed; `BadResource` (EBADF) after `close()`.
+   */
+  trySend(data: Uint8Array | string, options: { type?: number } = {}): boolean {
+    const type = checkType(options.type ?? 1, "msgsnd", this.name, 1);
+    const [buf, size] = this.#encode(data, type, "msgsnd", true);
+    return this.#sendOnce(buf, size, "msgsnd");
+  }
+
+  /**
+   * Sends one message, waiting (without blocking the event loop) while the
+   * queue is full.
+   *
+   * @example
+   * ```ts
+   * import { createSysvMessageQueue } from "@ipckit/ipckit";
+   * using q = createSysvMessageQueue({ removeOnClose: true });
+   * await q.send(new Uint8Array([1, 2, 3]), { type: 7, timeout: 1000 });
+   * ```
+   *
+   * @throws {IpcError} as {@linkcode trySend}; `TimedOut` (ETIMEDOUT) after
+   * `timeout` ms; rejects with `signal.reason` when aborted.
+   */
+  async send(data: Uint8Array | string, options: SysvSendOptions = {}): Promise<void> {
+    const deadline = new Deadline(options, "msgsnd", this.name);
+    const type = checkType(options.type ?? 1, "msgsnd", this.name, 1);
+    const [buf, size] = this.#encode(data, type, "msgsnd", false);
+    await this.#spinner.wait(
+      { attempt: () => this.#sendOnce(buf, size, "msgsnd") || null },
+      deadline,
+    );
+  }
+
+  #select(options: SysvReceiveSelect): [number, number, number] {
+    const C = sysv();
+    const type = checkType(options.type ?? 0, "msgrcv", this.name, Number.MIN_SAFE_INTEGER);
+    const maxSize = checkSize(
+      options.maxSize ?? sysvLimits().msgmax,
+      "maxSize",
+      "msgrcv",
+      this.name,
+    );
+    let flags = C.IPC_NOWAIT;
+    if (options.except) {
+      if (type <= 0) {
+        throw invalidArgument("msgrcv", this.name, "except needs a message type > 0");
+      }
+      flags |= C.MSG_EXCEPT;
+    }
+    if (options.truncate) flags |= C.MSG_NOERROR;
+    return [type, maxSize, flags];
+  }
+
+  #receiveOnce(type: number, maxSize: number, flags: number): SysvMessage | null {
+    const n = this.#receiveRaw(type, maxSize, flags);
+    if (n < 0) return null;
+    const L = sysvLayout().msgbuf;
+    const base = off(L, "mtext");
+    return { type: readType(this.#rbuf, off(L, "mtype")), data: this.#rbuf.slice(base, base + n) };
+  }
+
+  #receiveInto(target: Uint8Array, type: number, flags: number): SysvReceivedInto | null {
+    const n = this.#receiveRaw(type, target.byteLength, flags);
+    if (n < 0) return null;
+    const L = sysvLayout().msgbuf;
+    const base = off(L, "mtext");
+    target.set(this.#rbuf.subarray(base, base + n));
+    return { type: readType(this.#rbuf, off(L, "mtype")), size: n };
+  }
+
+  /** One `msgrcv(IPC_NOWAIT)` into the handle's buffer: the text length, or -1 if none. */
+  #receiveRaw(type: number, maxSize: number, flags: number): number {
+    const id = this.live("msgrcv");
+    const L = sysvLayout().msgbuf;
+    const base = off(L, "mtext");
+    if (this.#rbuf.byteLength < base + maxSize) this.#rbuf = new Uint8Array(base + maxSize);
+    const buf = this.#rbuf;
+    const bigMax = this.#maxBig.of(maxSize);
+    const bigType = this.#typeBig.of(type);
+    for (;;) {
+      const n = libc().msgrcv(id, buf, bigMax, bigType, flags);
+      if (n >= 0) return n;
+      const e = errno();
+      if (e === E().EINTR) continue;
+      if (e === E().ENOMSG || e === E().EAGAIN) return -1;
+      if (e === E().E2BIG) {
+        throw ipcError({
+          errno: e,
+          syscall: "msgrcv",
+          object: this.name,
+          detail: `the next matching message is larger than maxSize (${maxSize} bytes); ` +
+            "it stays queued",
+          hint: "pass a larger maxSize, or truncate: true to cut it",
+        });
+      }
+      throw this.failure(e, "msgrcv");
+    }
+  }
+
+  /**
+   * Takes one message if a matching one is queued now, else `null`. Never
+   * waits.
+   *
+   * @throws {IpcError} E2BIG if the message is larger than `maxSize` (it stays
+   * queued); EINVAL for a bad selection; EIDRM if the queue was removed;
+   * `BadResource` (EBADF) after `close()`.
+   */
+  tryReceive(options: SysvReceiveSelect = {}): SysvMessage | null {
+    const [type, maxSize, flags] = this.#select(options);
+    return this.#receiveOnce(type, maxSize, flags);
+  }
+
+  /**
+   * Like {@linkcode tryReceive}, but copies the message into `buffer` (whose
+   * length is the largest message accepted) instead of allocating: returns
+   * its type and size, or `null` if none is queued. Never waits.
+   *
+   * @example A receive loop without allocations
+   * ```ts
+   * import { createSysvMessageQueue } from "@ipckit/ipckit";
+   * using q = createSysvMessageQueue({ removeOnClose: true });
+   * q.trySend("abc");
+   * const buf = new Uint8Array(64);
+   * const got = q.tryReceiveInto(buf); // { type: 1, size: 3 }
+   * ```
+   *
+   * @throws {IpcError} as {@linkcode tryReceive} (E2BIG if the message is
+   * longer than `buffer`, unless `truncate`).
+   */
+  tryReceiveInto(
+    buffer: Uint8Array,
+    options: Omit<SysvReceiveSelect, "maxSize"> = {},
+  ): SysvReceivedInto | null {
+    if (!(buffer instanceof Uint8Array)) {
+      throw invalidArgument("msgrcv", this.name, "buffer must be a Uint8Array");
+    }
+    const [type, , flags] = this.#select(options);
+    return this.#receiveInto(buffer, type, flags);
+  }
+
+  /**
+   * Like {@linkcode receive}, but copies the message into `buffer` instead
+   * of allocating (see {@linkcode tryReceiveInto}).
+   *
+   * @throws {IpcError} as {@linkcode receive}.
+   */
+  receiveInto(
+    buffer: Uint8Array,
+    options: Omit<SysvReceiveOptions, "maxSize"> = {},
+  ): Promise<SysvReceivedInto> {
+    try {
+      if (!(buffer instanceof Uint8Array)) {
+        throw invalidArgument("msgrcv", this.name, "buffer must be a Uint8Array");
+      }
+      const deadline = new Deadline(options, "msgrcv", this.name);
+      const [type, , flags] = this.#select(options);
+      return this.#spinner.wait(
+        { attempt: () => this.#receiveInto(buffer, type, flags) },
+        deadline,
+      );
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Takes one message, waiting (without blocking the event loop) until a
+   * matching one arrives.
+   *
+   * @example Waiting at most one second
+   * ```ts
+   * import { createSysvMessageQueue } from "@ipckit/ipckit";
+   * using q = createSysvMessageQueue({ removeOnClose: true });
+   * setTimeout(() => q.trySend("late"), 10);
+   * const { data } = await q.receive({ timeout: 1000 });
+   * ```
+   *
+   * @throws {IpcError} as {@linkcode tryReceive}; EIDRM promptly if the queue
+   * is removed while waiting; `TimedOut` (ETIMEDOUT) after `timeout` ms;
+   * rejects with `signal.reason` when aborted.
+   */
+  receive(options: SysvReceiveOptions = {}): Promise<SysvMessage> {
+    try {
+      const deadline = new Deadline(options, "msgrcv", this.name);
+      const [type, maxSize, flags] = this.#select(options);
+      return this.#spinner.wait(
+        { attempt: () => this.#receiveOnce(type, maxSize, flags) },
+        deadline,
+      );
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * `IPC_STAT`: owner, permissions, counts, times and pids.
+   *
+   * @throws {IpcError} EIDRM if the queue was removed; `PermissionDenied`
+   * (EACCES) without read permission.
+   */
+  stat(): SysvMsgStat {
+    const id = this.live("msgctl(IPC_STAT)");
+    const L = sysvLayout().msqid_ds;
+    const [buf, v] = statBuffer(L);
+    if (libc().msgctl(id, sysv().IPC_STAT, buf) === -1) {
+      throw this.failure(errno(), "msgctl(IPC_STAT)");
+    }
+    return decodeMsqid(v);
+  }
+
+  /**
+   * `IPC_SET`: changes owner, mode or capacity.
+   *
+   * @example
+   * ```ts
+   * import { createSysvMessageQueue } from "@ipckit/ipckit";
+   * using q = createSysvMessageQueue({ removeOnClose: true });
+   * q.set({ mode: 0o640, maxBytes: 4096 });
+   * ```
+   *
+   * @throws {IpcError} `PermissionDenied` (EPERM) unless owner or creator (or
+   * when raising capacity above `kernel.msgmnb` without CAP_SYS_RESOURCE).
+   */
+  set(changes: SysvMsgSetOptions): void {
+    const syscall = "msgctl(IPC_SET)";
+    const id = this.live(syscall);
+    const L = sysvLayout().msqid_ds;
+    const [buf, v] = statBuffer(L);
+    if (changes.mode !== undefined) checkMode(changes.mode, syscall, this.name);
+    if (libc().msgctl(id, sysv().IPC_STAT, buf) === -1) throw this.failure(errno(), syscall);
+    setPerm(v, off(L, "msg_perm"), changes, syscall, this.name);
+    if (changes.maxBytes !== undefined) {
+      setField(
+        v,
+        L,
+        "msg_qbytes",
+        checkSize(changes.maxBytes, "maxBytes", syscall, this.name),
+      );
+    }
+    if (libc().msgctl(id, sysv().IPC_SET, buf) === -1) {
+      throw this.failure(errno(), syscall, { limit: "kernel.msgmnb" });
+    }
+  }
+}
+
+function decodeMsqid(v: DataView): SysvMsgStat {
+  const L = sysvLayout().msqid_ds;
+  return {
+    perm: decodePerm(v, off(L, "msg_perm")),
+    sendTime: timeField(v, L, "msg_stime"),
+    receiveTime: timeField(v, L, "msg_rtime"),
+    changeTime: timeField(v, L, "msg_ctime"),
+    bytes: getField(v, L, "msg_cbytes"),
+    messages: getField(v, L, "msg_qnum"),
+    maxBytes: getField(v, L, "msg_qbytes"),
+    lastSendPid: getField(v, L, "msg_lspid", true),
+    lastReceivePid: getField(v, L, "msg_lrpid", true),
+  };
+}
+
+const msgget = (key: number, flags: number) => libc().msgget(key, flags);
+
+/**
+ * Creates a new message queue with `IPC_CREAT|IPC_EXCL`, mode `0o600`
+ * unless asked, key `IPC_PRIVATE` unless asked.
+ *
+ * @example A queue for peers that know its key
+ * ```ts
+ * import { createSysvMessageQueue } from "@ipckit/ipckit";
+ * using q = createSysvMessageQueue({ key: "random", mode: 0o600, removeOnClose: true });
+ * console.log(q.key.toString(16), q.id);
+ * ```
+ *
+ * @throws {IpcError} `AlreadyExists` (EEXIST) if the key is taken; ENOSPC at
+ * `kernel.msgmni` queues; EINVAL for a bad key or mode.
+ */
+export function createSysvMessageQueue(
+  options: CreateSysvMessageQueueOptions = {},
+): SysvMessageQueue {
+  const [id, key] = createWith("msg", "msgget", options, msgget);
+  const q = new SysvMessageQueue(id, key, options.removeOnClose ?? false);
+  if (options.maxBytes !== undefined) {
+    try {
+      q.set({ maxBytes: options.maxBytes });
+    } catch (e) {
+      q.remove();
+      throw e;
+    }
+  }
+  return q;
+}
+
+/**
+ * Opens an existing message queue by `key` or by `id`, after checking that
+ * this user (or `trustedUids`) owns and created it and that group and others
+ * cannot write to it (`trust: "any"` skips that check).
+ *
+ * @example
+ * ```ts
+ * import { createSysvMessageQueue, openSysvMessageQueue } from "@ipckit/ipckit";
+ * using mine = createSysvMessageQueue({ removeOnClose: true });
+ * using same = openSysvMessageQueue({ id: mine.id });
+ * same.trySend("hi");
+ * ```
+ *
+ * @throws {IpcError} `NotFound` (ENOENT) for an unknown key or id;
+ * `PermissionDenied` (EACCES) without read
+ * permission, (EPERM) for an untrusted queue.
+ */
+export function openSysvMessageQueue(options: SysvOpenOptions): SysvMessageQueue {
+  return openFamily("msg", options, msgget, (id, buf) => libc().msgctl(id, sysv().IPC_STAT, buf), (
+    id,
+    key,
+  ) => new SysvMessageQueue(id, key, options.removeOnClose ?? false));
+}

@@ -1,0 +1,610 @@
+/**
+ * System V semaphore sets: several counters changed atomically by one
+ * `semop`, with `SEM_UNDO` so the kernel gives back what a process that dies
+ * still held.
+ *
+ * A waiting {@linkcode SysvSemaphoreSet.op} tries `semop(IPC_NOWAIT)` on the
+ * JS thread (spinning for at most 50 µs, adaptively) and then parks in
+ * `semtimedop` slices of at most 250 ms on Deno's pool (a few at a time, see `lib/wait.ts`); an acquisition that lands after
+ * the caller gave up (timeout, abort) is undone with the inverse operations.
+ *
+ * @example A lock that a killed holder cannot keep
+ * ```ts
+ * import { createSysvSemaphoreSet } from "@ipckit/ipckit";
+ * using sem = createSysvSemaphoreSet({ values: [1], removeOnClose: true });
+ * await sem.acquire(0, { timeout: 1000 }); // SEM_UNDO by default
+ * try {
+ *   // critical section
+ * } finally {
+ *   sem.release(0);
+ * }
+ * ```
+ *
+ * @module
+ */
+import { E, errno } from "../ffi/errno.ts";
+import { libc } from "../ffi/libc.ts";
+import { getField, off, setField } from "../ffi/struct.ts";
+import { sysv, sysvLayout } from "../ffi/sysv.ts";
+import { invalidArgument, ipcError } from "./errors.ts";
+import { Deadline, type WaitOptions } from "./wait.ts";
+import {
+  createWith,
+  decodePerm,
+  dsLayout,
+  openFamily,
+  setPerm,
+  Spinner,
+  statBuffer,
+  type SysvCreateCommon,
+  sysvLimits,
+  SysvObject,
+  type SysvOpenOptions,
+  type SysvPerm,
+  timeField,
+} from "./_sysv.ts";
+
+/**
+ * Largest value a System V semaphore can hold (`SEMVMX` in the kernel's
+ * `<linux/sem.h>`; glibc's headers do not define it, so it is fixed here and
+ * tested against the kernel's ERANGE).
+ */
+export const SEMVMX = 32767;
+
+/** One operation of a {@linkcode SysvSemaphoreSet.op} call. */
+export interface SysvSemOp {
+  /** Which semaphore of the set (0-based). */
+  index: number;
+  /**
+   * `> 0` adds; `< 0` waits until the value is at least `-delta` and
+   * subtracts it; `0` waits until the value is zero.
+   */
+  delta: number;
+  /**
+   * `SEM_UNDO`: the kernel reverts this change when the process exits. Default
+   * `false` for {@linkcode SysvSemaphoreSet.op}, `true` for `acquire`/`release`.
+   */
+  undo?: boolean;
+}
+
+/** Options for {@linkcode SysvSemaphoreSet.acquire} and `release`. */
+export interface SysvAcquireOptions {
+  /** How much to take or give back. Default `1`. */
+  count?: number;
+  /** `SEM_UNDO` (default `true`): use the same setting for the acquire and its release. */
+  undo?: boolean;
+}
+
+/** What `IPC_STAT` reports about a set. */
+export interface SysvSemStat {
+  /** Owner, creator and permissions. */
+  perm: SysvPerm;
+  /** Last successful `semop`, or `null` (never: possibly not initialised yet). */
+  opTime: Date | null;
+  /** Creation or last `IPC_SET`/`SETVAL`/`SETALL`. */
+  changeTime: Date | null;
+  /** Semaphores in the set. */
+  count: number;
+}
+
+/** Changes for {@linkcode SysvSemaphoreSet.set} (`IPC_SET`). */
+export interface SysvSemSetOptions {
+  /** New owner uid. */
+  uid?: number;
+  /** New owner gid. */
+  gid?: number;
+  /** New permission bits (0 to 0o777). */
+  mode?: number;
+}
+
+/** Options for {@linkcode createSysvSemaphoreSet}. */
+export interface CreateSysvSemaphoreSetOptions extends SysvCreateCommon {
+  /** Number of semaphores (1 to SEMMSL). Default `values.length`, or 1. */
+  count?: number;
+  /** Initial values (0 to {@linkcode SEMVMX}); default all 0. */
+  values?: number[];
+}
+
+/** Operations encoded as `struct sembuf[]`, with a snapshot to detect changes. */
+interface Encoded {
+  snapshot: SysvSemOp[];
+  nowait: Uint8Array<ArrayBuffer>;
+  wait: Uint8Array<ArrayBuffer>;
+  n: bigint;
+}
+
+function sameOps(a: SysvSemOp[], b: SysvSemOp[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i], y = b[i];
+    if (x.index !== y?.index || x.delta !== y.delta || x.undo !== !!y.undo) return false;
+  }
+  return true;
+}
+
+function checkValue(v: unknown, syscall: string, object: string): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > SEMVMX) {
+    throw ipcError({
+      code: "ERANGE",
+      syscall,
+      object,
+      detail: `a semaphore value must be an integer from 0 to ${SEMVMX} (SEMVMX), got ${v}`,
+      limit: "SEMVMX",
+    });
+  }
+  return v;
+}
+
+/**
+ * A System V semaphore set. Made by {@linkcode createSysvSemaphoreSet} or
+ * {@linkcode openSysvSemaphoreSet}; `close()` (or `using`) ends the handle,
+ * `remove()` deletes the set (waiters get EIDRM).
+ *
+ * @example Two counters changed atomically
+ * ```ts
+ * import { createSysvSemaphoreSet } from "@ipckit/ipckit";
+ * using sem = createSysvSemaphoreSet({ values: [3, 0], removeOnClose: true });
+ * // move one unit from semaphore 0 to semaphore 1, all or nothing
+ * await sem.op([{ index: 0, delta: -1 }, { index: 1, delta: 1 }], { timeout: 1000 });
+ * console.log(sem.getAll()); // [2, 1]
+ * ```
+ */
+export class SysvSemaphoreSet extends SysvObject {
+  /** Number of semaphores in the set. */
+  readonly count: number;
+  readonly #cache = new WeakMap<SysvSemOp[], Encoded>();
+  readonly #spinner = new Spinner();
+  readonly #lockOps = new Map<string, SysvSemOp[]>();
+
+  /** Wraps an id; use {@linkcode createSysvSemaphoreSet} or {@linkcode openSysvSemaphoreSet}. */
+  constructor(id: number, key: number, count: number, removeOnClose = false) {
+    super("sem", id, key, removeOnClose);
+    this.count = count;
+  }
+
+  /** @internal */
+  protected rawStat(buf: Uint8Array<ArrayBuffer>): number {
+    return libc().semctl_buf(this.id, 0, sysv().IPC_STAT, buf);
+  }
+
+  /** @internal */
+  protected rawRemove(): number {
+    return libc().semctl(this.id, 0, sysv().IPC_RMID, 0n);
+  }
+
+  #index(index: unknown, syscall: string): number {
+    if (typeof index !== "number" || !Number.isInteger(index) || index < 0 || index >= this.count) {
+      throw invalidArgument(
+        syscall,
+        this.name,
+        `semaphore index must be an integer from 0 to ${this.count - 1}, got ${String(index)}`,
+      );
+    }
+    return index;
+  }
+
+  /**
+   * Encodes `ops` as `struct sembuf[]`: one buffer with `IPC_NOWAIT` (the
+   * attempt on this thread) and one without (the timed park on the pool).
+   */
+  #encoded(ops: SysvSemOp[], syscall: string): Encoded {
+    // Callers often pass the same array again (a lock's ops): reuse its
+    // encoding when every field is unchanged, which makes tryOp() cheap.
+    const hit = this.#cache.get(ops);
+    if (hit !== undefined && sameOps(hit.snapshot, ops)) return hit;
+    const [nowait, wait] = this.#encode(ops, syscall);
+    const enc: Encoded = {
+      snapshot: ops.map((o) => ({ index: o.index, delta: o.delta, undo: !!o.undo })),
+      nowait,
+      wait,
+      n: BigInt(ops.length),
+    };
+    if (Array.isArray(ops)) this.#cache.set(ops, enc);
+    return enc;
+  }
+
+  #encode(ops: SysvSemOp[], syscall: string): [Uint8Array<ArrayBuffer>, Uint8Array<ArrayBuffer>] {
+    if (!Array.isArray(ops) || ops.length === 0) {
+      throw invalidArgument(syscall, this.name, "pass at least one operation");
+    }
+    const { semopm } = sysvLimits();
+    if (ops.length > semopm) {
+      throw ipcError({
+        code: "E2BIG",
+        syscall,
+        object: this.name,
+        detail: `${ops.length} operations exceed SEMOPM (${semopm}) per call`,
+        limit: "kernel.sem (SEMOPM)",
+      });
+    }
+    const C = sysv();
+    const L = sysvLayout().sembuf;
+    const nowait = new Uint8Array(L.size * ops.length);
+    const wait = new Uint8Array(L.size * ops.length);
+    const vn = new DataView(nowait.buffer);
+    const vw = new DataView(wait.buffer);
+    ops.forEach((op, i) => {
+      if (typeof op !== "object" || op === null) {
+        throw invalidArgument(syscall, this.name, "each operation is { index, delta, undo? }");
+      }
+      const index = this.#index(op.index, syscall);
+      const d = op.delta;
+      if (typeof d !== "number" || !Number.isInteger(d) || d < -SEMVMX || d > SEMVMX) {
+        throw ipcError({
+          code: "ERANGE",
+          syscall,
+          object: this.name,
+          detail: `delta must be an integer from -${SEMVMX} to ${SEMVMX}, got ${String(d)}`,
+          limit: "SEMVMX",
+        });
+      }
+      const flags = op.undo ? C.SEM_UNDO : 0;
+      for (const [v, f] of [[vn, flags | C.IPC_NOWAIT], [vw, flags]] as const) {
+        setField(v, L, "sem_num", index, i * L.size);
+        setField(v, L, "sem_op", d, i * L.size);
+        setField(v, L, "sem_flg", f, i * L.size);
+      }
+    });
+    return [nowait, wait];
+  }
+
+  #tryEncoded(enc: Encoded, syscall: string): boolean {
+    const id = this.live(syscall);
+    const lib = libc();
+    for (;;) {
+      if (lib.semop(id, enc.nowait, enc.n) === 0) return true;
+      const e = errno();
+      if (e === E().EINTR) continue;
+      if (e === E().EAGAIN) return false;
+      throw this.failure(e, syscall, { limit: e === E().ERANGE ? "SEMVMX" : undefined });
+    }
+  }
+
+  /** The inverse of an applied `semop`, with `IPC_NOWAIT` (best effort). */
+  #undoEncoded(ops: SysvSemOp[]): void {
+    const inverse = ops.filter((o) => o.delta !== 0).map((o) => ({ ...o, delta: -o.delta }));
+    if (inverse.length === 0 || this.closed) return;
+    try {
+      this.#tryEncoded(this.#encoded(inverse, "semop"), "semop");
+    } catch { /* the set is gone: nothing to give back */ }
+  }
+
+  /**
+   * Applies every operation in `ops` atomically if that can be done now;
+   * `false` (nothing applied) if one of them would have to wait. Never waits.
+   *
+   * @throws {IpcError} EINVAL for a bad index or no operations; E2BIG above
+   * SEMOPM operations; ERANGE if a value would pass {@linkcode SEMVMX};
+   * EIDRM if the set was removed; `BadResource` (EBADF) after `close()`.
+   */
+  tryOp(ops: SysvSemOp[]): boolean {
+    return this.#tryEncoded(this.#encoded(ops, "semop"), "semop");
+  }
+
+  /**
+   * Applies every operation in `ops` atomically, waiting (without blocking
+   * the event loop) until all of them can be.
+   *
+   * @example Wait until semaphore 0 is zero
+   * ```ts
+   * import { createSysvSemaphoreSet } from "@ipckit/ipckit";
+   * using sem = createSysvSemaphoreSet({ count: 1, removeOnClose: true });
+   * await sem.op([{ index: 0, delta: 0 }], { timeout: 100 });
+   * ```
+   *
+   * @throws {IpcError} as {@linkcode tryOp}; EIDRM promptly if the set is
+   * removed while waiting; `TimedOut` (ETIMEDOUT) after `timeout` ms; rejects
+   * with `signal.reason` when aborted (an acquisition that raced the abort is
+   * undone).
+   */
+  async op(ops: SysvSemOp[], options: WaitOptions = {}): Promise<void> {
+    const deadline = new Deadline(options, "semop", this.name);
+    const enc = this.#encoded(ops, "semop");
+    const L = sysvLayout().timespec;
+    await this.#spinner.wait<true>({
+      attempt: () => this.#tryEncoded(enc, "semop") || null,
+      park: (ms) => {
+        if (this.closed) return Promise.resolve(null);
+        const ts = new Uint8Array(L.size);
+        const v = new DataView(ts.buffer);
+        setField(v, L, "tv_sec", Math.floor(ms / 1000));
+        setField(v, L, "tv_nsec", (ms % 1000) * 1e6);
+        // A hint only: 0 means the ops were applied on the pool thread.
+        return libc().semtimedop_nb(this.id, enc.wait, enc.n, ts).then((r) =>
+          r === 0 ? true : null
+        );
+      },
+      release: () => this.#undoEncoded(enc.snapshot),
+    }, deadline);
+  }
+
+  /**
+   * Takes `count` (default 1) from semaphore `index`, waiting while it is
+   * lower. `SEM_UNDO` by default: if this process dies holding it, the
+   * kernel gives it back.
+   *
+   * @example
+   * ```ts
+   * import { createSysvSemaphoreSet } from "@ipckit/ipckit";
+   * using sem = createSysvSemaphoreSet({ values: [1], removeOnClose: true });
+   * await sem.acquire(0, { timeout: 1000 });
+   * sem.release(0);
+   * ```
+   *
+   * @throws {IpcError} as {@linkcode op}.
+   */
+  acquire(index = 0, options: SysvAcquireOptions & WaitOptions = {}): Promise<void> {
+    try {
+      return this.op(this.#lockOp(index, options, -1, "semop"), options);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Takes `count` from semaphore `index` if it can now; `false` otherwise.
+   *
+   * @throws {IpcError} as {@linkcode tryOp}.
+   */
+  tryAcquire(index = 0, options: SysvAcquireOptions = {}): boolean {
+    return this.tryOp(this.#lockOp(index, options, -1, "semop"));
+  }
+
+  /**
+   * Gives `count` (default 1) back to semaphore `index`. Use the same `undo`
+   * setting as the matching acquire (default `true` for both).
+   *
+   * @throws {IpcError} ERANGE past {@linkcode SEMVMX}; EIDRM if removed.
+   */
+  release(index = 0, options: SysvAcquireOptions = {}): void {
+    this.tryOp(this.#lockOp(index, options, 1, "semop"));
+  }
+
+  #lockOp(
+    index: number,
+    options: SysvAcquireOptions,
+    sign: 1 | -1,
+    syscall: string,
+  ): SysvSemOp[] {
+    const count = options.count ?? 1;
+    if (!Number.isInteger(count) || count < 1 || count > SEMVMX) {
+      throw invalidArgument(syscall, this.name, `count must be 1 to ${SEMVMX}, got ${count}`);
+    }
+    const undo = options.undo ?? true;
+    const key = `${index}:${sign * count}:${undo}`;
+    let ops = this.#lockOps.get(key);
+    if (ops === undefined) {
+      ops = [{ index, delta: sign * count, undo }];
+      if (this.#lockOps.size < 64) this.#lockOps.set(key, ops);
+    }
+    return ops;
+  }
+
+  #ctl(index: number, cmd: number, name: string, arg = 0n): number {
+    const id = this.live(`semctl(${name})`);
+    const r = libc().semctl(id, index, cmd, arg);
+    if (r === -1) throw this.failure(errno(), `semctl(${name})`);
+    return r;
+  }
+
+  /**
+   * `GETVAL`: the value of semaphore `index`.
+   *
+   * @example
+   * ```ts
+   * import { createSysvSemaphoreSet } from "@ipckit/ipckit";
+   * using sem = createSysvSemaphoreSet({ values: [4], removeOnClose: true });
+   * console.log(sem.getValue(0)); // 4
+   * ```
+   *
+   * @throws {IpcError} EINVAL for a bad index; EIDRM if removed.
+   */
+  getValue(index: number): number {
+    return this.#ctl(this.#index(index, "semctl(GETVAL)"), sysv().GETVAL, "GETVAL");
+  }
+
+  /**
+   * `SETVAL`: sets semaphore `index` to `value` (0 to {@linkcode SEMVMX}),
+   * clearing every process's undo adjustment for it and waking waiters.
+   *
+   * @throws {IpcError} ERANGE for a value outside 0..SEMVMX; EINVAL for a bad
+   * index; EIDRM if removed.
+   */
+  setValue(index: number, value: number): void {
+    const i = this.#index(index, "semctl(SETVAL)");
+    const v = checkValue(value, "semctl(SETVAL)", this.name);
+    this.#ctl(i, sysv().SETVAL, "SETVAL", BigInt(v));
+  }
+
+  /**
+   * `GETALL`: every value, in index order.
+   *
+   * @throws {IpcError} EIDRM if removed.
+   */
+  getAll(): number[] {
+    const id = this.live("semctl(GETALL)");
+    const values = new Uint16Array(this.count);
+    if (libc().semctl_buf(id, 0, sysv().GETALL, values) === -1) {
+      throw this.failure(errno(), "semctl(GETALL)");
+    }
+    return [...values];
+  }
+
+  /**
+   * `SETALL`: sets every value at once (one per semaphore).
+   *
+   * @throws {IpcError} EINVAL for the wrong number of values; ERANGE outside
+   * 0..SEMVMX; EIDRM if removed.
+   */
+  setAll(values: number[]): void {
+    const id = this.live("semctl(SETALL)");
+    if (!Array.isArray(values) || values.length !== this.count) {
+      throw invalidArgument(
+        "semctl(SETALL)",
+        this.name,
+        `pass exactly ${this.count} values, one per semaphore`,
+      );
+    }
+    const arr = Uint16Array.from(values.map((v) => checkValue(v, "semctl(SETALL)", this.name)));
+    if (libc().semctl_buf(id, 0, sysv().SETALL, arr) === -1) {
+      throw this.failure(errno(), "semctl(SETALL)");
+    }
+  }
+
+  /**
+   * `GETPID`: pid of the last process to operate on semaphore `index` (0 if none).
+   *
+   * @throws {IpcError} EINVAL for a bad index; EIDRM if removed.
+   */
+  getPid(index: number): number {
+    return this.#ctl(this.#index(index, "semctl(GETPID)"), sysv().GETPID, "GETPID");
+  }
+
+  /**
+   * `GETNCNT`: processes waiting for semaphore `index` to increase.
+   *
+   * @throws {IpcError} EINVAL for a bad index; EIDRM if removed.
+   */
+  getNcnt(index: number): number {
+    return this.#ctl(this.#index(index, "semctl(GETNCNT)"), sysv().GETNCNT, "GETNCNT");
+  }
+
+  /**
+   * `GETZCNT`: processes waiting for semaphore `index` to become zero.
+   *
+   * @throws {IpcError} EINVAL for a bad index; EIDRM if removed.
+   */
+  getZcnt(index: number): number {
+    return this.#ctl(this.#index(index, "semctl(GETZCNT)"), sysv().GETZCNT, "GETZCNT");
+  }
+
+  /**
+   * `IPC_STAT`: owner, permissions, times and size.
+   *
+   * @throws {IpcError} EIDRM if removed; `PermissionDenied` (EACCES) without
+   * read permission.
+   */
+  stat(): SysvSemStat {
+    const id = this.live("semctl(IPC_STAT)");
+    const L = dsLayout("sem");
+    const [buf, v] = statBuffer(L);
+    if (libc().semctl_buf(id, 0, sysv().IPC_STAT, buf) === -1) {
+      throw this.failure(errno(), "semctl(IPC_STAT)");
+    }
+    return decodeSemid(v);
+  }
+
+  /**
+   * `IPC_SET`: changes owner or mode.
+   *
+   * @throws {IpcError} `PermissionDenied` (EPERM) unless owner or creator.
+   */
+  set(changes: SysvSemSetOptions): void {
+    const syscall = "semctl(IPC_SET)";
+    const id = this.live(syscall);
+    const L = dsLayout("sem");
+    const [buf, v] = statBuffer(L);
+    if (libc().semctl_buf(id, 0, sysv().IPC_STAT, buf) === -1) throw this.failure(errno(), syscall);
+    setPerm(v, off(L, "sem_perm"), changes, syscall, this.name);
+    if (libc().semctl_buf(id, 0, sysv().IPC_SET, buf) === -1) throw this.failure(errno(), syscall);
+  }
+}
+
+function decodeSemid(v: DataView): SysvSemStat {
+  const L = dsLayout("sem");
+  return {
+    perm: decodePerm(v, off(L, "sem_perm")),
+    opTime: timeField(v, L, "sem_otime"),
+    changeTime: timeField(v, L, "sem_ctime"),
+    count: getField(v, L, "sem_nsems"),
+  };
+}
+
+/**
+ * Creates a new semaphore set with `IPC_CREAT|IPC_EXCL` (mode `0o600`, key
+ * `IPC_PRIVATE` unless asked) and initialises it: values are set, then one
+ * no-op `semop` stamps `sem_otime`, so openers can tell an initialised set
+ * (`stat().opTime !== null`) from one still being set up.
+ *
+ * @example
+ * ```ts
+ * import { createSysvSemaphoreSet } from "@ipckit/ipckit";
+ * using sem = createSysvSemaphoreSet({ values: [1, 5], removeOnClose: true });
+ * console.log(sem.count, sem.getAll()); // 2 [1, 5]
+ * ```
+ *
+ * @throws {IpcError} EINVAL for a count outside 1..SEMMSL or values that do
+ * not match it; ERANGE for a value over {@linkcode SEMVMX}; `AlreadyExists`
+ * (EEXIST) if the key is taken; ENOSPC at the system's limit of sets.
+ */
+export function createSysvSemaphoreSet(
+  options: CreateSysvSemaphoreSetOptions = {},
+): SysvSemaphoreSet {
+  const values = options.values;
+  const count = options.count ?? values?.length ?? 1;
+  const { semmsl } = sysvLimits();
+  if (!Number.isInteger(count) || count < 1 || count > semmsl) {
+    throw invalidArgument(
+      "semget",
+      undefined,
+      `count must be an integer from 1 to ${semmsl} (SEMMSL), got ${count}`,
+      { limit: "kernel.sem (SEMMSL)" },
+    );
+  }
+  if (values !== undefined) {
+    if (!Array.isArray(values) || values.length !== count) {
+      throw invalidArgument("semget", undefined, `pass ${count} initial values`);
+    }
+    for (const v of values) checkValue(v, "semget", "initial value");
+  }
+  const [id, key] = createWith(
+    "sem",
+    "semget",
+    options,
+    (k, flags) => libc().semget(k, count, flags),
+    { limit: "kernel.sem" },
+  );
+  const set = new SysvSemaphoreSet(id, key, count, options.removeOnClose ?? false);
+  try {
+    if (values?.some((v) => v !== 0)) set.setAll(values);
+    // Stamp sem_otime: +1 then -1 (or -1 then +1 at SEMVMX) in one atomic semop.
+    const up = (values?.[0] ?? 0) < SEMVMX;
+    set.tryOp([{ index: 0, delta: up ? 1 : -1 }, { index: 0, delta: up ? -1 : 1 }]);
+  } catch (e) {
+    set.remove();
+    throw e;
+  }
+  return set;
+}
+
+/**
+ * Opens an existing semaphore set by `key` or by `id`, after the owner and
+ * mode check (see `SysvOpenCommon.trust`).
+ *
+ * @example
+ * ```ts
+ * import { createSysvSemaphoreSet, openSysvSemaphoreSet } from "@ipckit/ipckit";
+ * using mine = createSysvSemaphoreSet({ count: 2, removeOnClose: true });
+ * using same = openSysvSemaphoreSet({ id: mine.id });
+ * console.log(same.count); // 2
+ * ```
+ *
+ * @throws {IpcError} `NotFound` (ENOENT) for an unknown key or
+ * id; `PermissionDenied` (EACCES) without read permission, (EPERM)
+ * for an untrusted set.
+ */
+export function openSysvSemaphoreSet(options: SysvOpenOptions): SysvSemaphoreSet {
+  return openFamily(
+    "sem",
+    options,
+    (k, flags) => libc().semget(k, 0, flags),
+    (id, buf) => libc().semctl_buf(id, 0, sysv().IPC_STAT, buf),
+    (id, key, v) =>
+      new SysvSemaphoreSet(
+        id,
+        key,
+        getField(v, dsLayout("sem"), "sem_nsems"),
+        options.removeOnClose ?? false,
+      ),
+  );
+}
