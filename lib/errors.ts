@@ -108,6 +108,7 @@ const friendly: Record<string, (kind: string) => string> = {
   ENXIO: () => "no process has the other end open",
   ENAMETOOLONG: (k) => `${k} name too long`,
   EIDRM: (k) => `${k} was removed`,
+  ESRCH: () => "no such process",
 };
 
 function formatMessage(init: IpcErrorInit): string {
@@ -123,6 +124,7 @@ type ErrorClass = new (message: string, options?: ErrorOptions) => Error;
 
 const denoClassFor: Record<string, ErrorClass> = {
   ENOENT: Deno.errors.NotFound,
+  ESRCH: Deno.errors.NotFound,
   EEXIST: Deno.errors.AlreadyExists,
   EACCES: Deno.errors.PermissionDenied,
   EPERM: Deno.errors.PermissionDenied,

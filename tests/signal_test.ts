@@ -67,6 +67,7 @@ Deno.test("sendSignal() rejects pid 0, negative and non-integer pids before any 
 Deno.test("sendSignal() to a pid that does not exist fails with ESRCH", () => {
   // pid_max is at most 2^22; this pid cannot exist.
   throws(() => sendSignal(4194304 + 7, "SIGTERM"), isIpc("ESRCH"));
+  throws(() => sendSignal(4194304 + 7, "SIGTERM"), Deno.errors.NotFound);
   throws(() => sendSignal(4194304 + 7, 0), isIpc("ESRCH"));
   throws(() => openPidfd(4194304 + 7), isIpc("ESRCH"));
 });
