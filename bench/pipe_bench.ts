@@ -34,5 +34,16 @@ export async function pipeBench(): Promise<Row[]> {
       denoLabel: "Deno.Command stdin/stdout",
       goal: 2,
     },
+    {
+      mechanism: "pipe",
+      case: "64 B round trip with a C echo process (one ipckit side)",
+      kind: "time",
+      c: await median(RUNS, () => num(run(c, ["pingpong", String(ROUNDS)]))),
+      ipckit: await median(
+        RUNS,
+        () => num(runDeno(worker, ["ipckit-c-pingpong", String(ROUNDS), c])),
+      ),
+      goal: 2,
+    },
   ];
 }

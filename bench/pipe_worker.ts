@@ -2,7 +2,7 @@
  * Both sides of the pipe benchmark, for ipckit and for Deno.Command pipes.
  * Each parent mode prints one figure (MiB/s or µs per round trip).
  *
- *   ipckit-throughput BYTES | ipckit-pingpong ROUNDS
+ *   ipckit-throughput BYTES | ipckit-pingpong ROUNDS | ipckit-c-pingpong ROUNDS C_BINARY
  *   deno-throughput BYTES   | deno-pingpong ROUNDS
  */
 import { createPipe, FdHandle, withInheritedFds } from "../mod.ts";
@@ -44,13 +44,26 @@ switch (mode) {
     for (let done = 0; done < n; done += buf.length) await w.writeAll(buf);
     break;
   }
-  case "ipckit-pingpong": {
+  case "ipckit-pingpong":
+  case "ipckit-c-pingpong": {
     using there = createPipe();
     using back = createPipe();
-    const c = withInheritedFds(
-      [there.reader, back.writer],
-      () => child(["ipckit-echo", arg, String(there.reader.fd), String(back.writer.fd)]).spawn(),
-    );
+    // The echo peer is another ipckit process, or (ipckit-c-pingpong) the C
+    // baseline's echo loop, which measures one ipckit side alone.
+    const ends = [there.reader, back.writer];
+    const c = mode === "ipckit-pingpong"
+      ? withInheritedFds(
+        ends,
+        () => child(["ipckit-echo", arg, String(there.reader.fd), String(back.writer.fd)]).spawn(),
+      )
+      : withInheritedFds(
+        ends,
+        () =>
+          new Deno.Command(rest[0], {
+            args: ["echo", String(there.reader.fd), String(back.writer.fd), String(n + 200)],
+          }).spawn(),
+        { handOver: true },
+      );
     const msg = new Uint8Array(64);
     const buf = new Uint8Array(64);
     const round = async () => {

@@ -1,6 +1,7 @@
 /* C baseline for the pipe benchmark: the same work as bench/pipe_worker.ts.
  *   pipe_baseline throughput TOTAL_BYTES   -> prints MiB/s (64 KiB writes, child -> parent)
  *   pipe_baseline pingpong ROUNDS          -> prints microseconds per 64-byte round trip
+ *   pipe_baseline echo RFD WFD ROUNDS      -> echo peer for ipckit: read 64 B from RFD, write to WFD
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,16 @@ static void full(int fd, char *p, size_t n, int writing) {
 }
 
 int main(int argc, char **argv) {
+  if (argc == 5 && strcmp(argv[1], "echo") == 0) {
+    int r = atoi(argv[2]), w = atoi(argv[3]);
+    long rounds = atol(argv[4]);
+    char msg[64];
+    for (long i = 0; i < rounds; i++) {
+      full(r, msg, sizeof msg, 0);
+      full(w, msg, sizeof msg, 1);
+    }
+    return 0;
+  }
   if (argc != 3) return 2;
   long n = atol(argv[2]);
   if (strcmp(argv[1], "throughput") == 0) {
