@@ -29,6 +29,7 @@ export const mmanConstants: PerArch<Record<string, number>> = {
     PROT_READ: 1,
     PROT_WRITE: 2,
     MAP_SHARED: 1,
+    MAP_PRIVATE: 2,
     MAP_FAILED: -1,
     MS_ASYNC: 1,
     MS_INVALIDATE: 2,
