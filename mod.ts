@@ -35,3 +35,46 @@ export {
   tryOpenFifoWriter,
 } from "./lib/fifo.ts";
 export { type StatInfo } from "./lib/_stat.ts";
+export {
+  Message,
+  MessageQueue,
+  type MessageQueueAttributes,
+  messageQueueLimits,
+  openMessageQueue,
+  type OpenMessageQueueOptions,
+  type SendOptions,
+  unlinkMessageQueue,
+} from "./lib/mqueue.ts";
+export {
+  openSemaphore,
+  type OpenSemaphoreOptions,
+  type RegionSemaphoreOptions,
+  Semaphore,
+  SEMAPHORE_NAME_MAX,
+  semaphoreInRegion,
+  semaphoreSize,
+  unlinkSemaphore,
+  withSemaphore,
+} from "./lib/semaphore.ts";
+export {
+  createMemfd,
+  type CreateMemfdOptions,
+  createSharedMemory,
+  type CreateSharedMemoryOptions,
+  mapSharedMemoryFd,
+  openSharedMemory,
+  type OpenSharedMemoryOptions,
+  SharedMemory,
+  unlinkSharedMemory,
+} from "./lib/shm.ts";
+export { type TrustOptions } from "./lib/_posix.ts";
+export {
+  type IpcKind,
+  type IpcObjectInfo,
+  type KindProvider,
+  kinds,
+  listingNotes,
+  listIpcObjects,
+  type ListIpcObjectsOptions,
+  removeIpcObject,
+} from "./lib/inspect.ts";

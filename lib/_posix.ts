@@ -21,10 +21,10 @@ export function checkPosixName(
   maxBytes = 255,
 ): string {
   if (typeof name !== "string") {
-    throw invalidArgument(syscall, String(name), "name must be a string like \"/jobs\"");
+    throw invalidArgument(syscall, String(name), 'name must be a string like "/jobs"');
   }
   const why = !name.startsWith("/")
-    ? "name must start with one slash, like \"/jobs\""
+    ? 'name must start with one slash, like "/jobs"'
     : name.length === 1
     ? "name must have at least one character after the slash"
     : name.indexOf("/", 1) !== -1
@@ -32,7 +32,7 @@ export function checkPosixName(
     : name.includes("\0")
     ? "name must not contain NUL"
     : name === "/." || name === "/.."
-    ? "name must not be \".\" or \"..\""
+    ? 'name must not be "." or ".."'
     : encoder.encode(name).length > maxBytes
     ? `name must be at most ${maxBytes} bytes (UTF-8, including the slash)`
     : undefined;
@@ -96,8 +96,11 @@ export function checkInt(
   what: string,
   syscall: string,
   object: string | undefined,
-  { min = 1, max = Number.MAX_SAFE_INTEGER, limit }: { min?: number; max?: number; limit?: string } =
-    {},
+  { min = 1, max = Number.MAX_SAFE_INTEGER, limit }: {
+    min?: number;
+    max?: number;
+    limit?: string;
+  } = {},
 ): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min || value > max) {
     throw invalidArgument(

@@ -159,7 +159,9 @@ export class Semaphore implements Disposable {
 
   /** Removes a named semaphore's name (see {@linkcode unlinkSemaphore}). */
   unlink(): void {
-    if (!this.named) throw invalidArgument("sem_unlink", this.name, "an unnamed semaphore has no name");
+    if (!this.named) {
+      throw invalidArgument("sem_unlink", this.name, "an unnamed semaphore has no name");
+    }
     unlinkSemaphore(this.name);
   }
 

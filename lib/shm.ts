@@ -265,7 +265,9 @@ export class SharedMemory implements Disposable {
 
   /** Removes the POSIX object's name (processes that mapped it keep the memory). */
   unlink(): void {
-    if (!this.#posix) throw invalidArgument("shm_unlink", this.name, "a memfd has no name to remove");
+    if (!this.#posix) {
+      throw invalidArgument("shm_unlink", this.name, "a memfd has no name to remove");
+    }
     unlinkSharedMemory(this.name);
   }
 
@@ -334,7 +336,9 @@ export function regionLive(shm: SharedMemory): boolean {
 
 function openFd(name: string, flags: number, mode: number): number {
   const c = cstr(name);
-  return sys(() => libc().shm_open(c, flags, mode), "shm_open", name, { kind: "shared memory object" });
+  return sys(() => libc().shm_open(c, flags, mode), "shm_open", name, {
+    kind: "shared memory object",
+  });
 }
 
 /**
@@ -391,7 +395,10 @@ export function createSharedMemory(name: string, options: CreateSharedMemoryOpti
  *
  * @throws {IpcError} `NotFound` (ENOENT); `PermissionDenied` (EACCES, or EPERM if untrusted).
  */
-export function openSharedMemory(name: string, options: OpenSharedMemoryOptions = {}): SharedMemory {
+export function openSharedMemory(
+  name: string,
+  options: OpenSharedMemoryOptions = {},
+): SharedMemory {
   checkPosixName(name, "shm_open");
   const C = unistd();
   const readOnly = options.readOnly ?? false;
@@ -445,8 +452,10 @@ export function mapSharedMemoryFd(fd: number, options: OpenSharedMemoryOptions =
  * @throws {IpcError} EINVAL for a name over 249 bytes or a bad size; ENOSPC.
  */
 export function createMemfd(name: string, options: CreateMemfdOptions): SharedMemory {
-  if (typeof name !== "string" || name.includes("\0") || name.includes("/") ||
-    new TextEncoder().encode(name).length > 249) {
+  if (
+    typeof name !== "string" || name.includes("\0") || name.includes("/") ||
+    new TextEncoder().encode(name).length > 249
+  ) {
     throw invalidArgument(
       "memfd_create",
       String(name),
@@ -494,4 +503,3 @@ export function unlinkSharedMemory(name: string): void {
   const c = cstr(name);
   sys(() => libc().shm_unlink(c), "shm_unlink", name, { kind: "shared memory object" });
 }
-

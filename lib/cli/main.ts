@@ -14,6 +14,10 @@
 import denoJson from "../../deno.json" with { type: "json" };
 import { type Command, EXIT, exitCodeFor, UsageError } from "./_common.ts";
 import { fifoCommand } from "./fifo.ts";
+import { mqCommand } from "./mq.ts";
+import { semCommand } from "./sem.ts";
+import { shmCommand } from "./shm.ts";
+import { lsCommand, rmCommand } from "./ls.ts";
 
 const version: Command = {
   summary: "print ipckit's version",
@@ -34,6 +38,11 @@ export type { Command };
 /** Every top-level subcommand, by name. */
 export const commands: Record<string, Command> = {
   fifo: fifoCommand,
+  mq: mqCommand,
+  sem: semCommand,
+  shm: shmCommand,
+  ls: lsCommand,
+  rm: rmCommand,
   version,
 };
 
