@@ -60,7 +60,7 @@ export function checkTrusted(
 ): void {
   if (options.trustAnyOwner) return;
   const me = libc().geteuid();
-  if (st.uid !== me && me !== 0) {
+  if (st.uid !== me) {
     throw ipcError({
       code: "EPERM",
       syscall,
