@@ -250,18 +250,20 @@ export class MessageQueue implements Disposable {
   /** Capacity in messages. */
   readonly maxMessages: number;
   readonly #buf: Uint8Array<ArrayBuffer>;
-  readonly #prio = new Uint32Array(1);
+  // Off-heap (own ArrayBuffer): V8 keeps arrays of <= 64 bytes on its heap, which FFI
+  // "buffer" arguments pay for on every call.
+  readonly #prio = new Uint32Array(new ArrayBuffer(8), 0, 1);
   readonly #attr: Uint8Array<ArrayBuffer>;
 
   /** Wraps an open queue descriptor (from {@linkcode openMessageQueue}). */
   constructor(fd: number, name: string) {
     this.#fd = fd;
     this.name = name;
-    this.#attr = new Uint8Array(mqueueLayout().mq_attr.size);
+    this.#attr = new Uint8Array(new ArrayBuffer(128), 0, mqueueLayout().mq_attr.size);
     const a = this.attributes();
     this.messageSize = a.messageSize;
     this.maxMessages = a.maxMessages;
-    this.#buf = new Uint8Array(a.messageSize);
+    this.#buf = new Uint8Array(new ArrayBuffer(Math.max(a.messageSize, 128)), 0, a.messageSize);
   }
 
   /** The queue descriptor. Throws `BadResource` once closed. */
@@ -319,7 +321,7 @@ export class MessageQueue implements Disposable {
   #send(bytes: Uint8Array, prio: number): boolean {
     const fd = this.fd;
     for (;;) {
-      const r = libc().mq_send(fd, bytes, BigInt(bytes.byteLength), prio);
+      const r = libc().mq_send(fd, bytes, bytes.byteLength, prio);
       if (r === 0) return true;
       const e = errno();
       if (e === E().EAGAIN) return false;
@@ -356,7 +358,7 @@ export class MessageQueue implements Disposable {
   #receive(): Message | null {
     const fd = this.fd;
     for (;;) {
-      const n = libc().mq_receive(fd, this.#buf, BigInt(this.#buf.byteLength), this.#prio);
+      const n = libc().mq_receive(fd, this.#buf, this.#buf.byteLength, this.#prio);
       if (n >= 0) return new Message(this.#buf.slice(0, n), this.#prio[0]);
       const e = errno();
       if (e === E().EAGAIN) return null;
