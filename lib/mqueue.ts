@@ -250,6 +250,7 @@ export class MessageQueue implements Disposable {
   /** Capacity in messages. */
   readonly maxMessages: number;
   readonly #buf: Uint8Array<ArrayBuffer>;
+  readonly #bufLen: bigint;
   // Off-heap (own ArrayBuffer): V8 keeps arrays of <= 64 bytes on its heap, which FFI
   // "buffer" arguments pay for on every call.
   readonly #prio = new Uint32Array(new ArrayBuffer(8), 0, 1);
@@ -264,6 +265,7 @@ export class MessageQueue implements Disposable {
     this.messageSize = a.messageSize;
     this.maxMessages = a.maxMessages;
     this.#buf = new Uint8Array(new ArrayBuffer(Math.max(a.messageSize, 128)), 0, a.messageSize);
+    this.#bufLen = BigInt(a.messageSize);
   }
 
   /** The queue descriptor. Throws `BadResource` once closed. */
@@ -321,7 +323,7 @@ export class MessageQueue implements Disposable {
   #send(bytes: Uint8Array, prio: number): boolean {
     const fd = this.fd;
     for (;;) {
-      const r = libc().mq_send(fd, bytes, bytes.byteLength, prio);
+      const r = libc().mq_send(fd, bytes, BigInt(bytes.byteLength), prio);
       if (r === 0) return true;
       const e = errno();
       if (e === E().EAGAIN) return false;
@@ -358,7 +360,7 @@ export class MessageQueue implements Disposable {
   #receive(): Message | null {
     const fd = this.fd;
     for (;;) {
-      const n = libc().mq_receive(fd, this.#buf, this.#buf.byteLength, this.#prio);
+      const n = libc().mq_receive(fd, this.#buf, this.#bufLen, this.#prio);
       if (n >= 0) return new Message(this.#buf.slice(0, n), this.#prio[0]);
       const e = errno();
       if (e === E().EAGAIN) return null;
