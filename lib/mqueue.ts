@@ -357,17 +357,70 @@ export class MessageQueue implements Disposable {
     await untilReady(this.fd, "write", () => this.#send(bytes, prio) || null, deadline);
   }
 
-  #receive(): Message | null {
+  /** Receives into `buf` (at least messageSize bytes): the length, or -1 if empty. */
+  #receiveRaw(buf: Uint8Array, len: bigint): number {
     const fd = this.fd;
     for (;;) {
-      const n = libc().mq_receive(fd, this.#buf, this.#bufLen, this.#prio);
-      if (n >= 0) return new Message(this.#buf.slice(0, n), this.#prio[0]);
+      const n = libc().mq_receive(fd, buf, len, this.#prio);
+      if (n >= 0) return n;
       const e = errno();
-      if (e === E().EAGAIN) return null;
+      if (e === E().EAGAIN) return -1;
       if (e !== E().EINTR) {
         throw ipcError({ errno: e, syscall: "mq_receive", object: this.name, kind: "queue" });
       }
     }
+  }
+
+  #receive(): Message | null {
+    const n = this.#receiveRaw(this.#buf, this.#bufLen);
+    return n < 0 ? null : new Message(this.#buf.slice(0, n), this.#prio[0]);
+  }
+
+  #checkInto(buffer: Uint8Array, op: string): bigint {
+    if (!(buffer instanceof Uint8Array) || buffer.byteLength < this.messageSize) {
+      throw invalidArgument(
+        op,
+        this.name,
+        `buffer must be a Uint8Array of at least messageSize (${this.messageSize}) bytes`,
+      );
+    }
+    return BigInt(buffer.byteLength);
+  }
+
+  /**
+   * Receives the highest-priority message now into `buffer` (at least
+   * `messageSize` bytes), without allocating: its length and priority, or
+   * `null` if the queue is empty. Never waits. For hot loops.
+   *
+   * @throws {IpcError} EINVAL if `buffer` is shorter than `messageSize`.
+   */
+  tryReceiveInto(buffer: Uint8Array): { length: number; priority: number } | null {
+    const n = this.#receiveRaw(buffer, this.#checkInto(buffer, "mq_receive"));
+    return n < 0 ? null : { length: n, priority: this.#prio[0] };
+  }
+
+  /**
+   * Like {@linkcode tryReceiveInto}, waiting for a message without blocking the event loop.
+   *
+   * @throws {IpcError} EINVAL for a short buffer; `TimedOut` (ETIMEDOUT); the signal's reason.
+   */
+  async receiveInto(
+    buffer: Uint8Array,
+    options?: WaitOptions,
+  ): Promise<{ length: number; priority: number }> {
+    const len = this.#checkInto(buffer, "mq_receive");
+    const attempt = () => {
+      const n = this.#receiveRaw(buffer, len);
+      return n < 0 ? null : { length: n, priority: this.#prio[0] };
+    };
+    const now = attempt();
+    if (now) return now;
+    return await untilReady(
+      this.fd,
+      "read",
+      attempt,
+      new Deadline(options, "mq_receive", this.name),
+    );
   }
 
   /** Receives the highest-priority message now, or `null` if the queue is empty. Never waits. */

@@ -218,3 +218,16 @@ Deno.test("openMessageQueue() names RLIMIT_MSGQUEUE when the per-user budget is 
   equal(res.code, "EMFILE");
   equal(res.limit, "RLIMIT_MSGQUEUE");
 });
+
+Deno.test("MessageQueue.tryReceiveInto()/receiveInto() fill a caller buffer and check its size", async () => {
+  using t = tempQueue({ messageSize: 32 });
+  const buf = new Uint8Array(32);
+  equal(t.q.tryReceiveInto(buf), null);
+  throws(() => t.q.tryReceiveInto(new Uint8Array(31)), (e) => code(e) === "EINVAL");
+  t.q.trySend("abc", { priority: 4 });
+  deepEqual(t.q.tryReceiveInto(buf), { length: 3, priority: 4 });
+  equal(new TextDecoder().decode(buf.subarray(0, 3)), "abc");
+  setTimeout(() => t.q.trySend("later"), 20);
+  deepEqual(await t.q.receiveInto(buf, { timeout: 2000 }), { length: 5, priority: 0 });
+  await rejects(t.q.receiveInto(buf, { timeout: 30 }), (e) => code(e) === "ETIMEDOUT");
+});

@@ -1,6 +1,6 @@
 import { equal, ok, throws } from "node:assert/strict";
 import {
-  IpcError,
+  type IpcError,
   openMessageQueue,
   openSemaphore,
   openSharedMemory,
