@@ -172,6 +172,8 @@ function mqViaUnshare(): IpcObjectInfo[] {
   return out;
 }
 
+let unshareError: string | undefined;
+
 const posixMq: KindProvider = {
   list() {
     let out: IpcObjectInfo[];
@@ -186,7 +188,13 @@ const posixMq: KindProvider = {
         out.push(info);
       }
     } else if (canUnshare()) {
-      out = mqViaUnshare();
+      try {
+        out = mqViaUnshare();
+        unshareError = undefined;
+      } catch (e) {
+        unshareError = e instanceof Error ? e.message : String(e);
+        return [];
+      }
     } else {
       return [];
     }
@@ -200,8 +208,10 @@ const posixMq: KindProvider = {
     unlinkMessageQueue(String(name));
   },
   note() {
-    if (mqMounted() || canUnshare()) return undefined;
-    return "message queues cannot be listed: the mqueue filesystem is not mounted at /dev/mqueue " +
+    if (mqMounted()) return undefined;
+    if (canUnshare() && unshareError === undefined) return undefined;
+    return (unshareError ? `${unshareError}; ` : "") +
+      "message queues cannot be listed: the mqueue filesystem is not mounted at /dev/mqueue " +
       "(mount it as root with: mkdir -p /dev/mqueue && mount -t mqueue none /dev/mqueue); " +
       "queues still work and `ipckit mq info NAME` / `ipckit rm posix-mq NAME` work by name";
   },
