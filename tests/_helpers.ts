@@ -8,10 +8,13 @@
 import { deepEqual as assertEquals } from "node:assert/strict";
 
 let counter = 0;
+// `deno test --parallel` runs test files as workers of ONE process: the pid alone
+// is not unique across files (two files both made "ipckit-test-<pid>-2").
+const worker = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
 
-/** A name unique to this process and call: `ipckit-test-<pid>-<n>[-suffix]`. */
+/** A name unique to this process, worker and call: `ipckit-test-<pid>-<worker>-<n>[-suffix]`. */
 export function uniqueName(suffix = ""): string {
-  return `ipckit-test-${Deno.pid}-${++counter}${suffix ? "-" + suffix : ""}`;
+  return `ipckit-test-${Deno.pid}-${worker}-${++counter}${suffix ? "-" + suffix : ""}`;
 }
 
 /** A temp directory removed (recursively) when disposed, also when the test fails. */
@@ -169,7 +172,7 @@ export async function buildC(source: string | URL, extraFlags: string[] = []): P
  */
 export function ipcSnapshot(): string[] {
   const out: string[] = [];
-  const mine = `ipckit-test-${Deno.pid}-`;
+  const mine = `ipckit-test-${Deno.pid}-${worker}-`;
   const list = (dir: string, tag: string) => {
     try {
       for (const e of Deno.readDirSync(dir)) {

@@ -1,4 +1,4 @@
-import { equal, ok, throws } from "node:assert/strict";
+import { deepEqual, equal, ok, throws } from "node:assert/strict";
 import {
   type IpcError,
   openMessageQueue,
@@ -7,7 +7,7 @@ import {
   unlinkMessageQueue,
   unlinkSemaphore,
 } from "../mod.ts";
-import { assertNoLeaks, uniqueName } from "./_helpers.ts";
+import { ipcSnapshot, uniqueName } from "./_helpers.ts";
 
 Deno.test("40 concurrent semaphore and queue waits leave Deno's pool free", async () => {
   const semName = "/" + uniqueName("sem");
@@ -40,8 +40,27 @@ Deno.test("40 concurrent semaphore and queue waits leave Deno's pool free", asyn
   }
 });
 
-Deno.test("failed opens leak no descriptor and no object", async () => {
-  await assertNoLeaks(() => {
+/**
+ * Descriptors of this process that refer to an object whose name contains
+ * `name` (checked by link target: under `deno test --parallel` every test file
+ * shares the process, so a plain descriptor count would race with them).
+ */
+function fdsFor(name: string): string[] {
+  const out: string[] = [];
+  for (const e of Deno.readDirSync("/proc/self/fd")) {
+    try {
+      const target = Deno.readLinkSync(`/proc/self/fd/${e.name}`);
+      if (target.includes(name)) out.push(target);
+    } catch { /* closed meanwhile */ }
+  }
+  return out;
+}
+
+Deno.test("refused and failed opens leak no descriptor and no object", () => {
+  // POSIX part of the snapshot only: System V objects belong to other, parallel test files.
+  const posixSnapshot = () => ipcSnapshot().filter((o) => !o.startsWith("sysv-"));
+  const before = posixSnapshot();
+  {
     throws(
       () => openMessageQueue("/" + uniqueName("mq")),
       (e) => (e as IpcError).code === "ENOENT",
@@ -55,7 +74,18 @@ Deno.test("failed opens leak no descriptor and no object", async () => {
       () => openMessageQueue("/" + uniqueName("mq"), { create: true, maxMessages: 99 }),
       (e) => (e as IpcError).code === "EINVAL",
     );
-  });
+  }
+  deepEqual(posixSnapshot(), before);
+  // A queue writable by others is refused, and the descriptor opened to check it is closed.
+  const name = "/" + uniqueName("mq");
+  using q = openMessageQueue(name, { create: true, exclusive: true, mode: 0o666, maxMessages: 1 });
+  try {
+    equal(fdsFor(name).length, 1, "only the creator's descriptor");
+    throws(() => openMessageQueue(name), (e) => (e as IpcError).code === "EPERM");
+    equal(fdsFor(name).length, 1, "the refused open left no descriptor");
+  } finally {
+    q.unlink();
+  }
 });
 
 Deno.test("objects planted by another user are refused (EPERM) before any data is read", async () => {
@@ -73,12 +103,11 @@ s.buf[:6] = b"ATTACK"`;
   try {
     equal(out.code, 0, new TextDecoder().decode(out.stderr));
     Deno.chmodSync(`/dev/shm/${name}`, 0o600);
-    await assertNoLeaks(() => {
-      throws(
-        () => openSharedMemory(`/${name}`),
-        (e) => (e as IpcError).code === "EPERM" && e instanceof Deno.errors.PermissionDenied,
-      );
-    });
+    throws(
+      () => openSharedMemory(`/${name}`),
+      (e) => (e as IpcError).code === "EPERM" && e instanceof Deno.errors.PermissionDenied,
+    );
+    equal(fdsFor(name).length, 0, "the refused open left no descriptor");
     using trusted = openSharedMemory(`/${name}`, { trustAnyOwner: true, readOnly: true });
     equal(new TextDecoder().decode(trusted.bytes.subarray(0, 6)), "ATTACK");
   } finally {

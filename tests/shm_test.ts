@@ -41,9 +41,8 @@ Deno.test("createSharedMemory() rejects bad names and sizes before any syscall",
   throws(() => openSharedMemory(name), (e) => e instanceof Deno.errors.NotFound);
 });
 
-Deno.test("createSharedMemory() is exclusive and 0600 under umask 0", () => {
-  const old = Deno.umask(0);
-  try {
+Deno.test("createSharedMemory() is exclusive; mode is 0600 or exactly as asked", () => {
+  {
     using t = tempShm();
     equal(Deno.statSync(`/dev/shm${t.name}`).mode! & 0o777, 0o600);
     throws(
@@ -51,8 +50,13 @@ Deno.test("createSharedMemory() is exclusive and 0600 under umask 0", () => {
       (e) => e instanceof Deno.errors.AlreadyExists,
     );
     equal(t.shm.size, 4096, "untouched");
-  } finally {
-    Deno.umask(old);
+    const wide = "/" + uniqueName("shm");
+    using w = createSharedMemory(wide, { size: 1, mode: 0o666 });
+    try {
+      equal(Deno.statSync(`/dev/shm${wide}`).mode! & 0o777, 0o666);
+    } finally {
+      w.unlink();
+    }
   }
 });
 
