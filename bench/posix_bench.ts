@@ -82,10 +82,10 @@ async function mqPair(mode: "mq-rtt" | "mq-tput", size: number, n: number): Prom
     await withPeer([mode, a, b, String(n)], async () => {
       const t0 = performance.now();
       for (let i = 0; i < n; i++) {
-        await qa.send(data);
-        if (mode === "mq-rtt") await qb.receive();
+        await qa.send(data, { timeout: 30000 });
+        if (mode === "mq-rtt") await qb.receive({ timeout: 30000 });
       }
-      if (mode === "mq-tput") await qb.receive();
+      if (mode === "mq-tput") await qb.receive({ timeout: 30000 });
       dt = performance.now() - t0;
     });
   } finally {
@@ -119,7 +119,7 @@ async function semRtt(n: number): Promise<number> {
       const t0 = performance.now();
       for (let i = 0; i < n; i++) {
         sa.post();
-        await sb.wait();
+        await sb.wait({ timeout: 30000 });
       }
       dt = performance.now() - t0;
     });

@@ -322,15 +322,26 @@ export class MessageQueue implements Disposable {
 
   #send(bytes: Uint8Array, prio: number): boolean {
     const fd = this.fd;
-    for (;;) {
+    for (let tries = 0;; tries++) {
       const r = libc().mq_send(fd, bytes, BigInt(bytes.byteLength), prio);
       if (r === 0) return true;
       const e = errno();
       if (e === E().EAGAIN) return false;
-      if (e !== E().EINTR) {
-        throw ipcError({ errno: e, syscall: "mq_send", object: this.name, kind: "queue" });
-      }
+      if (e === E().EINTR) continue;
+      // errno can be overwritten between the call and the read (a GC run by a
+      // V8 interrupt; seen as ENOENT after mq_receive): trust "would block" from
+      // the queue's state, retry once, and only then report errno.
+      if (this.#count() >= this.maxMessages) return false;
+      if (tries === 0) continue;
+      throw ipcError({ errno: e, syscall: "mq_send", object: this.name, kind: "queue" });
     }
+  }
+
+  /** Messages queued now, or -1 if that cannot be read. */
+  #count(): number {
+    const L = mqueueLayout().mq_attr;
+    if (libc().mq_getattr(this.fd, this.#attr) !== 0) return -1;
+    return getField(new DataView(this.#attr.buffer), L, "mq_curmsgs");
   }
 
   /**
@@ -360,14 +371,16 @@ export class MessageQueue implements Disposable {
   /** Receives into `buf` (at least messageSize bytes): the length, or -1 if empty. */
   #receiveRaw(buf: Uint8Array, len: bigint): number {
     const fd = this.fd;
-    for (;;) {
+    for (let tries = 0;; tries++) {
       const n = libc().mq_receive(fd, buf, len, this.#prio);
       if (n >= 0) return n;
       const e = errno();
       if (e === E().EAGAIN) return -1;
-      if (e !== E().EINTR) {
-        throw ipcError({ errno: e, syscall: "mq_receive", object: this.name, kind: "queue" });
-      }
+      if (e === E().EINTR) continue;
+      // See #send: errno may have been overwritten; an empty queue means "would block".
+      if (this.#count() === 0) return -1;
+      if (tries === 0) continue;
+      throw ipcError({ errno: e, syscall: "mq_receive", object: this.name, kind: "queue" });
     }
   }
 

@@ -94,11 +94,16 @@ export class Semaphore implements Disposable {
   /** Decrements the value if it is above zero: `true` if it did, `false` if it would wait. */
   tryWait(): boolean {
     const p = this.#p("sem_trywait");
-    for (;;) {
+    for (let tries = 0;; tries++) {
       if (libc().sem_trywait(p) === 0) return true;
       const e = errno();
       if (e === E().EAGAIN) return false;
-      if (e !== E().EINTR) throw ipcError({ errno: e, syscall: "sem_trywait", object: this.name });
+      if (e === E().EINTR) continue;
+      // errno can be overwritten between the call and the read (a GC run by a V8
+      // interrupt): a value of 0 means "would block" whatever errno says.
+      if (libc().sem_getvalue(p, this.#valueBuf) === 0 && this.#valueBuf[0] === 0) return false;
+      if (tries === 0) continue;
+      throw ipcError({ errno: e, syscall: "sem_trywait", object: this.name });
     }
   }
 
