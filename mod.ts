@@ -153,7 +153,6 @@ export {
   type SysvShmSetOptions,
   type SysvShmStat,
 } from "./lib/sysv_shm.ts";
-export type { IpcKind, IpcObjectInfo, KindProvider } from "./lib/_inspect.ts";
 export {
   listSysvObjects,
   removeSysvObject,
@@ -161,3 +160,46 @@ export {
   type SysvKind,
   sysvKinds,
 } from "./lib/sysv_inspect.ts";
+export {
+  Message,
+  MessageQueue,
+  type MessageQueueAttributes,
+  messageQueueLimits,
+  type MessageQueueSendOptions,
+  openMessageQueue,
+  type OpenMessageQueueOptions,
+  unlinkMessageQueue,
+} from "./lib/mqueue.ts";
+export {
+  openSemaphore,
+  type OpenSemaphoreOptions,
+  type RegionSemaphoreOptions,
+  Semaphore,
+  SEMAPHORE_NAME_MAX,
+  semaphoreInRegion,
+  semaphoreSize,
+  unlinkSemaphore,
+  withSemaphore,
+} from "./lib/semaphore.ts";
+export {
+  createMemfd,
+  type CreateMemfdOptions,
+  createSharedMemory,
+  type CreateSharedMemoryOptions,
+  mapSharedMemoryFd,
+  openSharedMemory,
+  type OpenSharedMemoryOptions,
+  SharedMemory,
+  unlinkSharedMemory,
+} from "./lib/shm.ts";
+export { type TrustOptions } from "./lib/_posix.ts";
+export {
+  type IpcKind,
+  type IpcObjectInfo,
+  type KindProvider,
+  kinds,
+  listingNotes,
+  listIpcObjects,
+  type ListIpcObjectsOptions,
+  removeIpcObject,
+} from "./lib/inspect.ts";

@@ -8,12 +8,14 @@ import { pipeBench } from "./pipe_bench.ts";
 import { socketBench } from "./socket_bench.ts";
 import { lockBench } from "./lock_bench.ts";
 import { sysvBench } from "./sysv_bench.ts";
+import { posixBench } from "./posix_bench.ts";
 
 const benches: Record<string, Bench> = {
   pipe: pipeBench,
   socket: socketBench,
   lock: lockBench,
   sysv: sysvBench,
+  posix: posixBench,
 };
 
 const only = Deno.args.filter((a) => !a.startsWith("-"));

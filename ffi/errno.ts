@@ -15,6 +15,15 @@ import { lazyTable, type PerArch } from "./platform.ts";
 
 let errnoView: Deno.UnsafePointerView | undefined;
 
+/**
+ * Caches the errno pointer now. `libc()` calls it right after loading, so the
+ * first `errno()` after a failing call does not allocate (an allocation can
+ * trigger a GC that overwrites errno before it is read).
+ */
+export function primeErrno(): void {
+  errnoView ??= new Deno.UnsafePointerView(libc().__errno_location()!);
+}
+
 /** The calling thread's errno. */
 export function errno(): number {
   errnoView ??= new Deno.UnsafePointerView(libc().__errno_location()!);

@@ -6,6 +6,7 @@
  * @module
  */
 import { arch } from "./platform.ts";
+import { primeErrno } from "./errno.ts";
 import { unistdSymbols } from "./unistd.ts";
 import { mqueueSymbols } from "./mqueue.ts";
 import { semaphoreSymbols } from "./semaphore.ts";
@@ -49,6 +50,7 @@ export function libc(): Libc {
     }
     throw e;
   }
+  primeErrno();
   return lib;
 }
 

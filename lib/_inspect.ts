@@ -53,4 +53,9 @@ export interface KindProvider {
   list(): IpcObjectInfo[];
   /** Removes one object: a POSIX name, or a System V id. */
   remove(nameOrId: string | number): void;
+  /**
+   * Why the listing may be incomplete on this host, in words a person can act
+   * on (e.g. `/dev/mqueue` is not mounted), or `undefined` when it is complete.
+   */
+  note?(): string | undefined;
 }

@@ -18,6 +18,10 @@ import { sockCommand } from "./sock.ts";
 import { lockCommand } from "./lock.ts";
 import { cliOwnsProcess, signalCommand } from "./signal.ts";
 import { sysvCommand } from "./sysv.ts";
+import { mqCommand } from "./mq.ts";
+import { semCommand } from "./sem.ts";
+import { shmCommand } from "./shm.ts";
+import { lsCommand, rmCommand } from "./ls.ts";
 
 const version: Command = {
   summary: "print ipckit's version",
@@ -42,6 +46,11 @@ export const commands: Record<string, Command> = {
   lock: lockCommand,
   signal: signalCommand,
   sysv: sysvCommand,
+  mq: mqCommand,
+  sem: semCommand,
+  shm: shmCommand,
+  ls: lsCommand,
+  rm: rmCommand,
   version,
 };
 

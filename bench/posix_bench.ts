@@ -1,0 +1,213 @@
+/**
+ * POSIX benchmarks: message queues (sync try-ops, async round trip and
+ * throughput at 64 B and 4 KiB), semaphore try-ops and ping-pong round trip,
+ * and shared-memory copy bandwidth, each against a C baseline compiled in
+ * this run (bench/c/posix.c). The ipckit peer is a second Deno process using
+ * the async API.
+ *
+ * @module
+ */
+import { type Bench, compileC, median, type Row, run } from "./_harness.ts";
+import {
+  createSharedMemory,
+  openMessageQueue,
+  openSemaphore,
+  unlinkMessageQueue,
+  unlinkSemaphore,
+} from "../mod.ts";
+
+const RUNS = 3;
+let seq = 0;
+const uniq = () => `/ipckit-bench-${Deno.pid}-${++seq}`;
+
+function mqTry(size: number, n: number, into = false): number {
+  const name = uniq();
+  using q = openMessageQueue(name, {
+    create: true,
+    exclusive: true,
+    maxMessages: 10,
+    messageSize: size,
+  });
+  q.unlink();
+  const data = new Uint8Array(size);
+  const buf = new Uint8Array(size);
+  const recv = into ? () => q.tryReceiveInto(buf) : () => q.tryReceive();
+  for (let i = 0; i < 1000; i++) {
+    q.trySend(data);
+    recv();
+  }
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    q.trySend(data);
+    recv();
+  }
+  return (performance.now() - t0) * 1000 / n;
+}
+
+async function withPeer(args: string[], fn: () => Promise<void>): Promise<void> {
+  const peer = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      "--no-check",
+      new URL("./posix_peer.ts", import.meta.url).pathname,
+      ...args,
+    ],
+    stdout: "piped",
+  }).spawn();
+  const reader = peer.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  await reader.read(); // "ready"
+  await fn();
+  await peer.status;
+  await reader.cancel();
+}
+
+async function mqPair(mode: "mq-rtt" | "mq-tput", size: number, n: number): Promise<number> {
+  const [a, b] = [uniq(), uniq()];
+  const qa = openMessageQueue(a, {
+    create: true,
+    exclusive: true,
+    maxMessages: 10,
+    messageSize: size,
+  });
+  const qb = openMessageQueue(b, {
+    create: true,
+    exclusive: true,
+    maxMessages: 10,
+    messageSize: size,
+  });
+  const data = new Uint8Array(size);
+  let dt = 0;
+  try {
+    await withPeer([mode, a, b, String(n)], async () => {
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) {
+        await qa.send(data, { timeout: 30000 });
+        if (mode === "mq-rtt") await qb.receive({ timeout: 30000 });
+      }
+      if (mode === "mq-tput") await qb.receive({ timeout: 30000 });
+      dt = performance.now() - t0;
+    });
+  } finally {
+    qa.close();
+    qb.close();
+    unlinkMessageQueue(a);
+    unlinkMessageQueue(b);
+  }
+  return mode === "mq-rtt" ? dt * 1000 / n : size * n / 2 ** 20 / (dt / 1000);
+}
+
+function semTry(n: number): number {
+  const name = uniq();
+  using s = openSemaphore(name, { create: true, exclusive: true });
+  s.unlink();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    s.post();
+    s.tryWait();
+  }
+  return (performance.now() - t0) * 1000 / n;
+}
+
+async function semRtt(n: number): Promise<number> {
+  const [a, b] = [uniq(), uniq()];
+  const sa = openSemaphore(a, { create: true, exclusive: true });
+  const sb = openSemaphore(b, { create: true, exclusive: true });
+  let dt = 0;
+  try {
+    await withPeer(["sem-rtt", a, b, String(n)], async () => {
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) {
+        sa.post();
+        await sb.wait({ timeout: 30000 });
+      }
+      dt = performance.now() - t0;
+    });
+  } finally {
+    sa.close();
+    sb.close();
+    unlinkSemaphore(a);
+    unlinkSemaphore(b);
+  }
+  return dt * 1000 / n;
+}
+
+function shmCopy(mib: number, n: number): number {
+  const name = uniq();
+  using shm = createSharedMemory(name, { size: mib << 20 });
+  shm.unlink();
+  const src = new Uint8Array(mib << 20).fill(1);
+  shm.bytes.set(src);
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    src[0] = i;
+    shm.bytes.set(src);
+  }
+  return mib * n / ((performance.now() - t0) / 1000);
+}
+
+/** Runs the POSIX benchmark rows. */
+export const posixBench: Bench = async () => {
+  const c = await compileC("posix");
+  const cNum = async (args: string[]) => Number(await run(c, args));
+  const rows: Row[] = [];
+  for (const size of [64, 4096]) {
+    const label = size === 64 ? "64 B" : "4 KiB";
+    rows.push({
+      mechanism: "posix mq",
+      case: `${label} trySend+tryReceive (sync, one process)`,
+      kind: "time",
+      c: await median(RUNS, () => cNum(["mq-try", String(size), "200000"])),
+      ipckit: await median(RUNS, () => Promise.resolve(mqTry(size, 200000))),
+      goal: 1.3,
+    });
+    rows.push({
+      mechanism: "posix mq",
+      case: `${label} trySend+tryReceiveInto (sync, no allocation)`,
+      kind: "time",
+      c: await median(RUNS, () => cNum(["mq-try", String(size), "200000"])),
+      ipckit: await median(RUNS, () => Promise.resolve(mqTry(size, 200000, true))),
+      goal: 1.3,
+    });
+    rows.push({
+      mechanism: "posix mq",
+      case: `${label} round trip between processes (async)`,
+      kind: "time",
+      c: await median(RUNS, () => cNum(["mq-rtt", String(size), "20000"])),
+      ipckit: await median(RUNS, () => mqPair("mq-rtt", size, 5000)),
+      goal: 2,
+    });
+    rows.push({
+      mechanism: "posix mq",
+      case: `${label} throughput to another process (async)`,
+      kind: "throughput",
+      c: await median(RUNS, () => cNum(["mq-tput", String(size), "50000"])),
+      ipckit: await median(RUNS, () => mqPair("mq-tput", size, 20000)),
+      goal: 2,
+    });
+  }
+  rows.push({
+    mechanism: "posix sem",
+    case: "post+tryWait (sync, one process)",
+    kind: "time",
+    c: await median(RUNS, () => cNum(["sem-try", "1000000"])),
+    ipckit: await median(RUNS, () => Promise.resolve(semTry(1000000))),
+    goal: 1.3,
+  });
+  rows.push({
+    mechanism: "posix sem",
+    case: "ping-pong round trip between processes (async)",
+    kind: "time",
+    c: await median(RUNS, () => cNum(["sem-rtt", "20000"])),
+    ipckit: await median(RUNS, () => semRtt(2000)),
+    goal: 2,
+  });
+  rows.push({
+    mechanism: "posix shm",
+    case: "copy 16 MiB into the mapping (bytes.set vs memcpy)",
+    kind: "throughput",
+    c: await median(RUNS, () => cNum(["memcpy", "16", "50"])),
+    ipckit: await median(RUNS, () => Promise.resolve(shmCopy(16, 50))),
+  });
+  return rows;
+};

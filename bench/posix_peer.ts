@@ -1,0 +1,24 @@
+// Peer process for bench/posix_bench.ts: echoes (or drains) a queue, or
+// answers semaphore pings, using ipckit's async API.
+import { openMessageQueue, openSemaphore } from "../mod.ts";
+
+const [mode, a, b, nText] = Deno.args;
+const n = Number(nText);
+if (mode === "mq-rtt" || mode === "mq-tput") {
+  using qa = openMessageQueue(a);
+  using qb = openMessageQueue(b);
+  console.log("ready");
+  for (let i = 0; i < n; i++) {
+    const m = await qa.receive();
+    if (mode === "mq-rtt") await qb.send(m.data);
+  }
+  if (mode === "mq-tput") await qb.send("done");
+} else if (mode === "sem-rtt") {
+  using sa = openSemaphore(a);
+  using sb = openSemaphore(b);
+  console.log("ready");
+  for (let i = 0; i < n; i++) {
+    await sa.wait();
+    sb.post();
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Listing and removing the host's IPC objects of every kind:
+ * {@linkcode listIpcObjects} and {@linkcode removeIpcObject}, the library side
+ * of `ipckit ls` and `ipckit rm`.
+ *
+ * @example Find leftovers of a crashed program
+ * ```ts
+ * import { listIpcObjects } from "@ipckit/ipckit";
+ * for (const o of listIpcObjects({ kind: "posix-shm" })) {
+ *   if (o.name?.startsWith("/myapp-")) console.log(o.name, o.size);
+ * }
+ * ```
+ *
+ * @module
+ */
+import type { IpcKind, IpcObjectInfo, KindProvider } from "./_inspect.ts";
+import { invalidArgument } from "./errors.ts";
+import { posixKinds } from "./posix_inspect.ts";
+
+export type { IpcKind, IpcObjectInfo, KindProvider };
+
+/** Every kind ipckit can list, merged from each family's table. */
+export const kinds: Partial<Record<IpcKind, KindProvider>> = {
+  ...posixKinds,
+};
+
+/** Options for {@linkcode listIpcObjects}. */
+export interface ListIpcObjectsOptions {
+  /** Only these kinds (default: all). */
+  kind?: IpcKind | IpcKind[];
+}
+
+function providers(kind: IpcKind | IpcKind[] | undefined): [IpcKind, KindProvider][] {
+  const wanted = kind === undefined ? Object.keys(kinds) as IpcKind[] : [kind].flat();
+  return wanted.map((k) => {
+    const p = kinds[k];
+    if (!p) {
+      throw invalidArgument(
+        "list",
+        k,
+        `unknown kind; expected one of ${Object.keys(kinds).join(", ")}`,
+      );
+    }
+    return [k, p];
+  });
+}
+
+/**
+ * Lists IPC objects visible to this process (POSIX shared memory,
+ * semaphores and message queues; System V when available).
+ *
+ * @example
+ * ```ts
+ * import { listIpcObjects } from "@ipckit/ipckit";
+ * console.log(listIpcObjects().length >= 0);
+ * ```
+ *
+ * @throws {IpcError} EINVAL for an unknown kind.
+ */
+export function listIpcObjects(options: ListIpcObjectsOptions = {}): IpcObjectInfo[] {
+  return providers(options.kind).flatMap(([, p]) => p.list());
+}
+
+/**
+ * Why listings of these kinds may be incomplete here (e.g. `/dev/mqueue`
+ * not mounted), one sentence per kind.
+ *
+ * @example
+ * ```ts
+ * import { listingNotes } from "@ipckit/ipckit";
+ * for (const note of listingNotes()) console.error(note);
+ * ```
+ */
+export function listingNotes(options: ListIpcObjectsOptions = {}): string[] {
+  return providers(options.kind).flatMap(([k, p]) => {
+    const n = p.note?.();
+    return n ? [`${k}: ${n}`] : [];
+  });
+}
+
+/**
+ * Removes one object: a POSIX name (`"/jobs"`) or a System V id.
+ *
+ * @example
+ * ```ts
+ * import { createSharedMemory, removeIpcObject } from "@ipckit/ipckit";
+ * createSharedMemory("/ipckit-doc-rmobj", { size: 1 }).close();
+ * removeIpcObject("posix-shm", "/ipckit-doc-rmobj");
+ * ```
+ *
+ * @throws {IpcError} EINVAL for an unknown kind or bad name; `NotFound`; `PermissionDenied`.
+ */
+export function removeIpcObject(kind: IpcKind, nameOrId: string | number): void {
+  providers(kind)[0][1].remove(nameOrId);
+}

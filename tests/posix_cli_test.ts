@@ -1,0 +1,135 @@
+import { deepEqual, equal, ok } from "node:assert/strict";
+import { unlinkMessageQueue, unlinkSemaphore, unlinkSharedMemory } from "../mod.ts";
+import { uniqueName } from "./_helpers.ts";
+
+const cli = new URL("../lib/cli/main.ts", import.meta.url).pathname;
+
+async function ipckit(args: string[], stdin?: string) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "--no-check", cli, ...args],
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+function cleanup(fn: () => void) {
+  try {
+    fn();
+  } catch { /* already removed */ }
+}
+
+Deno.test("ipckit mq create/send/recv/info/rm round trip with priorities and --json", async () => {
+  const name = "/" + uniqueName("mq");
+  try {
+    equal(
+      (await ipckit(["mq", "create", name, "--max-messages", "3", "--message-size", "100"])).code,
+      0,
+    );
+    equal((await ipckit(["mq", "create", name, "--exclusive"])).code, 1);
+    equal((await ipckit(["mq", "send", name, "--priority", "5", "urgent"])).code, 0);
+    equal((await ipckit(["mq", "send", name], "one\ntwo\n")).code, 0);
+    const full = await ipckit(["mq", "send", name, "--timeout", "100", "overflow"]);
+    equal(full.code, 124);
+    const info = JSON.parse((await ipckit(["mq", "info", name, "--json"])).stdout);
+    equal(info.currentMessages, 3);
+    equal(info.maxMessages, 3);
+    equal(info.mode, "0600");
+    const recv = await ipckit(["mq", "recv", name, "--count", "3", "--json"]);
+    deepEqual(recv.stdout.trim().split("\n").map((l) => JSON.parse(l)), [
+      { data: "urgent", priority: 5 },
+      { data: "one", priority: 0 },
+      { data: "two", priority: 0 },
+    ]);
+    equal((await ipckit(["mq", "recv", name, "--timeout", "100"])).code, 124);
+    equal((await ipckit(["mq", "rm", name])).code, 0);
+    const gone = await ipckit(["mq", "info", name]);
+    equal(gone.code, 1);
+    ok(gone.stderr.includes("ENOENT"));
+    equal((await ipckit(["mq", "create", "noslash"])).code, 1);
+    equal((await ipckit(["mq", "create", name, "--max-messages", "x"])).code, 2);
+  } finally {
+    cleanup(() => unlinkMessageQueue(name));
+  }
+});
+
+Deno.test("ipckit sem create/wait/post/value/rm", async () => {
+  const name = "/" + uniqueName("sem");
+  try {
+    equal((await ipckit(["sem", "create", name, "--value", "1"])).code, 0);
+    equal((await ipckit(["sem", "wait", name, "--timeout", "1000"])).code, 0);
+    equal((await ipckit(["sem", "wait", name, "--timeout", "100"])).code, 124);
+    equal((await ipckit(["sem", "post", name])).code, 0);
+    equal((await ipckit(["sem", "value", name])).stdout.trim(), "1");
+    equal((await ipckit(["sem", "rm", name])).code, 0);
+    equal((await ipckit(["sem", "value", name])).code, 1);
+  } finally {
+    cleanup(() => unlinkSemaphore(name));
+  }
+});
+
+Deno.test("ipckit shm create/write/read/info/rm, and ls/rm list and remove objects", async () => {
+  const name = "/" + uniqueName("shm");
+  try {
+    equal((await ipckit(["shm", "create", name, "--size", "16"])).code, 0);
+    equal((await ipckit(["shm", "create", name])).code, 2, "--size is required");
+    equal((await ipckit(["shm", "write", name, "--offset", "4"], "hello")).code, 0);
+    equal((await ipckit(["shm", "write", name, "--offset", "14"], "hello")).code, 2);
+    equal((await ipckit(["shm", "read", name, "--offset", "4", "--length", "5"])).stdout, "hello");
+    const info = JSON.parse((await ipckit(["shm", "info", name, "--json"])).stdout);
+    equal(info.size, 16);
+    const ls = await ipckit(["ls", "--json", "--kind", "posix-shm"]);
+    equal(ls.code, 0);
+    const mine = ls.stdout.trim().split("\n").map((l) => JSON.parse(l)).find((o) =>
+      o.name === name
+    );
+    deepEqual({ ...mine, owner: undefined, uid: undefined }, {
+      kind: "posix-shm",
+      name,
+      mode: 0o600,
+      size: 16,
+      owner: undefined,
+      uid: undefined,
+    });
+    equal((await ipckit(["ls", "--kind", "bogus"])).code, 2);
+    equal((await ipckit(["rm", "posix-shm", name])).code, 0);
+    equal((await ipckit(["shm", "info", name])).code, 1);
+  } finally {
+    cleanup(() => unlinkSharedMemory(name));
+  }
+});
+
+Deno.test("ipckit ls lists message queues and semaphores (or says how to mount /dev/mqueue)", async () => {
+  const mq = "/" + uniqueName("mq");
+  const sem = "/" + uniqueName("sem");
+  try {
+    await ipckit(["mq", "create", mq, "--max-messages", "2", "--message-size", "8"]);
+    await ipckit(["mq", "send", mq, "abc"]);
+    await ipckit(["sem", "create", sem, "--value", "4"]);
+    const ls = await ipckit(["ls", "--json", "--kind", "posix-mq", "--kind", "posix-sem"]);
+    equal(ls.code, 0);
+    const recs = ls.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    const s = recs.find((o) => o.name === sem);
+    equal(s?.semaphores, 4);
+    const q = recs.find((o) => o.name === mq);
+    if (q) {
+      equal(q.messages, 1);
+      equal(q.size, 3);
+    } else {
+      ok(ls.stderr.includes("mount -t mqueue"), ls.stderr);
+    }
+    equal((await ipckit(["rm", "posix-mq", mq])).code, 0);
+    equal((await ipckit(["rm", "posix-sem", sem])).code, 0);
+  } finally {
+    cleanup(() => unlinkMessageQueue(mq));
+    cleanup(() => unlinkSemaphore(sem));
+  }
+});
