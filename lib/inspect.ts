@@ -16,18 +16,26 @@
 import type { IpcKind, IpcObjectInfo, KindProvider } from "./_inspect.ts";
 import { invalidArgument } from "./errors.ts";
 import { posixKinds } from "./posix_inspect.ts";
+import { sysvKinds } from "./sysv_inspect.ts";
 
 export type { IpcKind, IpcObjectInfo, KindProvider };
 
 /** Every kind ipckit can list, merged from each family's table. */
 export const kinds: Partial<Record<IpcKind, KindProvider>> = {
   ...posixKinds,
+  ...sysvKinds,
 };
 
 /** Options for {@linkcode listIpcObjects}. */
 export interface ListIpcObjectsOptions {
   /** Only these kinds (default: all). */
   kind?: IpcKind | IpcKind[];
+  /**
+   * Only objects whose creator process is known to be gone (`creatorAlive`
+   * false): leftovers of crashed programs. The kernel records a creator pid
+   * for System V shared memory only.
+   */
+  orphans?: boolean;
 }
 
 function providers(kind: IpcKind | IpcKind[] | undefined): [IpcKind, KindProvider][] {
@@ -46,8 +54,9 @@ function providers(kind: IpcKind | IpcKind[] | undefined): [IpcKind, KindProvide
 }
 
 /**
- * Lists IPC objects visible to this process (POSIX shared memory,
- * semaphores and message queues; System V when available).
+ * Lists IPC objects visible to this process: POSIX shared memory,
+ * semaphores and message queues, and System V queues, semaphore sets and
+ * shared memory (from `/proc/sysvipc`).
  *
  * @example
  * ```ts
@@ -58,7 +67,8 @@ function providers(kind: IpcKind | IpcKind[] | undefined): [IpcKind, KindProvide
  * @throws {IpcError} EINVAL for an unknown kind.
  */
 export function listIpcObjects(options: ListIpcObjectsOptions = {}): IpcObjectInfo[] {
-  return providers(options.kind).flatMap(([, p]) => p.list());
+  const all = providers(options.kind).flatMap(([, p]) => p.list());
+  return options.orphans ? all.filter((o) => o.creatorAlive === false) : all;
 }
 
 /**

@@ -151,8 +151,8 @@ Deno.test(
     r = await ipckit(["sysv", "mk", "sysv-shm", "--size", "128"]);
     const mid = t.add("shm", Number(r.stdout));
     ok(liveIds("sem").has(sid) && liveIds("shm").has(mid));
-    equal((await ipckit(["sysv", "rm", "sysv-sem", String(sid)])).code, 0);
-    equal((await ipckit(["sysv", "rm", "sysv-shm", String(mid)])).code, 0);
+    equal((await ipckit(["rm", "sysv-sem", String(sid)])).code, 0);
+    equal((await ipckit(["rm", "sysv-shm", String(mid)])).code, 0);
     equal((await ipckit(["sysv", "mk", "sysv-shm"])).code, 2);
   }),
 );

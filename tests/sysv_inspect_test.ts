@@ -1,16 +1,19 @@
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
 import {
+  createSharedMemory,
   createSysvMessageQueue,
   createSysvSemaphoreSet,
   createSysvSharedMemory,
   formatSysvKey,
   IpcError,
   type IpcObjectInfo,
+  listIpcObjects,
   removeSysvObject,
   sysvIdForKey,
   sysvKinds,
+  unlinkSharedMemory,
 } from "../mod.ts";
-import { runDeno } from "./_helpers.ts";
+import { runDeno, uniqueName } from "./_helpers.ts";
 import { ipcmk, liveIds, sysvTest, tool } from "./_sysv.ts";
 
 const cli = new URL("../lib/cli/main.ts", import.meta.url);
@@ -143,7 +146,7 @@ Deno.test(
 );
 
 Deno.test(
-  "ipckit sysv ls --json agrees with sysvKinds; --kind filters; --orphans keeps dead creators",
+  "ipckit ls --json agrees with sysvKinds; --kind filters; --orphans keeps dead creators",
   sysvTest(async (t) => {
     using m = createSysvSharedMemory({ size: 100, removeOnClose: true });
     t.add("shm", m.id);
@@ -151,24 +154,24 @@ Deno.test(
     t.add("msg", q.id);
     const orphan = t.add("shm", await ipcmk(["-M", "32"]));
     try {
-      const all = await runDeno(cli, ["sysv", "ls", "--json"]);
+      const all = await runDeno(cli, ["ls", "--json"]);
       equal(all.code, 0, all.stderr);
       const recs = all.stdout.trim().split("\n").map((l) => JSON.parse(l) as IpcObjectInfo);
       deepEqual(recs.find((r) => r.kind === "sysv-shm" && r.id === m.id), find("sysv-shm", m.id));
       ok(recs.some((r) => r.kind === "sysv-msg" && r.id === q.id));
 
-      const shmOnly = await runDeno(cli, ["sysv", "ls", "--json", "--kind", "sysv-shm"]);
+      const shmOnly = await runDeno(cli, ["ls", "--json", "--kind", "sysv-shm"]);
       ok(shmOnly.stdout.trim().split("\n").every((l) => JSON.parse(l).kind === "sysv-shm"));
 
-      const orphans = await runDeno(cli, ["sysv", "ls", "--json", "--orphans"]);
+      const orphans = await runDeno(cli, ["ls", "--json", "--orphans"]);
       const ids = orphans.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
       ok(ids.some((r) => r.id === orphan && r.kind === "sysv-shm"), "ipcmk segment listed");
       ok(!ids.some((r) => r.id === m.id && r.kind === "sysv-shm"), "live creator not listed");
 
-      const table = await runDeno(cli, ["sysv", "ls"]);
+      const table = await runDeno(cli, ["ls"]);
       ok(table.stdout.split("\n")[0].startsWith("KIND"));
       ok(table.stdout.includes(formatSysvKey(0)));
-      equal((await runDeno(cli, ["sysv", "ls", "--kind", "posix-mq"])).code, 2);
+      equal((await runDeno(cli, ["ls", "--kind", "bogus"])).code, 2);
     } finally {
       removeSysvObject("sysv-shm", orphan);
     }
@@ -176,24 +179,52 @@ Deno.test(
 );
 
 Deno.test(
-  "ipckit sysv rm removes by id and by key, like ipcrm; missing is exit 1, usage exit 2",
+  "ipckit rm removes System V objects by id and by key, like ipcrm; missing is exit 1, usage exit 2",
   sysvTest(async (t) => {
     const q = createSysvMessageQueue();
     t.add("msg", q.id);
     const s = createSysvSemaphoreSet({ key: "random" });
     t.add("sem", s.id);
-    let r = await runDeno(cli, ["sysv", "rm", "sysv-msg", String(q.id)]);
+    let r = await runDeno(cli, ["rm", "sysv-msg", String(q.id)]);
     equal(r.code, 0, r.stderr);
-    r = await runDeno(cli, ["sysv", "rm", "sysv-sem", "--key", formatSysvKey(s.key)]);
+    r = await runDeno(cli, ["rm", "sysv-sem", "--key", formatSysvKey(s.key)]);
     equal(r.code, 0, r.stderr);
     ok(!liveIds("msg").has(q.id) && !liveIds("sem").has(s.id));
-    r = await runDeno(cli, ["sysv", "rm", "sysv-msg", String(q.id)]);
+    r = await runDeno(cli, ["rm", "sysv-msg", String(q.id)]);
     equal(r.code, 1);
     ok(r.stderr.includes("ENOENT"));
-    equal((await runDeno(cli, ["sysv", "rm", "sysv-msg"])).code, 2);
-    equal((await runDeno(cli, ["sysv", "rm", "sysv-msg", "1", "--key", "0x1"])).code, 2);
-    equal((await runDeno(cli, ["sysv", "rm", "bogus", "1"])).code, 2);
+    equal((await runDeno(cli, ["rm", "sysv-msg"])).code, 2);
+    equal((await runDeno(cli, ["rm", "sysv-msg", "1", "--key", "0x1"])).code, 2);
+    equal((await runDeno(cli, ["rm", "bogus", "1"])).code, 2);
     q.close();
     s.close();
+  }),
+);
+
+Deno.test(
+  "listIpcObjects() and ipckit ls list POSIX and System V objects together",
+  sysvTest(async (t) => {
+    const name = `/${uniqueName("ls")}`;
+    using posix = createSharedMemory(name, { size: 64 });
+    using sysv = createSysvSharedMemory({ size: 100, removeOnClose: true });
+    t.add("shm", sysv.id);
+    try {
+      const both = listIpcObjects({ kind: ["posix-shm", "sysv-shm"] });
+      ok(both.some((o) => o.kind === "posix-shm" && o.name === name && o.size === 64));
+      ok(both.some((o) => o.kind === "sysv-shm" && o.id === sysv.id && o.size === 100));
+      const r = await runDeno(cli, ["ls", "--json", "--kind", "posix-shm", "--kind", "sysv-shm"]);
+      equal(r.code, 0, r.stderr);
+      const recs = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as IpcObjectInfo);
+      ok(recs.some((o) => o.kind === "posix-shm" && o.name === name && o.mode === 0o600));
+      ok(recs.some((o) => o.kind === "sysv-shm" && o.id === sysv.id && o.creatorAlive === true));
+      const rm = await runDeno(cli, ["rm", "posix-shm", name]);
+      equal(rm.code, 0, rm.stderr);
+      ok(!listIpcObjects({ kind: "posix-shm" }).some((o) => o.name === name));
+    } finally {
+      try {
+        unlinkSharedMemory(name);
+      } catch { /* removed by the test */ }
+    }
+    posix.close();
   }),
 );

@@ -6,7 +6,9 @@
  */
 import { kinds, listingNotes, listIpcObjects, removeIpcObject } from "../inspect.ts";
 import type { IpcKind, IpcObjectInfo } from "../_inspect.ts";
-import { type Command, EXIT, parse, printJson, UsageError } from "./_common.ts";
+import { formatSysvKey, parseSysvKey } from "../sysv_key.ts";
+import { sysvIdForKey, type SysvKind } from "../sysv_inspect.ts";
+import { type Command, EXIT, intFlag, parse, printJson, UsageError } from "./_common.ts";
 
 function kindArg(text: string, usage: string): IpcKind {
   if (!(text in kinds)) {
@@ -18,32 +20,45 @@ function kindArg(text: string, usage: string): IpcKind {
 }
 
 function row(o: IpcObjectInfo): string[] {
-  const what = o.kind === "posix-mq"
-    ? `${o.messages ?? "?"} msgs, ${o.size ?? "?"} B`
-    : o.kind === "posix-sem"
+  const what = o.kind === "posix-sem"
     ? `value ${o.semaphores ?? "?"}`
-    : o.size !== undefined
-    ? `${o.size} B`
-    : "";
+    : o.kind === "sysv-sem"
+    ? `${o.semaphores} sems`
+    : o.kind.endsWith("-msg") || o.kind.endsWith("-mq")
+    ? `${o.size ?? "?"} B, ${o.messages ?? "?"} msgs`
+    : o.kind === "sysv-shm"
+    ? `${o.size} B, ${o.attached} att`
+    : `${o.size ?? "?"} B`;
   return [
     o.kind,
-    o.name ?? `key 0x${(o.key ?? 0).toString(16)} id ${o.id}`,
+    o.name ?? `key ${formatSysvKey(o.key ?? 0)} id ${o.id}`,
     o.owner,
     `0${o.mode.toString(8)}`,
     what,
+    o.creatorPid === undefined ? "-" : String(o.creatorPid),
+    o.lastPid === undefined ? "-" : String(o.lastPid),
+    o.creatorAlive === undefined ? "?" : o.creatorAlive ? "yes" : "no",
   ];
 }
 
 /** `ipckit ls`. */
 export const lsCommand: Command = {
-  summary: "list IPC objects (name, kind, owner, mode, size or messages)",
+  summary: "list POSIX and System V IPC objects (like ipcs/lsipc), --orphans for leftovers",
   async run(args) {
-    const usage = `Usage: ipckit ls [--json] [--kind ${Object.keys(kinds).join("|")}]\n\n` +
-      "Lists IPC objects visible to you. --json prints one record per line. Notes about " +
-      "what cannot be listed here (e.g. /dev/mqueue not mounted) go to stderr.";
+    const usage =
+      `Usage: ipckit ls [--json] [--kind ${Object.keys(kinds).join("|")}]... [--orphans]\n\n` +
+      "Lists IPC objects visible to you: name or key and id, owner, mode, size or counts,\n" +
+      "creator and last pid, and whether the creator still runs. --json prints one record\n" +
+      "per line. --orphans keeps objects whose creator is gone (the kernel records a creator\n" +
+      "for System V shared memory only). Notes about what cannot be listed here (e.g.\n" +
+      "/dev/mqueue not mounted) go to stderr.";
     const p = parse(
       args,
-      { json: { type: "boolean" }, kind: { type: "string", multiple: true } },
+      {
+        json: { type: "boolean" },
+        kind: { type: "string", multiple: true },
+        orphans: { type: "boolean" },
+      },
       usage,
       {
         allowPositionals: false,
@@ -51,11 +66,14 @@ export const lsCommand: Command = {
     );
     if (!p) return EXIT.ok;
     const kind = ((p.values.kind as string[] | undefined) ?? []).map((k) => kindArg(k, usage));
-    const opts = { kind: kind.length ? kind : undefined };
+    const opts = { kind: kind.length ? kind : undefined, orphans: !!p.values.orphans };
     const objects = listIpcObjects(opts);
     if (p.values.json) { for (const o of objects) printJson(o); }
     else if (objects.length) {
-      const rows = [["KIND", "NAME", "OWNER", "MODE", "SIZE"], ...objects.map(row)];
+      const rows = [
+        ["KIND", "NAME", "OWNER", "MODE", "SIZE", "CPID", "LPID", "ALIVE"],
+        ...objects.map(row),
+      ];
       const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
       for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd());
     }
@@ -64,19 +82,42 @@ export const lsCommand: Command = {
   },
 };
 
-/** `ipckit rm KIND NAME`. */
+/** `ipckit rm KIND NAME` and `ipckit rm sysv-* (ID | --key KEY)`. */
 export const rmCommand: Command = {
-  summary: "remove an IPC object: ipckit rm KIND NAME",
+  summary: "remove an IPC object: ipckit rm KIND (NAME | ID | --key KEY)",
   async run(args) {
-    const usage =
-      `Usage: ipckit rm KIND NAME\n\nKIND is one of ${Object.keys(kinds).join(", ")}; ` +
-      'NAME is a POSIX name ("/jobs") or a System V id.';
-    const p = parse(args, {}, usage);
+    const usage = `Usage: ipckit rm posix-mq|posix-sem|posix-shm NAME\n` +
+      `       ipckit rm sysv-msg|sysv-sem|sysv-shm (ID | --key KEY)\n\n` +
+      'NAME is a POSIX name ("/jobs"); a System V object goes by id or by key (like ipcrm).\n' +
+      "Waiters on a removed queue or semaphore set fail with EIDRM; a System V segment\n" +
+      "goes once the last process detaches.";
+    const p = parse(args, { key: { type: "string" } }, usage);
     if (!p) return EXIT.ok;
-    if (p.positionals.length !== 2) throw new UsageError(`expected KIND NAME\n\n${usage}`);
-    const kind = kindArg(p.positionals[0], usage);
-    const target = kind.startsWith("sysv-") ? Number(p.positionals[1]) : p.positionals[1];
-    removeIpcObject(kind, target);
+    const [kindText, target, ...extra] = p.positionals;
+    if (kindText === undefined) throw new UsageError(`expected KIND\n\n${usage}`);
+    const kind = kindArg(kindText, usage);
+    if (!kind.startsWith("sysv-")) {
+      if (target === undefined || extra.length || p.values.key !== undefined) {
+        throw new UsageError(`expected KIND NAME\n\n${usage}`);
+      }
+      removeIpcObject(kind, target);
+      return EXIT.ok;
+    }
+    if (extra.length || (target === undefined) === (p.values.key === undefined)) {
+      throw new UsageError(`pass exactly one of ID and --key\n\n${usage}`);
+    }
+    let id: number;
+    if (target !== undefined) id = intFlag(target, "ID", { max: 0x7fffffff })!;
+    else {
+      let key: number;
+      try {
+        key = parseSysvKey(String(p.values.key));
+      } catch (e) {
+        throw new UsageError(`--key: ${(e as Error).message}`);
+      }
+      id = sysvIdForKey(kind as SysvKind, key);
+    }
+    removeIpcObject(kind, id);
     return await Promise.resolve(EXIT.ok);
   },
 };

@@ -22,10 +22,9 @@ import {
   openSysvSharedMemory,
   type SysvSharedMemory,
 } from "../sysv_shm.ts";
-import { listSysvObjects, removeSysvObject, sysvIdForKey, type SysvKind } from "../sysv_inspect.ts";
-import { formatSysvKey, parseSysvKey } from "../sysv_key.ts";
+import type { SysvKind } from "../sysv_inspect.ts";
+import { parseSysvKey } from "../sysv_key.ts";
 import type { SysvOpenOptions } from "../_sysv.ts";
-import type { IpcObjectInfo } from "../_inspect.ts";
 import { parseMode } from "../_validate.ts";
 import {
   type Command,
@@ -343,87 +342,6 @@ const mk: Command = {
   },
 };
 
-function row(o: IpcObjectInfo): string[] {
-  const amount = o.kind === "sysv-sem"
-    ? String(o.semaphores)
-    : o.kind === "sysv-msg"
-    ? `${o.size}B/${o.messages}msg`
-    : `${o.size}B/${o.attached}att`;
-  return [
-    o.kind,
-    formatSysvKey(o.key ?? 0),
-    String(o.id),
-    o.owner,
-    o.mode.toString(8).padStart(3, "0"),
-    amount,
-    o.creatorPid === undefined ? "-" : String(o.creatorPid),
-    o.lastPid === undefined ? "-" : String(o.lastPid),
-    o.creatorAlive === undefined ? "?" : o.creatorAlive ? "yes" : "no",
-  ];
-}
-
-/** The objects `ipckit sysv ls` shows for `kinds`, optionally only orphans. */
-export function sysvListing(kinds: SysvKind[], orphans: boolean): IpcObjectInfo[] {
-  return kinds.flatMap((k) => listSysvObjects(k)).filter((o) =>
-    !orphans || o.creatorAlive === false
-  );
-}
-
-const ls: Command = {
-  summary: "list System V objects (what ipcs shows), --orphans for dead creators",
-  async run(args) {
-    const usage = "Usage: ipckit sysv ls [--json] [--kind sysv-msg|sysv-sem|sysv-shm] " +
-      "[--orphans]\n\nLists System V objects from /proc/sysvipc. --json prints one record " +
-      "per line.\n--orphans keeps only objects whose creator process is gone (known for " +
-      "shared\nmemory only: queues and semaphore sets record no creator pid).";
-    const p = parse(
-      args,
-      {
-        json: { type: "boolean" },
-        kind: { type: "string", multiple: true },
-        orphans: { type: "boolean" },
-      },
-      usage,
-      { allowPositionals: false },
-    );
-    if (!p) return EXIT.ok;
-    const kinds = (p.values.kind as string[] | undefined)?.map((k) => kindArg(k, usage)) ?? KINDS;
-    const objects = sysvListing(kinds, !!p.values.orphans);
-    if (p.values.json) {
-      for (const o of objects) printJson(o);
-      return EXIT.ok;
-    }
-    const rows = [
-      ["KIND", "KEY", "ID", "OWNER", "PERMS", "SIZE", "CPID", "LPID", "ALIVE"],
-      ...objects.map(row),
-    ];
-    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-    for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd());
-    return await Promise.resolve(EXIT.ok);
-  },
-};
-
-const rm: Command = {
-  summary: "remove a System V object by id or key (like ipcrm)",
-  async run(args) {
-    const usage = "Usage: ipckit sysv rm sysv-msg|sysv-sem|sysv-shm (ID | --key KEY)\n\n" +
-      "Removes the object (IPC_RMID). Waiters on a queue or set fail with EIDRM; a\n" +
-      "segment goes once the last process detaches.";
-    const p = parse(args, { key: { type: "string" } }, usage);
-    if (!p) return EXIT.ok;
-    const [kindText, id, ...extra] = p.positionals;
-    const kind = kindArg(kindText, usage);
-    if (extra.length || (id === undefined) === (p.values.key === undefined)) {
-      throw new UsageError(`pass exactly one of ID and --key\n\n${usage}`);
-    }
-    const theId = id !== undefined
-      ? intFlag(id, "ID", { max: 0x7fffffff })!
-      : sysvIdForKey(kind, keyFlag(String(p.values.key)));
-    removeSysvObject(kind, theId);
-    return await Promise.resolve(EXIT.ok);
-  },
-};
-
 /** The `sysv` command group. */
 export const sysvCommand: Command = group(
   "sysv",
@@ -433,7 +351,5 @@ export const sysvCommand: Command = group(
     sem: group("sysv sem", "System V semaphore sets.", { op: semOp, get: semGet, set: semSet }),
     shm: group("sysv shm", "System V shared memory.", { read: shmRead, write: shmWrite }),
     mk,
-    ls,
-    rm,
   },
 );
