@@ -8,6 +8,8 @@
  * 5. Unix sockets: an open file passed to a worker that cannot open it (SCM_RIGHTS).
  * 6. Locks: processes update records of one file under byte-range locks.
  * 7. System V: a reader/writer lock that survives a holder killed with SIGKILL.
+ * 8. POSIX message queue: a work queue feeding three worker processes.
+ * 9. POSIX shared memory and semaphores: a bounded buffer between processes.
  */
 import { createPipe, sendSignal, withInheritedFds } from "../mod.ts";
 
@@ -101,3 +103,9 @@ await runExample("shared_records.ts");
 
 step("System V: a semaphore-set reader/writer lock survives a holder killed with SIGKILL");
 await runExample("sysv_rwlock.ts");
+
+step("POSIX message queue: a work queue feeding three worker processes");
+await runExample("posix_work_queue.ts");
+
+step("POSIX shared memory + semaphores: a bounded buffer between a producer and a consumer");
+await runExample("posix_bounded_buffer.ts");

@@ -11,6 +11,8 @@ Deno.test("examples/demo.ts runs every step", async () => {
   match(r.stdout, /read through the passed descriptor: the secret is 42/);
   match(r.stdout, /records: 200 200 200 200/);
   match(r.stdout, /after the child was killed the parent got the write lock/);
+  match(r.stdout, /20 jobs done by 3 workers; sum of squares 2870/);
+  match(r.stdout, /consumer summed 5050; expected 5050/);
 });
 
 Deno.test("examples/fifo_sequence_server.ts hands out distinct numbers to four clients", async () => {
