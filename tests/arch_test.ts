@@ -3,7 +3,8 @@
  * aarch64 Deno from the npm registry (`@deno/linux-arm64-glibc`, fetched into
  * .cache/deno-arm64 by `.ci/run`) under qemu-aarch64. Layout tables are
  * checked against C elsewhere; this checks that the library really works
- * there (errno, statx, the reactor's pool call).
+ * there: errno, statx, the reactor's pool call, POSIX queues, semaphores and
+ * shared memory, descriptor passing and peer credentials, OFD locks.
  */
 import { deepEqual } from "node:assert/strict";
 
@@ -40,6 +41,11 @@ Deno.test({
       fifo: "fifo",
       timeout: "ETIMEDOUT",
       timeoutOk: true,
+      mq: "arm mq:3:4:64",
+      sem: "false:0",
+      shm: "4096:8",
+      sock: "true:true:true",
+      lock: true,
     });
   },
 });
