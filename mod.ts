@@ -17,7 +17,15 @@
  */
 export { type CallContext, IpcError, type IpcErrorInit } from "./lib/errors.ts";
 export { UnsupportedPlatformError } from "./ffi/platform.ts";
-export { Deadline, MAX_PARKED, SLICE_MS, type WaitOptions } from "./lib/wait.ts";
+export {
+  Deadline,
+  MAX_PARKED,
+  SLICE_MS,
+  SPIN_MAX_US,
+  SPIN_MIN_US,
+  Spinner,
+  type WaitOptions,
+} from "./lib/wait.ts";
 export {
   type Fd,
   FdHandle,

@@ -12,7 +12,7 @@ import { getField, type Layout, off, setField } from "../ffi/struct.ts";
 import { sysv, sysvLayout } from "../ffi/sysv.ts";
 import { closedError, invalidArgument, type IpcError, ipcError } from "./errors.ts";
 import { checkMode } from "./_validate.ts";
-import { type Acquirer, type Deadline, untilAcquired } from "./wait.ts";
+import { type Acquirer, type Deadline, Spinner, untilAcquired } from "./wait.ts";
 
 /** The three System V object families. */
 export type SysvFamily = "msg" | "sem" | "shm";
@@ -480,48 +480,24 @@ export function dsLayout(family: SysvFamily): Layout {
   return sysvLayout()[`${idName[family]}_ds`];
 }
 
-/** Longest busy-wait (µs) at the start of a wait, while the peer answers quickly. */
-export const SPIN_MAX_US = 50;
-/** Shortest busy-wait (µs) once spinning stopped paying off. */
-export const SPIN_MIN_US = 4;
-/** How long (ms) a wait without a park of its own naps on the pool before using timers. */
+/** How long a message-queue wait naps on the pool before it falls back to timers. */
 export const NAP_PHASE_MS = 5;
 
 /**
- * Adaptive spinning in front of {@linkcode untilAcquired}. System V objects
- * have no descriptor, and Deno's timers tick in about 2 ms here, so a peer
- * that answers in 10 µs would otherwise cost a whole timer tick. Before going
- * to `untilAcquired`, a wait retries its non-blocking attempt on this thread
- * for a short budget: up to {@linkcode SPIN_MAX_US} while spinning succeeds,
- * halving down to {@linkcode SPIN_MIN_US} each time it does not (adaptive
- * spinning, as in mutexes). The event loop is held at most that long.
- *
- * An acquirer without a park of its own (message queues: no timed call)
- * gets one for the first {@linkcode NAP_PHASE_MS}: `usleep` naps on the pool
- * of 50 µs doubling to 1 ms (within `untilAcquired`'s budget of parked
- * calls), after which it falls back to `untilAcquired`'s timer backoff and
- * holds no pool thread.
+ * Waits for a System V object: the shared {@linkcode Spinner} first (System V
+ * objects have no descriptor, and Deno's timers tick in about 2 ms here), then
+ * `untilAcquired`. An acquirer without a park of its own (message queues: no
+ * timed call) gets one for the first {@linkcode NAP_PHASE_MS}: `usleep` naps on
+ * the pool of 50 µs doubling to 1 ms (within `untilAcquired`'s budget of
+ * parked calls), after which it falls back to `untilAcquired`'s timer backoff
+ * and holds no pool thread.
  */
-export class Spinner {
-  #budget = SPIN_MAX_US;
+export class SysvWaiter {
+  readonly #spinner = new Spinner();
 
   /** Tries `acq.attempt` (first once, then spinning), then waits with `untilAcquired`. */
   wait<T>(acq: Acquirer<T>, deadline: Deadline): Promise<T> {
-    deadline.signal?.throwIfAborted();
-    const first = acq.attempt();
-    if (first !== null) return Promise.resolve(first);
-    if (deadline.remaining() > 0) {
-      const end = performance.now() + this.#budget / 1000;
-      while (performance.now() < end) {
-        const r = acq.attempt();
-        if (r !== null) {
-          this.#budget = Math.min(SPIN_MAX_US, this.#budget * 2);
-          return Promise.resolve(r);
-        }
-      }
-      this.#budget = Math.max(SPIN_MIN_US, this.#budget / 2);
-    }
-    return untilAcquired(acq.park ? acq : withNaps(acq), deadline);
+    return untilAcquired(acq.park ? acq : withNaps(acq), deadline, this.#spinner);
   }
 }
 

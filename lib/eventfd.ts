@@ -115,6 +115,7 @@ export class EventFd extends FdHandle {
         "read",
         () => this.tryWait(),
         new Deadline(options, "read", this.name),
+        this.spinner,
       );
   }
 }

@@ -11,7 +11,7 @@ import { libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
 import { E, errno } from "../ffi/errno.ts";
 import { check, closedError, invalidArgument, ipcError, sys } from "./errors.ts";
-import { cancelWaits, Deadline, untilReady, type WaitOptions } from "./wait.ts";
+import { cancelWaits, Deadline, Spinner, untilReady, type WaitOptions } from "./wait.ts";
 
 /** A raw descriptor number, branded so a count or pid cannot be passed by mistake. */
 export type Fd = number & { readonly __fd: unique symbol };
@@ -41,6 +41,8 @@ export class FdHandle implements Disposable {
   #fd: number;
   /** Name shown in errors. */
   readonly name: string;
+  /** Adaptive spin budget shared by this handle's waits (see `Spinner`). */
+  protected readonly spinner: Spinner = new Spinner();
   #readable?: ReadableStream<Uint8Array<ArrayBuffer>>;
   #writable?: WritableStream<Uint8Array>;
 
@@ -128,6 +130,7 @@ export class FdHandle implements Disposable {
         "read",
         () => this.tryRead(buffer),
         new Deadline(options, "read", this.name),
+        this.spinner,
       );
     return n === 0 ? null : n;
   }
@@ -140,7 +143,7 @@ export class FdHandle implements Disposable {
     const fd = this.fd;
     for (;;) {
       const chunk = new Uint8Array(65536);
-      const n = await untilReady(fd, "read", () => this.tryRead(chunk), deadline);
+      const n = await untilReady(fd, "read", () => this.tryRead(chunk), deadline, this.spinner);
       if (n === 0) break;
       chunks.push(chunk.subarray(0, n));
       total += n;
@@ -176,6 +179,7 @@ export class FdHandle implements Disposable {
         "write",
         () => this.tryWrite(data),
         new Deadline(options, "write", this.name),
+        this.spinner,
       );
   }
 
@@ -188,7 +192,7 @@ export class FdHandle implements Disposable {
     const deadline = new Deadline(options, "write", this.name);
     const fd = this.fd;
     while (rest.byteLength > 0) {
-      const n = await untilReady(fd, "write", () => this.tryWrite(rest), deadline);
+      const n = await untilReady(fd, "write", () => this.tryWrite(rest), deadline, this.spinner);
       rest = rest.subarray(n);
     }
   }

@@ -26,7 +26,7 @@ import { check, closedError, invalidArgument, ipcError, sys } from "./errors.ts"
 import { statFd } from "./_stat.ts";
 import { checkMode } from "./_validate.ts";
 import { checkInt, checkPosixName, checkTrusted, procInt, type TrustOptions } from "./_posix.ts";
-import { cancelWaits, Deadline, untilReady, waitFd, type WaitOptions } from "./wait.ts";
+import { cancelWaits, Deadline, Spinner, untilReady, waitFd, type WaitOptions } from "./wait.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -251,6 +251,7 @@ export class MessageQueue implements Disposable {
   readonly maxMessages: number;
   readonly #buf: Uint8Array<ArrayBuffer>;
   readonly #bufLen: bigint;
+  readonly #spinner = new Spinner();
   // Off-heap (own ArrayBuffer): V8 keeps arrays of <= 64 bytes on its heap, which FFI
   // "buffer" arguments pay for on every call.
   readonly #prio = new Uint32Array(new ArrayBuffer(8), 0, 1);
@@ -365,7 +366,13 @@ export class MessageQueue implements Disposable {
     const { bytes, prio } = this.#encode(data, options.priority, "mq_send");
     if (this.#send(bytes, prio)) return;
     const deadline = new Deadline(options, "mq_send", this.name);
-    await untilReady(this.fd, "write", () => this.#send(bytes, prio) || null, deadline);
+    await untilReady(
+      this.fd,
+      "write",
+      () => this.#send(bytes, prio) || null,
+      deadline,
+      this.#spinner,
+    );
   }
 
   /** Receives into `buf` (at least messageSize bytes): the length, or -1 if empty. */
@@ -433,6 +440,7 @@ export class MessageQueue implements Disposable {
       "read",
       attempt,
       new Deadline(options, "mq_receive", this.name),
+      this.#spinner,
     );
   }
 
@@ -452,7 +460,7 @@ export class MessageQueue implements Disposable {
     const now = this.#receive();
     if (now) return now;
     const deadline = new Deadline(options, "mq_receive", this.name);
-    return await untilReady(this.fd, "read", () => this.#receive(), deadline);
+    return await untilReady(this.fd, "read", () => this.#receive(), deadline, this.#spinner);
   }
 
   /**

@@ -30,7 +30,7 @@ import { closedError, invalidArgument, ipcError, sys } from "./errors.ts";
 import { statPath } from "./_stat.ts";
 import { checkMode } from "./_validate.ts";
 import { checkInt, checkPosixName, checkTrusted, type TrustOptions } from "./_posix.ts";
-import { Deadline, untilAcquired, type WaitOptions } from "./wait.ts";
+import { Deadline, Spinner, untilAcquired, type WaitOptions } from "./wait.ts";
 import { pinRegion, type SharedMemory } from "./shm.ts";
 
 /** Longest semaphore name in bytes, slash included (glibc stores it as `/dev/shm/sem.<name>`). */
@@ -51,6 +51,7 @@ export class Semaphore implements Disposable {
   /** Whether it is a named semaphore (has a name to unlink). */
   readonly named: boolean;
   readonly #valueBuf = new Int32Array(new ArrayBuffer(128), 0, 1); // off-heap: cheaper FFI calls
+  readonly #spinner = new Spinner();
 
   /** Wraps a `sem_t*`; use {@linkcode openSemaphore} or {@linkcode semaphoreInRegion}. */
   constructor(ptr: Deno.PointerObject, name: string, named: boolean, finalize: () => void) {
@@ -146,13 +147,17 @@ export class Semaphore implements Disposable {
   async wait(options?: WaitOptions): Promise<void> {
     if (this.tryWait()) return;
     const deadline = new Deadline(options, "sem_wait", this.name);
-    await untilAcquired<true>({
-      attempt: () => this.tryWait() || null,
-      park: (ms) => this.#park(ms),
-      release: () => {
-        if (!this.#closed) this.post();
+    await untilAcquired<true>(
+      {
+        attempt: () => this.tryWait() || null,
+        park: (ms) => this.#park(ms),
+        release: () => {
+          if (!this.#closed) this.post();
+        },
       },
-    }, deadline);
+      deadline,
+      this.#spinner,
+    );
   }
 
   /** The current value (`sem_getvalue`; never negative on Linux). */

@@ -383,7 +383,13 @@ export class UnixSocket extends FdHandle {
     let sent = this.trySend(data, extra);
     if (sent === null) {
       const deadline = new Deadline(options, "sendmsg", this.name);
-      sent = await untilReady(this.fd, "write", () => this.trySend(data, extra), deadline);
+      sent = await untilReady(
+        this.fd,
+        "write",
+        () => this.trySend(data, extra),
+        deadline,
+        this.spinner,
+      );
     }
     if (sent < data.byteLength && this.type === "stream") {
       await this.writeAll(data.subarray(sent), options);
@@ -443,6 +449,7 @@ export class UnixSocket extends FdHandle {
         "read",
         () => this.#tryReceive(buffer, maxFds),
         new Deadline(options, "recvmsg", this.name),
+        this.spinner,
       );
   }
 

@@ -32,13 +32,13 @@ import {
   decodePerm,
   openFamily,
   setPerm,
-  Spinner,
   statBuffer,
   type SysvCreateCommon,
   sysvLimits,
   SysvObject,
   type SysvOpenOptions,
   type SysvPerm,
+  SysvWaiter,
   timeField,
 } from "./_sysv.ts";
 import { checkMode } from "./_validate.ts";
@@ -201,7 +201,7 @@ function checkSize(n: unknown, what: string, syscall: string, object: string): n
 export class SysvMessageQueue extends SysvObject {
   #rbuf = new Uint8Array(0);
   #sbuf = new Uint8Array(0);
-  readonly #spinner = new Spinner();
+  readonly #spinner = new SysvWaiter();
   readonly #sizeBig = new BigCache();
   readonly #maxBig = new BigCache();
   readonly #typeBig = new BigCache();

@@ -34,13 +34,13 @@ import {
   dsLayout,
   openFamily,
   setPerm,
-  Spinner,
   statBuffer,
   type SysvCreateCommon,
   sysvLimits,
   SysvObject,
   type SysvOpenOptions,
   type SysvPerm,
+  SysvWaiter,
   timeField,
 } from "./_sysv.ts";
 
@@ -153,7 +153,7 @@ export class SysvSemaphoreSet extends SysvObject {
   /** Number of semaphores in the set. */
   readonly count: number;
   readonly #cache = new WeakMap<SysvSemOp[], Encoded>();
-  readonly #spinner = new Spinner();
+  readonly #spinner = new SysvWaiter();
   readonly #lockOps = new Map<string, SysvSemOp[]>();
 
   /** Wraps an id; use {@linkcode createSysvSemaphoreSet} or {@linkcode openSysvSemaphoreSet}. */

@@ -261,21 +261,62 @@ export function pendingWaits(): number {
   return reactor.size;
 }
 
+/** Longest a {@linkcode Spinner} holds the event loop, in microseconds. */
+export const SPIN_MAX_US = 50;
+/** Shortest spin a {@linkcode Spinner} keeps trying, in microseconds. */
+export const SPIN_MIN_US = 4;
+
+/**
+ * Adaptive spinning in front of a wait, one per object (a handle, a queue, a
+ * semaphore). Handing a wait to Deno's pool and back costs tens of
+ * microseconds, and Deno's timers tick in about 2 ms, so a peer that answers
+ * within microseconds (request/response traffic) would pay far more than the
+ * answer takes. Before parking, a wait retries its non-blocking attempt on
+ * this thread for a budget that doubles (up to {@linkcode SPIN_MAX_US}) each
+ * time spinning succeeds and halves (down to {@linkcode SPIN_MIN_US}) each
+ * time it does not, as adaptive mutexes do: an idle object costs a few
+ * microseconds per wait, a busy one saves the hop. The event loop is held at
+ * most {@linkcode SPIN_MAX_US} at a time.
+ */
+export class Spinner {
+  #budget = SPIN_MAX_US;
+
+  /** Retries `attempt` for the current budget; its value, or `null`. */
+  spin<T>(attempt: () => T | null): T | null {
+    const end = performance.now() + this.#budget / 1000;
+    while (performance.now() < end) {
+      const r = attempt();
+      if (r !== null) {
+        this.#budget = Math.min(SPIN_MAX_US, this.#budget * 2);
+        return r;
+      }
+    }
+    this.#budget = Math.max(SPIN_MIN_US, this.#budget / 2);
+    return null;
+  }
+}
+
 /**
  * Tries `attempt` until it returns non-null, waiting for `fd` readiness
- * between tries. The first try is synchronous.
+ * between tries. The first try is synchronous; with a `spinner`, a first
+ * try that would block is retried briefly before waiting (see
+ * {@linkcode Spinner}).
  */
 export async function untilReady<T>(
   fd: number,
   interest: Interest,
   attempt: () => T | null,
   deadline: Deadline,
+  spinner?: Spinner,
 ): Promise<T> {
+  deadline.signal?.throwIfAborted();
+  const first = attempt() ?? (spinner && deadline.remaining() > 0 ? spinner.spin(attempt) : null);
+  if (first !== null) return first;
   for (;;) {
+    await waitFd(fd, interest, deadline);
     deadline.signal?.throwIfAborted();
     const r = attempt();
     if (r !== null) return r;
-    await waitFd(fd, interest, deadline);
   }
 }
 
@@ -297,16 +338,22 @@ export interface Acquirer<T> {
 let parked = 0;
 
 /**
- * Waits for an object without a descriptor: tries on this thread, then parks
+ * Waits for an object without a descriptor: tries on this thread (spinning
+ * briefly first with a `spinner`), then parks
  * on the pool in slices of at most {@linkcode SLICE_MS} (at most
  * {@linkcode MAX_PARKED} at once), or, when the pool budget is taken, polls
  * with a backoff of 1 to 20 ms on timers.
  */
-export async function untilAcquired<T>(acq: Acquirer<T>, deadline: Deadline): Promise<T> {
+export async function untilAcquired<T>(
+  acq: Acquirer<T>,
+  deadline: Deadline,
+  spinner?: Spinner,
+): Promise<T> {
   let backoff = 1;
-  for (;;) {
+  for (let first = true;; first = false) {
     deadline.signal?.throwIfAborted();
-    const r = acq.attempt();
+    const r = acq.attempt() ??
+      (first && spinner && deadline.remaining() > 0 ? spinner.spin(() => acq.attempt()) : null);
     if (r !== null) return r;
     const left = deadline.remaining();
     if (left === 0) throw deadline.timedOut();

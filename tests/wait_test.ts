@@ -1,6 +1,15 @@
 import { equal, ok, rejects } from "node:assert/strict";
 import { createPipe, IpcError } from "../mod.ts";
-import { Deadline, MAX_PARKED, pendingWaits, untilAcquired, waitFd } from "../lib/wait.ts";
+import {
+  Deadline,
+  MAX_PARKED,
+  pendingWaits,
+  SPIN_MAX_US,
+  SPIN_MIN_US,
+  Spinner,
+  untilAcquired,
+  waitFd,
+} from "../lib/wait.ts";
 import { runDeno, tempDir } from "./_helpers.ts";
 
 Deno.test("100 pending waits leave timers and Deno.readTextFile working", async () => {
@@ -166,4 +175,24 @@ Deno.test("waitFd() reports hang-up when the other end closes", async () => {
   const revents = await w;
   ok((revents & 16) !== 0, `revents ${revents}`);
   p.reader.close();
+});
+
+Deno.test("Spinner holds the loop at most SPIN_MAX_US and adapts its budget", () => {
+  const spinner = new Spinner();
+  let calls = 0;
+  const t0 = performance.now();
+  equal(spinner.spin(() => (calls++, null)), null);
+  const first = (performance.now() - t0) * 1000;
+  ok(first >= SPIN_MAX_US * 0.9 && first < SPIN_MAX_US + 2000, `first spin ${first} µs`);
+  ok(calls >= 1);
+  // Failing spins halve the budget down to SPIN_MIN_US.
+  for (let i = 0; i < 10; i++) spinner.spin(() => null);
+  const t1 = performance.now();
+  spinner.spin(() => null);
+  ok((performance.now() - t1) * 1000 < SPIN_MAX_US, "budget shrank after failures");
+  // A value that turns up during the spin is returned.
+  let n = 0;
+  equal(new Spinner().spin(() => (++n >= 3 ? "got it" : null)), "got it");
+  equal(n, 3);
+  ok(SPIN_MIN_US < SPIN_MAX_US);
 });
