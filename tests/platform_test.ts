@@ -36,3 +36,13 @@ Deno.test("resolve() applies per-arch overrides over the common table", () => {
   equal(resolve(unistdConstants, "aarch64").O_DIRECTORY, 0x4000);
   equal(resolve(unistdConstants, "aarch64").O_NONBLOCK, 0x800);
 });
+
+Deno.test("without --allow-ffi the first call says which permission is missing", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-check", new URL("./fixtures/no_ffi.ts", import.meta.url).pathname],
+    stdout: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  ok(text.startsWith("NotCapable true"), text);
+  ok(text.includes("--allow-ffi"), text);
+});
