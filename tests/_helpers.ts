@@ -201,7 +201,31 @@ export function ipcSnapshot({ sysv = false } = {}): string[] {
   return out.sort();
 }
 
-/** Number of open descriptors of this process. */
+/**
+ * This process's descriptors whose `/proc/self/fd` link matches `target`
+ * (e.g. `"pipe:[1234]"`, a path, `/^anon_inode:\[signalfd\]/`). Test files
+ * run as workers of one process under `--parallel`, so a whole-process count
+ * races with other files; counting descriptors to one object does not.
+ */
+export function fdsTo(target: string | RegExp): number[] {
+  const out: number[] = [];
+  for (const e of Deno.readDirSync("/proc/self/fd")) {
+    try {
+      const link = Deno.readLinkSync(`/proc/self/fd/${e.name}`);
+      if (typeof target === "string" ? link === target : target.test(link)) {
+        out.push(Number(e.name));
+      }
+    } catch { /* closed meanwhile */ }
+  }
+  return out;
+}
+
+/** What descriptor `fd` of this process refers to (`"pipe:[1234]"`, a path...). */
+export function fdTarget(fd: number): string {
+  return Deno.readLinkSync(`/proc/self/fd/${fd}`);
+}
+
+/** Number of open descriptors of this process (racy under `--parallel`: see {@linkcode fdsTo}). */
 export function fdCount(): number {
   return [...Deno.readDirSync("/proc/self/fd")].length;
 }

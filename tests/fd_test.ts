@@ -1,6 +1,6 @@
 import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
 import { createPipe, FdHandle, IpcError } from "../mod.ts";
-import { fdCount } from "./_helpers.ts";
+import { fdsTo, fdTarget } from "./_helpers.ts";
 
 Deno.test("FdHandle rejects a number that is not a descriptor", () => {
   throws(() => new FdHandle(999_999), (e) => e instanceof IpcError && e.code === "EBADF");
@@ -86,12 +86,13 @@ Deno.test("nonBlocking and closeOnExec flags can be read and changed", () => {
 });
 
 Deno.test("release() hands the descriptor over without closing it", () => {
-  const before = fdCount();
   const p = createPipe();
+  const pipe = fdTarget(p.reader.fd);
   const n = p.reader.release();
   equal(p.reader.closed, true);
+  equal(fdTarget(n), pipe, "still open after release()");
   const again = new FdHandle(n);
   again.close();
   p.writer.close();
-  equal(fdCount(), before);
+  equal(fdsTo(pipe).length, 0);
 });

@@ -1,6 +1,6 @@
-import { equal, ok, rejects, throws } from "node:assert/strict";
+import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
 import { IpcError, makeFifo, openFifo, removeFifo, tryOpenFifoWriter } from "../mod.ts";
-import { buildC, fdCount, tempDir } from "./_helpers.ts";
+import { buildC, fdsTo, tempDir } from "./_helpers.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -42,10 +42,9 @@ Deno.test("openFifo() refuses a path that is a regular file, and leaks nothing",
   using dir = tempDir();
   const path = `${dir.path}/plain`;
   Deno.writeTextFileSync(path, "x");
-  const before = fdCount();
   await rejects(openFifo(path, "read"), (e) => e instanceof IpcError && e.code === "EINVAL");
   await rejects(openFifo(path, "write"), (e) => e instanceof IpcError && e.code === "EINVAL");
-  equal(fdCount(), before);
+  deepEqual(fdsTo(path), [], "the refused opens were closed");
   throws(() => removeFifo(path), (e) => e instanceof IpcError && e.code === "EINVAL");
   ok(Deno.statSync(path).isFile, "removeFifo() left the regular file alone");
   await rejects(openFifo(`${dir.path}/nothing`, "read"), (e) => e instanceof Deno.errors.NotFound);

@@ -1,4 +1,4 @@
-import { equal, throws } from "node:assert/strict";
+import { deepEqual, equal, throws } from "node:assert/strict";
 import {
   createPipe,
   FdHandle,
@@ -8,17 +8,19 @@ import {
   withInheritedFds,
 } from "../mod.ts";
 import { cstr, libc } from "../ffi/libc.ts";
-import { buildC, denoArgs, fdCount } from "./_helpers.ts";
+import { buildC, denoArgs, fdsTo, fdTarget } from "./_helpers.ts";
 
 Deno.test("createPipe() makes a non-blocking, close-on-exec pair", () => {
-  const before = fdCount();
+  let pipe = "";
   {
     using p = createPipe();
     equal(p.reader.nonBlocking, true);
     equal(p.writer.closeOnExec, true);
-    equal(fdCount(), before + 2);
+    pipe = fdTarget(p.reader.fd);
+    equal(fdTarget(p.writer.fd), pipe);
+    deepEqual(fdsTo(pipe).sort(), [p.reader.fd, p.writer.fd].sort());
   }
-  equal(fdCount(), before);
+  deepEqual(fdsTo(pipe), [], "both ends closed by dispose");
   using q = createPipe({ closeOnExec: false });
   equal(q.writer.closeOnExec, false);
 });
