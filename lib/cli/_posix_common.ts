@@ -4,7 +4,7 @@
  * @module
  */
 import { parseMode } from "../_validate.ts";
-import { type Parsed, UsageError } from "./_common.ts";
+import { type Command, EXIT, parse, type Parsed, UsageError } from "./_common.ts";
 
 /** The single NAME positional, or a usage error. */
 export function oneName(p: Parsed, usage: string): string {
@@ -20,4 +20,22 @@ export function modeFlag(value: unknown, syscall: string): number | undefined {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+}
+
+/** `ipckit GROUP rm NAME`: removes one object by name with `unlink`. */
+export function removeCommand(
+  group: string,
+  noun: string,
+  unlink: (name: string) => void,
+): Command {
+  return {
+    summary: `remove ${noun}`,
+    async run(args) {
+      const usage = `Usage: ipckit ${group} rm NAME`;
+      const p = parse(args, {}, usage);
+      if (!p) return EXIT.ok;
+      unlink(oneName(p, usage));
+      return await Promise.resolve(EXIT.ok);
+    },
+  };
 }

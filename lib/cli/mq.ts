@@ -16,7 +16,7 @@ import {
   stdinLines,
   UsageError,
 } from "./_common.ts";
-import { modeFlag, oneName } from "./_posix_common.ts";
+import { modeFlag, oneName, removeCommand } from "./_posix_common.ts";
 
 const create: Command = {
   summary: "create a queue (or open it if it exists, unless --exclusive)",
@@ -118,16 +118,7 @@ const info: Command = {
   },
 };
 
-const rm: Command = {
-  summary: "remove a queue",
-  async run(args) {
-    const usage = "Usage: ipckit mq rm NAME";
-    const p = parse(args, {}, usage);
-    if (!p) return EXIT.ok;
-    unlinkMessageQueue(oneName(p, usage));
-    return await Promise.resolve(EXIT.ok);
-  },
-};
+const rm = removeCommand("mq", "a queue", unlinkMessageQueue);
 
 /** The `mq` command group. */
 export const mqCommand: Command = group("mq", "POSIX message queues.", {

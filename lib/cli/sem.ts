@@ -5,7 +5,7 @@
  */
 import { openSemaphore, unlinkSemaphore } from "../semaphore.ts";
 import { type Command, EXIT, group, intFlag, parse } from "./_common.ts";
-import { modeFlag, oneName } from "./_posix_common.ts";
+import { modeFlag, oneName, removeCommand } from "./_posix_common.ts";
 
 const create: Command = {
   summary: "create a named semaphore (or keep an existing one, unless --exclusive)",
@@ -64,16 +64,7 @@ const value: Command = {
   },
 };
 
-const rm: Command = {
-  summary: "remove a named semaphore",
-  async run(args) {
-    const usage = "Usage: ipckit sem rm NAME";
-    const p = parse(args, {}, usage);
-    if (!p) return EXIT.ok;
-    unlinkSemaphore(oneName(p, usage));
-    return await Promise.resolve(EXIT.ok);
-  },
-};
+const rm = removeCommand("sem", "a named semaphore", unlinkSemaphore);
 
 /** The `sem` command group. */
 export const semCommand: Command = group("sem", "Named POSIX semaphores.", {

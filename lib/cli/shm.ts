@@ -17,7 +17,7 @@ import {
   UsageError,
   writeStdout,
 } from "./_common.ts";
-import { modeFlag, oneName } from "./_posix_common.ts";
+import { modeFlag, oneName, removeCommand } from "./_posix_common.ts";
 
 const create: Command = {
   summary: "create a shared-memory object of --size bytes (fails if it exists)",
@@ -93,16 +93,7 @@ const info: Command = {
   },
 };
 
-const rm: Command = {
-  summary: "remove a shared-memory object",
-  async run(args) {
-    const usage = "Usage: ipckit shm rm NAME";
-    const p = parse(args, {}, usage);
-    if (!p) return EXIT.ok;
-    unlinkSharedMemory(oneName(p, usage));
-    return await Promise.resolve(EXIT.ok);
-  },
-};
+const rm = removeCommand("shm", "a shared-memory object", unlinkSharedMemory);
 
 /** The `shm` command group. */
 export const shmCommand: Command = group("shm", "POSIX shared memory.", {
