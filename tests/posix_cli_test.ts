@@ -102,6 +102,8 @@ Deno.test("ipckit shm create/write/read/info/rm, and ls/rm list and remove objec
     equal((await ipckit(["ls", "--kind", "bogus"])).code, 2);
     equal((await ipckit(["rm", "posix-shm", name])).code, 0);
     equal((await ipckit(["shm", "info", name])).code, 1);
+    equal((await ipckit(["shm", "rm", name])).code, 1, "already removed: ENOENT");
+    equal((await ipckit(["shm", "rm"])).code, 2);
   } finally {
     cleanup(() => unlinkSharedMemory(name));
   }
