@@ -328,6 +328,36 @@ export abstract class SysvObject implements Disposable {
 
   /** `IPC_STAT` into a scratch buffer: returns -1 (errno set) on failure. */
   protected abstract rawStat(buf: Uint8Array<ArrayBuffer>): number;
+  /** `IPC_SET` from a buffer: returns -1 (errno set) on failure. */
+  protected abstract rawSet(buf: Uint8Array<ArrayBuffer>): number;
+
+  /** `IPC_STAT` as a view over this family's `*_ds`, or the typed error. */
+  protected statView(syscall: string): DataView {
+    this.live(syscall);
+    const [buf, v] = statBuffer(dsLayout(this.#family));
+    if (this.rawStat(buf) === -1) throw this.failure(errno(), syscall);
+    return v;
+  }
+
+  /**
+   * `IPC_SET`: reads the current `*_ds`, applies uid/gid/mode `changes` (and
+   * `edit`, for family-specific fields), writes it back.
+   */
+  protected applySet(
+    syscall: string,
+    changes: { uid?: number; gid?: number; mode?: number },
+    edit?: (v: DataView) => void,
+    ctx: { limit?: string } = {},
+  ): void {
+    this.live(syscall);
+    if (changes.mode !== undefined) checkMode(changes.mode, syscall, this.name);
+    const L = dsLayout(this.#family);
+    const [buf, v] = statBuffer(L);
+    if (this.rawStat(buf) === -1) throw this.failure(errno(), syscall);
+    setPerm(v, off(L, `${this.#family}_perm`), changes, syscall, this.name);
+    edit?.(v);
+    if (this.rawSet(buf) === -1) throw this.failure(errno(), syscall, ctx);
+  }
   /** `IPC_RMID`: returns -1 (errno set) on failure. */
   protected abstract rawRemove(): number;
 

@@ -31,8 +31,6 @@ import {
   createWith,
   decodePerm,
   openFamily,
-  setPerm,
-  statBuffer,
   type SysvCreateCommon,
   sysvLimits,
   SysvObject,
@@ -41,7 +39,6 @@ import {
   SysvWaiter,
   timeField,
 } from "./_sysv.ts";
-import { checkMode } from "./_validate.ts";
 
 /** A received message. */
 export interface SysvMessage {
@@ -214,6 +211,11 @@ export class SysvMessageQueue extends SysvObject {
   /** @internal */
   protected rawStat(buf: Uint8Array<ArrayBuffer>): number {
     return libc().msgctl(this.id, sysv().IPC_STAT, buf);
+  }
+
+  /** @internal */
+  protected rawSet(buf: Uint8Array<ArrayBuffer>): number {
+    return libc().msgctl(this.id, sysv().IPC_SET, buf);
   }
 
   /** @internal */
@@ -488,13 +490,7 @@ export class SysvMessageQueue extends SysvObject {
    * (EACCES) without read permission.
    */
   stat(): SysvMsgStat {
-    const id = this.live("msgctl(IPC_STAT)");
-    const L = sysvLayout().msqid_ds;
-    const [buf, v] = statBuffer(L);
-    if (libc().msgctl(id, sysv().IPC_STAT, buf) === -1) {
-      throw this.failure(errno(), "msgctl(IPC_STAT)");
-    }
-    return decodeMsqid(v);
+    return decodeMsqid(this.statView("msgctl(IPC_STAT)"));
   }
 
   /**
@@ -512,23 +508,12 @@ export class SysvMessageQueue extends SysvObject {
    */
   set(changes: SysvMsgSetOptions): void {
     const syscall = "msgctl(IPC_SET)";
-    const id = this.live(syscall);
-    const L = sysvLayout().msqid_ds;
-    const [buf, v] = statBuffer(L);
-    if (changes.mode !== undefined) checkMode(changes.mode, syscall, this.name);
-    if (libc().msgctl(id, sysv().IPC_STAT, buf) === -1) throw this.failure(errno(), syscall);
-    setPerm(v, off(L, "msg_perm"), changes, syscall, this.name);
-    if (changes.maxBytes !== undefined) {
-      setField(
-        v,
-        L,
-        "msg_qbytes",
-        checkSize(changes.maxBytes, "maxBytes", syscall, this.name),
-      );
-    }
-    if (libc().msgctl(id, sysv().IPC_SET, buf) === -1) {
-      throw this.failure(errno(), syscall, { limit: "kernel.msgmnb" });
-    }
+    const maxBytes = changes.maxBytes === undefined
+      ? undefined
+      : checkSize(changes.maxBytes, "maxBytes", syscall, this.name);
+    this.applySet(syscall, changes, (v) => {
+      if (maxBytes !== undefined) setField(v, sysvLayout().msqid_ds, "msg_qbytes", maxBytes);
+    }, { limit: "kernel.msgmnb" });
   }
 }
 

@@ -33,8 +33,6 @@ import {
   decodePerm,
   dsLayout,
   openFamily,
-  setPerm,
-  statBuffer,
   type SysvCreateCommon,
   sysvLimits,
   SysvObject,
@@ -165,6 +163,11 @@ export class SysvSemaphoreSet extends SysvObject {
   /** @internal */
   protected rawStat(buf: Uint8Array<ArrayBuffer>): number {
     return libc().semctl_buf(this.id, 0, sysv().IPC_STAT, buf);
+  }
+
+  /** @internal */
+  protected rawSet(buf: Uint8Array<ArrayBuffer>): number {
+    return libc().semctl_buf(this.id, 0, sysv().IPC_SET, buf);
   }
 
   /** @internal */
@@ -485,13 +488,7 @@ export class SysvSemaphoreSet extends SysvObject {
    * read permission.
    */
   stat(): SysvSemStat {
-    const id = this.live("semctl(IPC_STAT)");
-    const L = dsLayout("sem");
-    const [buf, v] = statBuffer(L);
-    if (libc().semctl_buf(id, 0, sysv().IPC_STAT, buf) === -1) {
-      throw this.failure(errno(), "semctl(IPC_STAT)");
-    }
-    return decodeSemid(v);
+    return decodeSemid(this.statView("semctl(IPC_STAT)"));
   }
 
   /**
@@ -500,13 +497,7 @@ export class SysvSemaphoreSet extends SysvObject {
    * @throws {IpcError} `PermissionDenied` (EPERM) unless owner or creator.
    */
   set(changes: SysvSemSetOptions): void {
-    const syscall = "semctl(IPC_SET)";
-    const id = this.live(syscall);
-    const L = dsLayout("sem");
-    const [buf, v] = statBuffer(L);
-    if (libc().semctl_buf(id, 0, sysv().IPC_STAT, buf) === -1) throw this.failure(errno(), syscall);
-    setPerm(v, off(L, "sem_perm"), changes, syscall, this.name);
-    if (libc().semctl_buf(id, 0, sysv().IPC_SET, buf) === -1) throw this.failure(errno(), syscall);
+    this.applySet("semctl(IPC_SET)", changes);
   }
 }
 

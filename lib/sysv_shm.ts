@@ -30,8 +30,6 @@ import {
   decodePerm,
   dsLayout,
   openFamily,
-  setPerm,
-  statBuffer,
   type SysvCreateCommon,
   sysvLimits,
   SysvObject,
@@ -259,6 +257,11 @@ export class SysvSharedMemory extends SysvObject {
   }
 
   /** @internal */
+  protected rawSet(buf: Uint8Array<ArrayBuffer>): number {
+    return libc().shmctl(this.id, sysv().IPC_SET, buf);
+  }
+
+  /** @internal */
   protected rawRemove(): number {
     return libc().shmctl(this.id, sysv().IPC_RMID, null);
   }
@@ -309,12 +312,7 @@ export class SysvSharedMemory extends SysvObject {
    * read permission.
    */
   stat(): SysvShmStat {
-    const id = this.live("shmctl(IPC_STAT)");
-    const [buf, v] = statBuffer(dsLayout("shm"));
-    if (libc().shmctl(id, sysv().IPC_STAT, buf) === -1) {
-      throw this.failure(errno(), "shmctl(IPC_STAT)");
-    }
-    return decodeShmid(v);
+    return decodeShmid(this.statView("shmctl(IPC_STAT)"));
   }
 
   /**
@@ -323,13 +321,7 @@ export class SysvSharedMemory extends SysvObject {
    * @throws {IpcError} `PermissionDenied` (EPERM) unless owner or creator.
    */
   set(changes: SysvShmSetOptions): void {
-    const syscall = "shmctl(IPC_SET)";
-    const id = this.live(syscall);
-    const L = dsLayout("shm");
-    const [buf, v] = statBuffer(L);
-    if (libc().shmctl(id, sysv().IPC_STAT, buf) === -1) throw this.failure(errno(), syscall);
-    setPerm(v, off(L, "shm_perm"), changes, syscall, this.name);
-    if (libc().shmctl(id, sysv().IPC_SET, buf) === -1) throw this.failure(errno(), syscall);
+    this.applySet("shmctl(IPC_SET)", changes);
   }
 }
 
