@@ -4,6 +4,7 @@ import {
   Deadline,
   MAX_PARKED,
   pendingWaits,
+  SLICE_MS,
   SPIN_MAX_US,
   SPIN_MIN_US,
   Spinner,
@@ -126,10 +127,12 @@ Deno.test("untilAcquired() parks at most MAX_PARKED waits on the pool and gives 
   let released = 0;
   let parkedNow = 0;
   let parkedMax = 0;
+  let sliceMax = 0;
   const acq = {
     attempt: () => (value > 0 ? (value--, 1) : null),
     park: async (ms: number) => {
       parks++;
+      sliceMax = Math.max(sliceMax, ms);
       parkedMax = Math.max(parkedMax, ++parkedNow);
       await new Promise((r) => setTimeout(r, Math.min(ms, 30)));
       parkedNow--;
@@ -150,6 +153,7 @@ Deno.test("untilAcquired() parks at most MAX_PARKED waits on the pool and gives 
   equal(value, 0);
   ok(parks > 0);
   equal(parkedMax, MAX_PARKED);
+  ok(sliceMax > 0 && sliceMax <= SLICE_MS, `a park asked to block ${sliceMax} ms`);
   // A park that acquires after its caller timed out hands the value back.
   value = 0;
   const slow = {
