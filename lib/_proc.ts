@@ -10,8 +10,8 @@ import { cstr, libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
 import { signalLayout } from "../ffi/signal.ts";
 import { off } from "../ffi/struct.ts";
-import { E, errno } from "../ffi/errno.ts";
-import { check } from "./errors.ts";
+import { E, ERRNO } from "../ffi/errno.ts";
+import { ipcError } from "./errors.ts";
 
 /** The whole text of a (small, pseudo) file, or `null` if it does not exist. */
 export function readProcText(path: string): string | null {
@@ -19,9 +19,9 @@ export function readProcText(path: string): string | null {
   const C = unistd();
   const fd = lib.open(cstr(path), C.O_RDONLY | C.O_CLOEXEC, 0);
   if (fd < 0) {
-    const e = errno();
+    const e = ERRNO[0];
     if (e === E().ENOENT || e === E().ESRCH) return null;
-    check(-1, "open", path);
+    throw ipcError({ errno: e, syscall: "open", object: path });
   }
   try {
     const chunks: Uint8Array[] = [];
@@ -29,10 +29,10 @@ export function readProcText(path: string): string | null {
       const buf = new Uint8Array(65536);
       const n = lib.read(fd, buf, BigInt(buf.length));
       if (n < 0) {
-        const e = errno();
+        const e = ERRNO[0];
         if (e === E().EINTR) continue;
         if (e === E().ESRCH) return null; // the task went away
-        check(-1, "read", path);
+        throw ipcError({ errno: e, syscall: "read", object: path });
       }
       if (n <= 0) break;
       chunks.push(buf.subarray(0, n));
@@ -58,8 +58,9 @@ export function listDir(path: string): string[] | null {
   const lib = libc();
   const dir = lib.opendir(cstr(path));
   if (dir === null) {
-    if (errno() === E().ENOENT) return null;
-    check(-1, "opendir", path);
+    const e = ERRNO[0];
+    if (e === E().ENOENT) return null;
+    throw ipcError({ errno: e, syscall: "opendir", object: path });
   }
   const nameAt = off(signalLayout().dirent, "d_name");
   const names: string[] = [];

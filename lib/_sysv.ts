@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { errno } from "../ffi/errno.ts";
+import { ERRNO } from "../ffi/errno.ts";
 import { E } from "../ffi/errno.ts";
 import { libc } from "../ffi/libc.ts";
 import { getField, type Layout, off, setField } from "../ffi/struct.ts";
@@ -203,7 +203,7 @@ export function createWith(
     const key = random ? randomKey() : checkKey(options.key ?? C.IPC_PRIVATE, syscall);
     const id = get(key | 0, C.IPC_CREAT | C.IPC_EXCL | mode);
     if (id >= 0) return [id, key >>> 0];
-    const n = errno();
+    const n = ERRNO[0];
     if (n === E().EINTR) continue;
     if (n === E().EEXIST && random && tries < 16) continue;
     throw ipcError({
@@ -234,7 +234,7 @@ export function idForKey(
   for (;;) {
     const id = get(k, 0);
     if (id >= 0) return id;
-    const n = errno();
+    const n = ERRNO[0];
     if (n !== E().EINTR) {
       throw ipcError({
         errno: n,
@@ -335,7 +335,7 @@ export abstract class SysvObject implements Disposable {
   protected statView(syscall: string): DataView {
     this.live(syscall);
     const [buf, v] = statBuffer(dsLayout(this.#family));
-    if (this.rawStat(buf) === -1) throw this.failure(errno(), syscall);
+    if (this.rawStat(buf) === -1) throw this.failure(ERRNO[0], syscall);
     return v;
   }
 
@@ -353,10 +353,10 @@ export abstract class SysvObject implements Disposable {
     if (changes.mode !== undefined) checkMode(changes.mode, syscall, this.name);
     const L = dsLayout(this.#family);
     const [buf, v] = statBuffer(L);
-    if (this.rawStat(buf) === -1) throw this.failure(errno(), syscall);
+    if (this.rawStat(buf) === -1) throw this.failure(ERRNO[0], syscall);
     setPerm(v, off(L, `${this.#family}_perm`), changes, syscall, this.name);
     edit?.(v);
-    if (this.rawSet(buf) === -1) throw this.failure(errno(), syscall, ctx);
+    if (this.rawSet(buf) === -1) throw this.failure(ERRNO[0], syscall, ctx);
   }
   /** `IPC_RMID`: returns -1 (errno set) on failure. */
   protected abstract rawRemove(): number;
@@ -365,7 +365,7 @@ export abstract class SysvObject implements Disposable {
   protected isGone(): boolean {
     const [buf] = statBuffer(dsLayout(this.#family));
     if (this.rawStat(buf) !== -1) return false;
-    const n = errno();
+    const n = ERRNO[0];
     return n === E().EINVAL || n === E().EIDRM;
   }
 
@@ -394,7 +394,7 @@ export abstract class SysvObject implements Disposable {
     this.live(syscall);
     for (;;) {
       if (this.rawRemove() !== -1) break;
-      const n = errno();
+      const n = ERRNO[0];
       if (n === E().EINTR) continue;
       const gone = n === E().EINVAL || n === E().EIDRM;
       const err = ipcError({
@@ -426,7 +426,7 @@ export abstract class SysvObject implements Disposable {
     this.onClose();
     if (this.#removeOnClose && !this.#removed) {
       this.#removed = true;
-      while (this.rawRemove() === -1 && errno() === E().EINTR) { /* retry */ }
+      while (this.rawRemove() === -1 && ERRNO[0] === E().EINTR) { /* retry */ }
     }
   }
 
@@ -490,7 +490,7 @@ export function openFamily<T>(
   const [buf, v] = statBuffer(L);
   for (;;) {
     if (stat(id, buf) !== -1) break;
-    const n = errno();
+    const n = ERRNO[0];
     if (n === E().EINTR) continue;
     // EINVAL here means no object has this id (any more).
     throw ipcError({

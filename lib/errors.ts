@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { E, errno, errnoDescription, errnoName } from "../ffi/errno.ts";
+import { E, ERRNO, errnoDescription, errnoName } from "../ffi/errno.ts";
 
 const BRAND = Symbol.for("ipckit.IpcError");
 
@@ -167,9 +167,10 @@ export function ipcError(init: IpcErrorInit): IpcError {
 export type CallContext = Omit<IpcErrorInit, "syscall" | "errno" | "code" | "object">;
 
 /**
- * Returns `ret` unless it is `-1`, in which case errno is read at once (on
- * this thread) and the matching {@linkcode IpcError} is thrown. Call it
- * directly on the result of a synchronous libc call, with nothing between.
+ * Returns `ret` unless it is `-1`, in which case errno is read and the
+ * matching {@linkcode IpcError} is thrown. The read happens after a function
+ * call (this one), where V8 may have overwritten errno: library code uses
+ * {@linkcode sys}/{@linkcode sysOnce}, which read it inline.
  */
 export function check(
   ret: number,
@@ -178,7 +179,24 @@ export function check(
   ctx?: CallContext,
 ): number {
   if (ret !== -1) return ret;
-  const n = errno();
+  const n = ERRNO[0];
+  throw ipcError({ errno: n, syscall, object, ...ctx });
+}
+
+/**
+ * Runs a synchronous libc call once (no EINTR retry: for `close()`, whose
+ * descriptor is gone even when it reports EINTR) and returns its result, or
+ * throws the {@linkcode IpcError} with errno read inline.
+ */
+export function sysOnce(
+  call: () => number,
+  syscall: string,
+  object?: string | number,
+  ctx?: CallContext,
+): number {
+  const ret = call();
+  if (ret !== -1) return ret;
+  const n = ERRNO[0];
   throw ipcError({ errno: n, syscall, object, ...ctx });
 }
 
@@ -195,7 +213,7 @@ export function sys(
   for (;;) {
     const ret = call();
     if (ret !== -1) return ret;
-    const n = errno();
+    const n = ERRNO[0];
     if (n !== E().EINTR) throw ipcError({ errno: n, syscall, object, ...ctx });
   }
 }
@@ -210,7 +228,7 @@ export function trySys(
   for (;;) {
     const ret = call();
     if (ret !== -1) return ret;
-    const n = errno();
+    const n = ERRNO[0];
     if (n === E().EAGAIN) return null;
     if (n !== E().EINTR) throw ipcError({ errno: n, syscall, object, ...ctx });
   }

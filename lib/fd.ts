@@ -9,8 +9,8 @@
  */
 import { libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
-import { E, errno } from "../ffi/errno.ts";
-import { check, closedError, invalidArgument, ipcError, sys } from "./errors.ts";
+import { E, ERRNO } from "../ffi/errno.ts";
+import { closedError, invalidArgument, ipcError, sys, sysOnce } from "./errors.ts";
 import { cancelWaits, Deadline, Spinner, untilReady, type WaitOptions } from "./wait.ts";
 
 /** A raw descriptor number, branded so a count or pid cannot be passed by mistake. */
@@ -111,7 +111,7 @@ export class FdHandle implements Disposable {
     for (;;) {
       const n = libc().read(fd, buffer, BigInt(len));
       if (n >= 0) return n;
-      const e = errno();
+      const e = ERRNO[0];
       if (e === E().EAGAIN) return null;
       if (e !== E().EINTR) throw ipcError({ errno: e, syscall: "read", object: this.name });
     }
@@ -164,7 +164,7 @@ export class FdHandle implements Disposable {
     for (;;) {
       const n = libc().write(fd, data, BigInt(len));
       if (n >= 0) return n;
-      const e = errno();
+      const e = ERRNO[0];
       if (e === E().EAGAIN) return null;
       if (e !== E().EINTR) throw ipcError({ errno: e, syscall: "write", object: this.name });
     }
@@ -223,7 +223,7 @@ export class FdHandle implements Disposable {
     this.#fd = -1;
     cancelWaits(fd, closedError("close", this.name));
     // The number is gone from us even if close reports an error (EINTR included).
-    check(libc().close(fd), "close", this.name);
+    sysOnce(() => libc().close(fd), "close", this.name);
   }
 
   /** Same as {@linkcode close}. */

@@ -26,7 +26,7 @@ import { unistd } from "../ffi/unistd.ts";
 import { checkPath } from "./_validate.ts";
 import { socket, socketLayout } from "../ffi/socket.ts";
 import { getField, off, setField } from "../ffi/struct.ts";
-import { E, errno } from "../ffi/errno.ts";
+import { E, ERRNO } from "../ffi/errno.ts";
 import { invalidArgument, ipcError, sys } from "./errors.ts";
 import { FdHandle } from "./fd.ts";
 import type { UnixSocket } from "./socket.ts";
@@ -162,7 +162,7 @@ export function trySendMessage(
     // synchronous call: the pointers in hdr cannot dangle.
     const n = libc().sendmsg(fd, hdr, flags);
     if (n >= 0) return n;
-    const e = errno();
+    const e = ERRNO[0];
     if (e === E().EAGAIN) return null;
     if (e !== E().EINTR) {
       throw ipcError({
@@ -221,7 +221,7 @@ export function tryReceiveMessage(
   for (;;) {
     n = libc().recvmsg(fd, hdr, flags);
     if (n >= 0) break;
-    const e = errno();
+    const e = ERRNO[0];
     if (e === E().EAGAIN) return null;
     if (e !== E().EINTR) throw ipcError({ errno: e, syscall: "recvmsg", object: name });
   }
@@ -311,7 +311,7 @@ export function peerCredentialsOf(fd: number, name: string): Credentials {
   const len = new Uint32Array([L.ucred.size]);
   const r = libc().getsockopt(fd, C.SOL_SOCKET, C.SO_PEERCRED, buf, len);
   if (r === -1) {
-    throw ipcError({ errno: errno(), syscall: "getsockopt(SO_PEERCRED)", object: name });
+    throw ipcError({ errno: ERRNO[0], syscall: "getsockopt(SO_PEERCRED)", object: name });
   }
   const v = new DataView(buf.buffer);
   return {

@@ -20,7 +20,7 @@
  */
 import { cstr, libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
-import { E, errno } from "../ffi/errno.ts";
+import { E, ERRNO } from "../ffi/errno.ts";
 import { invalidArgument, ipcError, sys } from "./errors.ts";
 import { FdHandle } from "./fd.ts";
 import { statFd, statPath } from "./_stat.ts";
@@ -58,7 +58,7 @@ function openOnce(path: string, end: FifoEnd): number | null {
   for (;;) {
     const fd = libc().open(p, flags, 0);
     if (fd >= 0) return fd;
-    const e = errno();
+    const e = ERRNO[0];
     if (e === E().ENXIO) return null; // write end, no reader yet
     if (e !== E().EINTR) throw ipcError({ errno: e, syscall: "open", object: path, kind: "FIFO" });
   }

@@ -31,9 +31,9 @@
 import { cstr, libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
 import { lock as lockConstants, lockLayout } from "../ffi/lock.ts";
-import { E, errno } from "../ffi/errno.ts";
+import { E, ERRNO } from "../ffi/errno.ts";
 import { getField, setField } from "../ffi/struct.ts";
-import { check, closedError, invalidArgument, IpcError, ipcError, sys } from "./errors.ts";
+import { closedError, invalidArgument, IpcError, ipcError, sys, sysOnce } from "./errors.ts";
 import type { Fd } from "./fd.ts";
 import { statFd } from "./_stat.ts";
 import { checkMode, checkPath } from "./_validate.ts";
@@ -218,14 +218,18 @@ export class LockFile implements Disposable {
           sys(() => lib.fchmod(created, mode), "fchmod", path);
           break;
         }
-        const e = errno();
-        if (e !== E().EEXIST || tries > 3) check(-1, "open", path, { kind: "file" });
+        const e = ERRNO[0];
+        if (e !== E().EEXIST || tries > 3) {
+          throw ipcError({ errno: e, syscall: "open", object: path, kind: "file" });
+        }
       }
       fd = lib.open(p, base, 0);
       if (fd < 0) {
-        const e = errno();
+        const e = ERRNO[0];
         // Removed between the two opens: create it again.
-        if (!(create && e === E().ENOENT && tries <= 3)) check(-1, "open", path, { kind: "file" });
+        if (!(create && e === E().ENOENT && tries <= 3)) {
+          throw ipcError({ errno: e, syscall: "open", object: path, kind: "file" });
+        }
       }
     }
     const file = new LockFile(fd, path);
@@ -286,7 +290,7 @@ export class LockFile implements Disposable {
         ret = lib.fcntl_lock(fd, r.kind === "ofd" ? C.F_OFD_SETLK : C.F_SETLK, buf);
       }
       if (ret === 0) return true;
-      const e = errno();
+      const e = ERRNO[0];
       if (e === E().EAGAIN || e === E().EACCES) return false;
       if (e !== E().EINTR) throw ipcError({ errno: e, syscall: name, object: this.path });
     }
@@ -428,7 +432,7 @@ export class LockFile implements Disposable {
     if (fd < 0) return;
     this.#fd = -1;
     this.#flockHeld = false;
-    check(libc().close(fd), "close", this.path);
+    sysOnce(() => libc().close(fd), "close", this.path);
   }
 
   /** Same as {@linkcode close}. */

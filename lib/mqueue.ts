@@ -21,8 +21,8 @@ import { cstr, libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
 import { mqueue, mqueueLayout } from "../ffi/mqueue.ts";
 import { getField, setField } from "../ffi/struct.ts";
-import { E, errno } from "../ffi/errno.ts";
-import { check, closedError, invalidArgument, ipcError, sys } from "./errors.ts";
+import { E, ERRNO } from "../ffi/errno.ts";
+import { closedError, invalidArgument, ipcError, sys, sysOnce } from "./errors.ts";
 import { statFd } from "./_stat.ts";
 import { checkMode } from "./_validate.ts";
 import { checkInt, checkPosixName, checkTrusted, procInt, type TrustOptions } from "./_posix.ts";
@@ -183,7 +183,7 @@ export function openMessageQueue(
         }
         return new MessageQueue(fd, name);
       }
-      const e = errno();
+      const e = ERRNO[0];
       if (e === E().EINTR) continue;
       if (e === E().EEXIST && !options.exclusive) break; // open the existing one below
       throw openError(e, name, true);
@@ -193,7 +193,7 @@ export function openMessageQueue(
   for (;;) {
     fd = lib.mq_open(cname, flags, 0, null);
     if (fd >= 0) break;
-    const e = errno();
+    const e = ERRNO[0];
     if (e !== E().EINTR) throw openError(e, name, false);
   }
   try {
@@ -326,7 +326,7 @@ export class MessageQueue implements Disposable {
     for (let tries = 0;; tries++) {
       const r = libc().mq_send(fd, bytes, BigInt(bytes.byteLength), prio);
       if (r === 0) return true;
-      const e = errno();
+      const e = ERRNO[0];
       if (e === E().EAGAIN) return false;
       if (e === E().EINTR) continue;
       // errno can be overwritten between the call and the read (a GC run by a
@@ -381,7 +381,7 @@ export class MessageQueue implements Disposable {
     for (let tries = 0;; tries++) {
       const n = libc().mq_receive(fd, buf, len, this.#prio);
       if (n >= 0) return n;
-      const e = errno();
+      const e = ERRNO[0];
       if (e === E().EAGAIN) return -1;
       if (e === E().EINTR) continue;
       // See #send: errno may have been overwritten; an empty queue means "would block".
@@ -507,7 +507,7 @@ export class MessageQueue implements Disposable {
     if (fd < 0) return;
     this.#fd = -1;
     cancelWaits(fd, closedError("mq_close", this.name));
-    check(libc().mq_close(fd), "mq_close", this.name);
+    sysOnce(() => libc().mq_close(fd), "mq_close", this.name);
   }
 
   /** Same as {@linkcode close}. */

@@ -25,7 +25,7 @@ import { cstr, libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
 import { semaphore, semaphoreLayout } from "../ffi/semaphore.ts";
 import { getField, setField } from "../ffi/struct.ts";
-import { E, errno } from "../ffi/errno.ts";
+import { E, ERRNO } from "../ffi/errno.ts";
 import { closedError, invalidArgument, ipcError, sys } from "./errors.ts";
 import { statPath } from "./_stat.ts";
 import { checkMode } from "./_validate.ts";
@@ -80,7 +80,7 @@ export class Semaphore implements Disposable {
     const p = this.#p("sem_post");
     const r = libc().sem_post(p);
     if (r === 0) return;
-    const e = errno();
+    const e = ERRNO[0];
     throw ipcError({
       errno: e,
       syscall: "sem_post",
@@ -97,7 +97,7 @@ export class Semaphore implements Disposable {
     const p = this.#p("sem_trywait");
     for (let tries = 0;; tries++) {
       if (libc().sem_trywait(p) === 0) return true;
-      const e = errno();
+      const e = ERRNO[0];
       if (e === E().EAGAIN) return false;
       if (e === E().EINTR) continue;
       // errno can be overwritten between the call and the read (a GC run by a V8
@@ -255,7 +255,7 @@ export function openSemaphore(name: string, options: OpenSemaphoreOptions = {}):
         }
         return new Semaphore(p, name, true, finalize(p));
       }
-      const e = errno();
+      const e = ERRNO[0];
       if (e === E().EINTR) continue;
       if (e === E().EEXIST && !options.exclusive) break;
       throw ipcError({ errno: e, syscall: "sem_open", object: name, kind: "semaphore" });
@@ -265,7 +265,7 @@ export function openSemaphore(name: string, options: OpenSemaphoreOptions = {}):
   for (;;) {
     p = lib.sem_open(c, 0, 0, 0);
     if (p !== null) break;
-    const e = errno();
+    const e = ERRNO[0];
     if (e !== E().EINTR) {
       throw ipcError({ errno: e, syscall: "sem_open", object: name, kind: "semaphore" });
     }

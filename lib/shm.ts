@@ -24,8 +24,8 @@
 import { cstr, libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
 import { mman } from "../ffi/mman.ts";
-import { E, errno } from "../ffi/errno.ts";
-import { check, closedError, invalidArgument, ipcError, sys } from "./errors.ts";
+import { E, ERRNO } from "../ffi/errno.ts";
+import { closedError, invalidArgument, ipcError, sys, sysOnce } from "./errors.ts";
 import { FdHandle } from "./fd.ts";
 import { statFd } from "./_stat.ts";
 import { checkMode } from "./_validate.ts";
@@ -82,7 +82,7 @@ function mapRegion(fd: number, size: number, readOnly: boolean, name: string): D
   // Read-only: copy-on-write, so a stray JS write cannot SIGSEGV (see readOnly).
   const flags = readOnly ? M.MAP_PRIVATE : M.MAP_SHARED;
   const p = libc().mmap(null, BigInt(size), M.PROT_READ | M.PROT_WRITE, flags, fd, 0n);
-  const e = errno();
+  const e = ERRNO[0];
   if (mapFailed(p)) throw ipcError({ errno: e, syscall: "mmap", object: name });
   return p;
 }
@@ -292,7 +292,7 @@ export class SharedMemory implements Disposable {
 function drain(st: Internals): void {
   if (st.pins > 0) return;
   for (const { ptr, len } of st.unmapPending.splice(0)) {
-    check(libc().munmap(ptr, BigInt(len)), "munmap");
+    sysOnce(() => libc().munmap(ptr, BigInt(len)), "munmap");
   }
 }
 

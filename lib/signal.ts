@@ -37,8 +37,8 @@
 import { cstr, libc } from "../ffi/libc.ts";
 import { signal as signalConstants, signalLayout } from "../ffi/signal.ts";
 import { getField, setField } from "../ffi/struct.ts";
-import { errno } from "../ffi/errno.ts";
-import { check, closedError, invalidArgument, ipcError, sys } from "./errors.ts";
+import { ERRNO } from "../ffi/errno.ts";
+import { closedError, invalidArgument, ipcError, sys, sysOnce } from "./errors.ts";
 import { FdHandle } from "./fd.ts";
 import { Deadline, untilReady, type WaitOptions } from "./wait.ts";
 import { listDir, readProcText } from "./_proc.ts";
@@ -468,7 +468,7 @@ export class SignalReceiver implements Disposable, AsyncIterable<ReceivedSignal>
     const C = signalConstants();
     const set = new Uint8Array(signalLayout().sigset_t.size);
     lib.sigemptyset(set);
-    for (const n of this.signals) check(lib.sigaddset(set, n), "sigaddset", n);
+    for (const n of this.signals) sysOnce(() => lib.sigaddset(set, n), "sigaddset", n);
     const fd = sys(() => lib.signalfd(-1, set, C.SFD_NONBLOCK | C.SFD_CLOEXEC), "signalfd");
     this.#fd = new FdHandle(fd, { name: `signalfd ${this.signals.map(signalName).join(",")}` });
   }
@@ -721,7 +721,7 @@ export function execWithSignalsBlocked(sigs: SignalSpec[]): never {
   const rc = lib.pthread_sigmask(C.SIG_BLOCK, set, null);
   if (rc !== 0) throw ipcError({ errno: rc, syscall: "pthread_sigmask" });
   lib.execve(cstr("/proc/self/exe"), argvBuf, envBuf);
-  const e = errno();
+  const e = ERRNO[0];
   lib.pthread_sigmask(C.SIG_UNBLOCK, set, null);
   keep.length = 0;
   throw ipcError({ errno: e, syscall: "execve", object: "/proc/self/exe" });

@@ -22,8 +22,8 @@
 import { cstr, libc } from "../ffi/libc.ts";
 import { socket, socketLayout } from "../ffi/socket.ts";
 import { off } from "../ffi/struct.ts";
-import { E, errno } from "../ffi/errno.ts";
-import { check, invalidArgument, type IpcError, ipcError, sys, trySys } from "./errors.ts";
+import { E, ERRNO } from "../ffi/errno.ts";
+import { invalidArgument, type IpcError, ipcError, sys, sysOnce, trySys } from "./errors.ts";
 import { FdHandle } from "./fd.ts";
 import { Deadline, untilAcquired, untilReady, waitFd, type WaitOptions } from "./wait.ts";
 import { checkMode } from "./_validate.ts";
@@ -267,8 +267,8 @@ export class UnixSocket extends FdHandle {
     // Check first, so a non-socket stays owned by `handle`.
     const buf = new Int32Array(1);
     const len = new Uint32Array([4]);
-    check(
-      libc().getsockopt(fd, socket().SOL_SOCKET, socket().SO_TYPE, buf, len),
+    sysOnce(
+      () => libc().getsockopt(fd, socket().SOL_SOCKET, socket().SO_TYPE, buf, len),
       "getsockopt(SO_TYPE)",
       handle.name,
     );
@@ -279,8 +279,8 @@ export class UnixSocket extends FdHandle {
     const fd = this.fd;
     const buf = new Int32Array(1);
     const len = new Uint32Array([4]);
-    check(
-      libc().getsockopt(fd, socket().SOL_SOCKET, option, buf, len),
+    sysOnce(
+      () => libc().getsockopt(fd, socket().SOL_SOCKET, option, buf, len),
       `getsockopt(${label})`,
       this.name,
     );
@@ -290,8 +290,8 @@ export class UnixSocket extends FdHandle {
   #setInt(option: number, label: string, value: number): void {
     const fd = this.fd;
     const buf = new Int32Array([value]);
-    check(
-      libc().setsockopt(fd, socket().SOL_SOCKET, option, buf, 4),
+    sysOnce(
+      () => libc().setsockopt(fd, socket().SOL_SOCKET, option, buf, 4),
       `setsockopt(${label})`,
       this.name,
     );
@@ -324,7 +324,7 @@ export class UnixSocket extends FdHandle {
         }
         return n;
       }
-      const e = errno();
+      const e = ERRNO[0];
       if (e === E().EAGAIN) return null;
       if (e !== E().EINTR) throw ipcError({ errno: e, syscall: "recv", object: this.name });
     }
@@ -342,7 +342,7 @@ export class UnixSocket extends FdHandle {
     for (;;) {
       const n = libc().send(fd, data, BigInt(len), flags);
       if (n >= 0) return n;
-      const e = errno();
+      const e = ERRNO[0];
       if (e === E().EAGAIN) return null;
       if (e !== E().EINTR) throw ipcError({ errno: e, syscall: "send", object: this.name });
     }
@@ -508,7 +508,7 @@ export class UnixSocket extends FdHandle {
     const fd = this.fd;
     const addr = new Uint8Array(socketLayout().sockaddr_un.size);
     const len = new Uint32Array([addr.byteLength]);
-    check(libc()[call](fd, addr, len), call, this.name);
+    sysOnce(() => libc()[call](fd, addr, len), call, this.name);
     return decodeAddress(addr, Math.min(len[0], addr.byteLength));
   }
 
@@ -527,7 +527,7 @@ export class UnixSocket extends FdHandle {
       : -1;
     if (n < 0) throw invalidArgument("shutdown", this.name, `how must be read, write or both`);
     const fd = this.fd;
-    check(libc().shutdown(fd, n), "shutdown", this.name);
+    sysOnce(() => libc().shutdown(fd, n), "shutdown", this.name);
   }
 }
 
@@ -571,7 +571,7 @@ function isStale(path: string, addr: Uint8Array<ArrayBuffer>, len: number, type:
   );
   if (probe < 0) return false;
   const r = libc().connect(probe, addr, len);
-  const e = r === -1 ? errno() : 0;
+  const e = r === -1 ? ERRNO[0] : 0;
   closeQuietly(probe);
   return e === E().ECONNREFUSED;
 }
@@ -587,21 +587,21 @@ function bound(path: string, options: ListenOptions, type: number, syscall: stri
     if (options.passCredentials) {
       const on = new Int32Array([1]);
       const C = socket();
-      check(
-        libc().setsockopt(fd, C.SOL_SOCKET, C.SO_PASSCRED, on, 4),
+      sysOnce(
+        () => libc().setsockopt(fd, C.SOL_SOCKET, C.SO_PASSCRED, on, 4),
         "setsockopt(SO_PASSCRED)",
         name,
       );
     }
     let r = libc().bind(fd, addr, len);
-    let e = r === -1 ? errno() : 0;
+    let e = r === -1 ? ERRNO[0] : 0;
     if (
       r === -1 && e === E().EADDRINUSE && !abstract && (options.replaceStale ?? true) &&
       isStale(path, addr, len, type)
     ) {
       libc().unlink(cstr(path));
       r = libc().bind(fd, addr, len);
-      e = r === -1 ? errno() : 0;
+      e = r === -1 ? ERRNO[0] : 0;
     }
     if (r === -1) {
       throw ipcError({
@@ -726,7 +726,7 @@ export function listenUnix(path: string, options: ListenOptions = {}): UnixListe
   const unlinkPath = !options.abstract && (options.unlinkOnClose ?? true) ? path : null;
   const r = libc().listen(fd, backlog);
   if (r === -1) {
-    const err = ipcError({ errno: errno(), syscall: "listen", object: name });
+    const err = ipcError({ errno: ERRNO[0], syscall: "listen", object: name });
     closeQuietly(fd);
     if (unlinkPath) libc().unlink(cstr(unlinkPath));
     throw err;
@@ -807,7 +807,7 @@ export async function connectUnix(path: string, options: ConnectOptions = {}): P
     let pending = false;
     const attempt = (): true | null => {
       if (libc().connect(fd, addr, len) === 0) return true;
-      const e = errno();
+      const e = ERRNO[0];
       if (e === E().EAGAIN) return null;
       if (e === E().EINPROGRESS || e === E().EINTR) {
         pending = true;
@@ -820,8 +820,8 @@ export async function connectUnix(path: string, options: ConnectOptions = {}): P
       await waitFd(fd, "write", deadline);
       const so = new Int32Array(1);
       const sl = new Uint32Array([4]);
-      check(
-        libc().getsockopt(fd, socket().SOL_SOCKET, socket().SO_ERROR, so, sl),
+      sysOnce(
+        () => libc().getsockopt(fd, socket().SOL_SOCKET, socket().SO_ERROR, so, sl),
         "getsockopt(SO_ERROR)",
         name,
       );

@@ -24,7 +24,7 @@
  *
  * @module
  */
-import { E, errno } from "../ffi/errno.ts";
+import { E, ERRNO } from "../ffi/errno.ts";
 import { libc } from "../ffi/libc.ts";
 import { sysv } from "../ffi/sysv.ts";
 import { invalidArgument, ipcError } from "./errors.ts";
@@ -200,7 +200,7 @@ export function removeSysvObject(kind: SysvKind, id: number | string): void {
   const checked = checkId(n, syscall);
   for (;;) {
     if (rmid(family, checked) !== -1) return;
-    const e = errno();
+    const e = ERRNO[0];
     if (e === E().EINTR) continue;
     throw ipcError({
       errno: e === E().EINVAL || e === E().EIDRM ? E().ENOENT : e,

@@ -21,7 +21,7 @@
  *
  * @module
  */
-import { E, errno } from "../ffi/errno.ts";
+import { E, ERRNO } from "../ffi/errno.ts";
 import { libc } from "../ffi/libc.ts";
 import { getField, off, setField } from "../ffi/struct.ts";
 import { sysv, sysvLayout } from "../ffi/sysv.ts";
@@ -266,7 +266,7 @@ export class SysvMessageQueue extends SysvObject {
     const id = this.live(syscall);
     for (;;) {
       if (libc().msgsnd(id, buf, this.#sizeBig.of(size), sysv().IPC_NOWAIT) === 0) return true;
-      const n = errno();
+      const n = ERRNO[0];
       if (n === E().EINTR) continue;
       if (n !== E().EAGAIN) throw this.failure(n, syscall);
       // Full, or a message that can never fit (the kernel says EAGAIN forever).
@@ -371,7 +371,7 @@ export class SysvMessageQueue extends SysvObject {
     for (;;) {
       const n = libc().msgrcv(id, buf, bigMax, bigType, flags);
       if (n >= 0) return n;
-      const e = errno();
+      const e = ERRNO[0];
       if (e === E().EINTR) continue;
       if (e === E().ENOMSG || e === E().EAGAIN) return -1;
       if (e === E().E2BIG) {

@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { E, errno } from "../ffi/errno.ts";
+import { E, ERRNO } from "../ffi/errno.ts";
 import { libc } from "../ffi/libc.ts";
 import { getField, off, setField } from "../ffi/struct.ts";
 import { sysv, sysvLayout } from "../ffi/sysv.ts";
@@ -256,7 +256,7 @@ export class SysvSemaphoreSet extends SysvObject {
     const lib = libc();
     for (;;) {
       if (lib.semop(id, enc.nowait, enc.n) === 0) return true;
-      const e = errno();
+      const e = ERRNO[0];
       if (e === E().EINTR) continue;
       if (e === E().EAGAIN) return false;
       throw this.failure(e, syscall, { limit: e === E().ERANGE ? "SEMVMX" : undefined });
@@ -386,7 +386,7 @@ export class SysvSemaphoreSet extends SysvObject {
   #ctl(index: number, cmd: number, name: string, arg = 0n): number {
     const id = this.live(`semctl(${name})`);
     const r = libc().semctl(id, index, cmd, arg);
-    if (r === -1) throw this.failure(errno(), `semctl(${name})`);
+    if (r === -1) throw this.failure(ERRNO[0], `semctl(${name})`);
     return r;
   }
 
@@ -428,7 +428,7 @@ export class SysvSemaphoreSet extends SysvObject {
     const id = this.live("semctl(GETALL)");
     const values = new Uint16Array(this.count);
     if (libc().semctl_buf(id, 0, sysv().GETALL, values) === -1) {
-      throw this.failure(errno(), "semctl(GETALL)");
+      throw this.failure(ERRNO[0], "semctl(GETALL)");
     }
     return [...values];
   }
@@ -450,7 +450,7 @@ export class SysvSemaphoreSet extends SysvObject {
     }
     const arr = Uint16Array.from(values.map((v) => checkValue(v, "semctl(SETALL)", this.name)));
     if (libc().semctl_buf(id, 0, sysv().SETALL, arr) === -1) {
-      throw this.failure(errno(), "semctl(SETALL)");
+      throw this.failure(ERRNO[0], "semctl(SETALL)");
     }
   }
 

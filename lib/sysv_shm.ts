@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { E, errno } from "../ffi/errno.ts";
+import { E, ERRNO } from "../ffi/errno.ts";
 import { libc } from "../ffi/libc.ts";
 import { getField, off } from "../ffi/struct.ts";
 import { sysv, sysvLayout } from "../ffi/sysv.ts";
@@ -218,7 +218,7 @@ export class SysvShmAttachment implements Disposable {
     this.#ptr = null;
     this.#buffer.transfer(0); // detach every view before unmapping
     this.#onDetach(this);
-    while (libc().shmdt(ptr) === -1 && errno() === E().EINTR) { /* retry */ }
+    while (libc().shmdt(ptr) === -1 && ERRNO[0] === E().EINTR) { /* retry */ }
   }
 
   /** Same as {@linkcode detach}. */
@@ -290,7 +290,7 @@ export class SysvSharedMemory extends SysvObject {
     const id = this.live("shmat");
     const readOnly = options.readOnly ?? false;
     const ptr = libc().shmat(id, null, readOnly ? sysv().SHM_RDONLY : 0);
-    const n = errno(); // read before anything can allocate; meaningful only on failure
+    const n = ERRNO[0]; // read before anything can allocate; meaningful only on failure
     if (ptr === null || Deno.UnsafePointer.value(ptr) === 0xffffffffffffffffn) {
       throw this.failure(n, "shmat");
     }

@@ -1,4 +1,5 @@
-import { equal, ok, throws } from "node:assert/strict";
+import { deepEqual, equal, ok, throws } from "node:assert/strict";
+import { tempDir } from "./_helpers.ts";
 import { IpcError } from "../mod.ts";
 import { check, closedError, ipcError, sys, timedOut } from "../lib/errors.ts";
 import { libc } from "../ffi/libc.ts";
@@ -77,4 +78,23 @@ Deno.test("errno read after check() is this thread's, even after allocations", (
     }
     equal(junk.length, 100);
   }
+});
+
+Deno.test("the first failing call in a fresh process reports its own errno (80 processes)", async () => {
+  // Before errno was read inline, 2 to 6 in 100 fresh processes read a wrong
+  // errno here (ENOENT, EAGAIN), so 80 runs catch a regression most times.
+  using dir = tempDir();
+  const path = `${dir.path}/exists`;
+  Deno.writeTextFileSync(path, "");
+  const script = new URL("./fixtures/first_errno.ts", import.meta.url).pathname;
+  const seen = new Map<string, number>();
+  for (let i = 0; i < 80; i++) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-ffi", "--allow-read", "--allow-write", "--no-check", script, path],
+      stdout: "piped",
+    }).output();
+    const r = new TextDecoder().decode(out.stdout).trim();
+    seen.set(r, (seen.get(r) ?? 0) + 1);
+  }
+  deepEqual([...seen], [["locked", 80]]);
 });
