@@ -19,7 +19,6 @@ export const lockSymbols = {
   fcntl_lock: { name: "fcntl", parameters: ["i32", "i32", "buffer"], result: "i32" },
   pread: { parameters: ["i32", "buffer", "usize", "i64"], result: "i32" },
   pwrite: { parameters: ["i32", "buffer", "usize", "i64"], result: "i32" },
-  ftruncate: { parameters: ["i32", "i64"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** Constants for this area, checked against C by `tests/layout_test.ts`. */
@@ -51,12 +50,6 @@ export const lockLayouts: PerArch<Record<string, Layout>> = {
       c: "struct flock",
       size: 32,
       fields: { l_type: [0, 2], l_whence: [2, 2], l_start: [8, 8], l_len: [16, 8], l_pid: [24, 4] },
-    },
-    /** The part of `struct statx` that names a file in `/proc/locks`. */
-    statx_dev: {
-      c: "struct statx",
-      size: 256,
-      fields: { stx_ino: [32, 8], stx_dev_major: [136, 4], stx_dev_minor: [140, 4] },
     },
   },
 };

@@ -30,6 +30,8 @@ export const mmanConstants: PerArch<Record<string, number>> = {
     PROT_WRITE: 2,
     MAP_SHARED: 1,
     MAP_PRIVATE: 2,
+    MAP_FIXED: 0x10,
+    MAP_ANONYMOUS: 0x20,
     MAP_FAILED: -1,
     MS_ASYNC: 1,
     MS_INVALIDATE: 2,

@@ -6,7 +6,7 @@
  * @module
  */
 import { libc } from "../ffi/libc.ts";
-import { invalidArgument, ipcError } from "./errors.ts";
+import { invalidArgument, ipcError } from "./_errors.ts";
 import type { StatInfo } from "./_stat.ts";
 
 const encoder = new TextEncoder();
@@ -77,16 +77,6 @@ export function checkTrusted(
       detail: `${kind} is writable by group or others (mode 0${st.mode.toString(8)})`,
       hint: "pass { trustAnyOwner: true } if that is expected",
     });
-  }
-}
-
-/** Reads an integer from `/proc/sys/...`, or `undefined` if unreadable. */
-export function procInt(path: string): number | undefined {
-  try {
-    const n = parseInt(Deno.readTextFileSync(path).trim(), 10);
-    return Number.isFinite(n) ? n : undefined;
-  } catch {
-    return undefined;
   }
 }
 

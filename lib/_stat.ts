@@ -8,7 +8,7 @@
 import { cstr, libc } from "../ffi/libc.ts";
 import { unistd, unistdLayout } from "../ffi/unistd.ts";
 import { getField } from "../ffi/struct.ts";
-import { sys } from "./errors.ts";
+import { sys } from "./_errors.ts";
 
 /** What {@linkcode statFd} and {@linkcode statPath} report. */
 export interface StatInfo {
@@ -22,6 +22,10 @@ export interface StatInfo {
   gid: number;
   /** Size in bytes. */
   size: number;
+  /** Inode number. */
+  ino: number;
+  /** Device as `major:minor` (the form `/proc/locks` and `/proc/self/maps` use, in decimal). */
+  dev: string;
 }
 
 function decode(buf: Uint8Array): StatInfo {
@@ -47,6 +51,8 @@ function decode(buf: Uint8Array): StatInfo {
     uid: getField(v, L, "stx_uid"),
     gid: getField(v, L, "stx_gid"),
     size: getField(v, L, "stx_size"),
+    ino: getField(v, L, "stx_ino"),
+    dev: `${getField(v, L, "stx_dev_major")}:${getField(v, L, "stx_dev_minor")}`,
   };
 }
 

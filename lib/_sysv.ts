@@ -10,7 +10,7 @@ import { E } from "../ffi/errno.ts";
 import { libc } from "../ffi/libc.ts";
 import { getField, type Layout, off, setField } from "../ffi/struct.ts";
 import { sysv, sysvLayout } from "../ffi/sysv.ts";
-import { closedError, invalidArgument, type IpcError, ipcError } from "./errors.ts";
+import { closedError, invalidArgument, type IpcError, ipcError } from "./_errors.ts";
 import { checkMode } from "./_validate.ts";
 import { type Acquirer, type Deadline, Spinner, untilAcquired } from "./wait.ts";
 

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { invalidArgument } from "./errors.ts";
+import { invalidArgument } from "./_errors.ts";
 
 /** Validates a permission mode (0 to 0o7777); returns it. */
 export function checkMode(mode: unknown, syscall: string, object?: string | number): number {

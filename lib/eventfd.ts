@@ -17,9 +17,9 @@
  */
 import { libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
-import { invalidArgument, ipcError, sys } from "./errors.ts";
+import { invalidArgument, ipcError, sys } from "./_errors.ts";
 import { FdHandle } from "./fd.ts";
-import { Deadline, untilReady, type WaitOptions } from "./wait.ts";
+import { Deadline, spinnerFor, untilReady, type WaitOptions } from "./wait.ts";
 
 /** Largest value the counter can hold (2^64 − 2). */
 export const EVENTFD_MAX = 0xfffffffffffffffen;
@@ -115,7 +115,7 @@ export class EventFd extends FdHandle {
         "read",
         () => this.tryWait(),
         new Deadline(options, "read", this.name),
-        this.spinner,
+        spinnerFor(this),
       );
   }
 }

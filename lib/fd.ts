@@ -1,17 +1,24 @@
 /**
- * {@linkcode FdHandle}: one small owner for a raw descriptor. Reads and writes
- * never block the event loop (the descriptor is kept non-blocking and waits go
- * through the shared reactor), partial transfers are handled, and after
- * `close()` every method throws a `BadResource` error without touching the
- * descriptor number, which may already belong to someone else.
+ * Descriptors: {@linkcode Descriptor}, the one owner of an open descriptor
+ * that every ipckit handle builds on, and {@linkcode FdHandle}, a descriptor
+ * that carries bytes. Reads and writes never block the event loop, partial
+ * transfers are handled, and after `close()` every method throws a
+ * `BadResource` error without touching the descriptor number, which may
+ * already belong to someone else.
+ *
+ * @example
+ * ```ts
+ * import { createPipe } from "@ipckit/ipckit/fd";
+ * using pipe = createPipe();
+ * console.log(pipe.reader.closeOnExec); // true
+ * ```
  *
  * @module
  */
 import { libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
-import { E, ERRNO } from "../ffi/errno.ts";
-import { closedError, invalidArgument, ipcError, sys, sysOnce } from "./errors.ts";
-import { cancelWaits, Deadline, Spinner, untilReady, type WaitOptions } from "./wait.ts";
+import { closedError, invalidArgument, sys, sysOnce, trySys } from "./_errors.ts";
+import { cancelWaits, Deadline, spinnerFor, untilReady, type WaitOptions } from "./wait.ts";
 
 /** A raw descriptor number, branded so a count or pid cannot be passed by mistake. */
 export type Fd = number & { readonly __fd: unique symbol };
@@ -19,46 +26,58 @@ export type Fd = number & { readonly __fd: unique symbol };
 /** Largest single read or write: keeps the `i32` result exact. */
 const MAX_IO = 1 << 30;
 
-/** Options for wrapping an existing descriptor. */
+/** Options for taking ownership of an existing descriptor. */
 export interface FdHandleOptions {
   /** Name shown in errors (a path, or `"pipe[r]"`). Defaults to `fd <n>`. */
   name?: string;
+  /**
+   * Make the descriptor non-blocking (the default), so no call on it can
+   * stall the event loop. Pass `false` for descriptors whose blocking flag
+   * another program shares and relies on (a lock file handed to a child).
+   */
+  nonBlocking?: boolean;
 }
 
 /**
- * Owns one open descriptor.
+ * The one owner of an open descriptor: every ipckit handle that holds a
+ * descriptor (byte streams, sockets, message queues, lock files, eventfd,
+ * pidfd, signalfd, shared memory) is one of these or holds one. It decides in
+ * one place what closing means: idempotent `close()`, `using`, pending waits
+ * rejected with `BadResource`, close-on-exec, hand-over to a child
+ * ({@linkcode withInheritedFds}) and {@linkcode Descriptor.release}. After
+ * `close()` every method throws `BadResource` (EBADF) without touching the
+ * number, which may already belong to someone else.
  *
- * @example Reading what a child writes to a pipe
+ * @example A private copy of standard input
  * ```ts
- * import { createPipe } from "@ipckit/ipckit";
- * using pipe = createPipe();
- * await pipe.writer.writeAll(new TextEncoder().encode("hello"));
- * pipe.writer.close();
- * console.log(new TextDecoder().decode(await pipe.reader.readAll())); // hello
+ * import { Descriptor } from "@ipckit/ipckit";
+ * using stdin = new Descriptor(0, { name: "stdin", nonBlocking: false });
+ * using copy = stdin.dup();
+ * stdin.release(); // not ours to close
+ * console.log(copy.closeOnExec); // true
  * ```
  */
-export class FdHandle implements Disposable {
+export class Descriptor implements Disposable {
   #fd: number;
   /** Name shown in errors. */
   readonly name: string;
-  /** Adaptive spin budget shared by this handle's waits (see `Spinner`). */
-  protected readonly spinner: Spinner = new Spinner();
-  #readable?: ReadableStream<Uint8Array<ArrayBuffer>>;
-  #writable?: WritableStream<Uint8Array>;
 
   /**
-   * Takes ownership of `fd` and makes it non-blocking (so reads and writes
-   * can never stall the event loop). The caller must not close `fd` itself.
+   * Takes ownership of `fd` (checked to be open with `fcntl`) and, unless
+   * `nonBlocking: false`, makes it non-blocking. The caller must not close
+   * `fd` itself.
    *
-   * @throws {IpcError} EBADF if `fd` is not an open descriptor.
+   * @throws {IpcError} EINVAL for a value that is not a descriptor number;
+   * EBADF if `fd` is not open.
    */
   constructor(fd: number, options: FdHandleOptions = {}) {
-    if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
-      throw invalidArgument("fcntl", fd, `not a descriptor number: ${fd}`);
+    if (typeof fd !== "number" || !Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
+      throw invalidArgument("fcntl", String(fd), `not a descriptor number: ${String(fd)}`);
     }
     this.#fd = fd;
     this.name = options.name ?? `fd ${fd}`;
-    this.nonBlocking = true;
+    if (options.nonBlocking ?? true) this.nonBlocking = true;
+    else this.#flags(unistd().F_GETFD, "fcntl(F_GETFD)"); // proves it is open
   }
 
   /** The descriptor number. Throws once closed. */
@@ -102,19 +121,81 @@ export class FdHandle implements Disposable {
   }
 
   /**
+   * A second descriptor for the same open file (`F_DUPFD_CLOEXEC`), owned by
+   * a new plain {@linkcode Descriptor}.
+   */
+  dup(): Descriptor {
+    const fd = this.fd;
+    const C = unistd();
+    const copy = sys(
+      () => libc().fcntl(fd, C.F_DUPFD_CLOEXEC, 3),
+      "fcntl(F_DUPFD_CLOEXEC)",
+      this.name,
+    );
+    return new Descriptor(copy, { name: this.name, nonBlocking: false });
+  }
+
+  /** Closes the descriptor. Idempotent; pending waits on it reject with `BadResource`. */
+  close(): void {
+    const fd = this.#fd;
+    if (fd < 0) return;
+    this.#fd = -1;
+    cancelWaits(fd, closedError("close", this.name));
+    this.onClose();
+    // The number is gone from us even if close reports an error (EINTR included).
+    sysOnce(() => libc().close(fd), "close", this.name);
+  }
+
+  /**
+   * Called once by {@linkcode close} before the descriptor is closed; a
+   * subclass releases what depends on the descriptor (a mapping, a path).
+   */
+  protected onClose(): void {}
+
+  /** Same as {@linkcode close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
+   * Gives up ownership and returns the descriptor number; the handle is
+   * closed afterwards but the descriptor stays open.
+   */
+  release(): Fd {
+    const fd = this.fd;
+    cancelWaits(fd, closedError("release", this.name));
+    this.#fd = -1;
+    return fd;
+  }
+}
+
+/**
+ * A {@linkcode Descriptor} that carries bytes: pipes, FIFOs, stream sockets,
+ * files. Reads and writes never block the event loop (the descriptor is kept
+ * non-blocking and waits go through the shared reactor), and partial
+ * transfers are handled.
+ *
+ * @example Reading what a child writes to a pipe
+ * ```ts
+ * import { createPipe } from "@ipckit/ipckit";
+ * using pipe = createPipe();
+ * await pipe.writer.writeAll(new TextEncoder().encode("hello"));
+ * pipe.writer.close();
+ * console.log(new TextDecoder().decode(await pipe.reader.readAll())); // hello
+ * ```
+ */
+export class FdHandle extends Descriptor {
+  #readable?: ReadableStream<Uint8Array<ArrayBuffer>>;
+  #writable?: WritableStream<Uint8Array>;
+
+  /**
    * Reads what is available now into `buffer`: the byte count, `0` at end of
    * file, or `null` if nothing is available yet. Never waits.
    */
   tryRead(buffer: Uint8Array): number | null {
     const fd = this.fd;
-    const len = Math.min(buffer.byteLength, MAX_IO);
-    for (;;) {
-      const n = libc().read(fd, buffer, BigInt(len));
-      if (n >= 0) return n;
-      const e = ERRNO[0];
-      if (e === E().EAGAIN) return null;
-      if (e !== E().EINTR) throw ipcError({ errno: e, syscall: "read", object: this.name });
-    }
+    const len = BigInt(Math.min(buffer.byteLength, MAX_IO));
+    return trySys(() => libc().read(fd, buffer, len), "read", this.name);
   }
 
   /**
@@ -130,7 +211,7 @@ export class FdHandle implements Disposable {
         "read",
         () => this.tryRead(buffer),
         new Deadline(options, "read", this.name),
-        this.spinner,
+        spinnerFor(this),
       );
     return n === 0 ? null : n;
   }
@@ -143,7 +224,7 @@ export class FdHandle implements Disposable {
     const fd = this.fd;
     for (;;) {
       const chunk = new Uint8Array(65536);
-      const n = await untilReady(fd, "read", () => this.tryRead(chunk), deadline, this.spinner);
+      const n = await untilReady(fd, "read", () => this.tryRead(chunk), deadline, spinnerFor(this));
       if (n === 0) break;
       chunks.push(chunk.subarray(0, n));
       total += n;
@@ -160,14 +241,8 @@ export class FdHandle implements Disposable {
   /** Writes what fits now: the byte count, or `null` if nothing fits. Never waits. */
   tryWrite(data: Uint8Array): number | null {
     const fd = this.fd;
-    const len = Math.min(data.byteLength, MAX_IO);
-    for (;;) {
-      const n = libc().write(fd, data, BigInt(len));
-      if (n >= 0) return n;
-      const e = ERRNO[0];
-      if (e === E().EAGAIN) return null;
-      if (e !== E().EINTR) throw ipcError({ errno: e, syscall: "write", object: this.name });
-    }
+    const len = BigInt(Math.min(data.byteLength, MAX_IO));
+    return trySys(() => libc().write(fd, data, len), "write", this.name);
   }
 
   /** Writes once room is available; returns how many bytes were written (maybe fewer). */
@@ -179,7 +254,7 @@ export class FdHandle implements Disposable {
         "write",
         () => this.tryWrite(data),
         new Deadline(options, "write", this.name),
-        this.spinner,
+        spinnerFor(this),
       );
   }
 
@@ -192,7 +267,13 @@ export class FdHandle implements Disposable {
     const deadline = new Deadline(options, "write", this.name);
     const fd = this.fd;
     while (rest.byteLength > 0) {
-      const n = await untilReady(fd, "write", () => this.tryWrite(rest), deadline, this.spinner);
+      const n = await untilReady(
+        fd,
+        "write",
+        () => this.tryWrite(rest),
+        deadline,
+        spinnerFor(this),
+      );
       rest = rest.subarray(n);
     }
   }
@@ -214,32 +295,6 @@ export class FdHandle implements Disposable {
     return this.#writable ??= new WritableStream<Uint8Array>({
       write: (chunk) => this.writeAll(chunk),
     });
-  }
-
-  /** Closes the descriptor. Idempotent; pending waits on it reject with `BadResource`. */
-  close(): void {
-    const fd = this.#fd;
-    if (fd < 0) return;
-    this.#fd = -1;
-    cancelWaits(fd, closedError("close", this.name));
-    // The number is gone from us even if close reports an error (EINTR included).
-    sysOnce(() => libc().close(fd), "close", this.name);
-  }
-
-  /** Same as {@linkcode close}. */
-  [Symbol.dispose](): void {
-    this.close();
-  }
-
-  /**
-   * Gives up ownership and returns the descriptor number; the handle is
-   * closed afterwards but the descriptor stays open.
-   */
-  release(): Fd {
-    const fd = this.fd;
-    cancelWaits(fd, closedError("release", this.name));
-    this.#fd = -1;
-    return fd;
   }
 }
 

@@ -27,7 +27,7 @@ import { checkPath } from "./_validate.ts";
 import { socket, socketLayout } from "../ffi/socket.ts";
 import { getField, off, setField } from "../ffi/struct.ts";
 import { E, ERRNO } from "../ffi/errno.ts";
-import { invalidArgument, ipcError, sys } from "./errors.ts";
+import { invalidArgument, ipcError, sys } from "./_errors.ts";
 import { FdHandle } from "./fd.ts";
 import type { UnixSocket } from "./socket.ts";
 import type { WaitOptions } from "./wait.ts";

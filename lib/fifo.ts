@@ -21,7 +21,7 @@
 import { cstr, libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
 import { E, ERRNO } from "../ffi/errno.ts";
-import { invalidArgument, ipcError, sys } from "./errors.ts";
+import { invalidArgument, ipcError, sys } from "./_errors.ts";
 import { FdHandle } from "./fd.ts";
 import { statFd, statPath } from "./_stat.ts";
 import { checkMode, checkPath } from "./_validate.ts";

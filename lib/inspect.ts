@@ -14,7 +14,7 @@
  * @module
  */
 import type { IpcKind, IpcObjectInfo, KindProvider } from "./_inspect.ts";
-import { invalidArgument } from "./errors.ts";
+import { invalidArgument } from "./_errors.ts";
 import { posixKinds } from "./posix_inspect.ts";
 import { sysvKinds } from "./sysv_inspect.ts";
 

@@ -29,16 +29,16 @@
  * @module
  */
 import { cstr, libc } from "../ffi/libc.ts";
-import { unistd } from "../ffi/unistd.ts";
+import { unistd, unistdLayout } from "../ffi/unistd.ts";
 import { lock as lockConstants, lockLayout } from "../ffi/lock.ts";
 import { E, ERRNO } from "../ffi/errno.ts";
 import { getField, setField } from "../ffi/struct.ts";
-import { closedError, invalidArgument, IpcError, ipcError, sys, sysOnce } from "./errors.ts";
+import { closedError, invalidArgument, IpcError, ipcError, sys, sysOnce } from "./_errors.ts";
 import type { Fd } from "./fd.ts";
 import { statFd } from "./_stat.ts";
 import { checkMode, checkPath } from "./_validate.ts";
 import { Deadline, untilAcquired, type WaitOptions } from "./wait.ts";
-import { readProcText } from "./_proc.ts";
+import { readProcText } from "./_host.ts";
 
 /**
  * Which lock mechanism: `"flock"` (whole file, per open file, what
@@ -675,7 +675,7 @@ export function lockHolders(path: string): LockHolder[] {
 
 function fileId(path: string): { major: number; minor: number; ino: string } {
   const C = unistd();
-  const L = lockLayout().statx_dev;
+  const L = unistdLayout().statx;
   const buf = new Uint8Array(L.size);
   const p = cstr(path);
   sys(

@@ -22,10 +22,11 @@ import { unistd } from "../ffi/unistd.ts";
 import { mqueue, mqueueLayout } from "../ffi/mqueue.ts";
 import { getField, setField } from "../ffi/struct.ts";
 import { E, ERRNO } from "../ffi/errno.ts";
-import { closedError, invalidArgument, ipcError, sys, sysOnce } from "./errors.ts";
+import { closedError, invalidArgument, ipcError, sys, sysOnce } from "./_errors.ts";
 import { statFd } from "./_stat.ts";
 import { checkMode } from "./_validate.ts";
-import { checkInt, checkPosixName, checkTrusted, procInt, type TrustOptions } from "./_posix.ts";
+import { checkInt, checkPosixName, checkTrusted, type TrustOptions } from "./_posix.ts";
+import { procInt } from "./_host.ts";
 import { cancelWaits, Deadline, Spinner, untilReady, waitFd, type WaitOptions } from "./wait.ts";
 
 const encoder = new TextEncoder();

@@ -15,7 +15,7 @@
  */
 import { libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
-import { invalidArgument, sys } from "./errors.ts";
+import { invalidArgument, sys } from "./_errors.ts";
 import { FdHandle } from "./fd.ts";
 
 /** Options for {@linkcode createPipe}. */

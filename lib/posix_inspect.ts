@@ -20,22 +20,7 @@ import { statPath } from "./_stat.ts";
 import { unlinkMessageQueue } from "./mqueue.ts";
 import { unlinkSemaphore } from "./semaphore.ts";
 import { unlinkSharedMemory } from "./shm.ts";
-
-let users: Map<number, string> | undefined;
-
-/** The user name for `uid` from /etc/passwd, or the uid as text. */
-export function ownerName(uid: number): string {
-  if (!users) {
-    users = new Map();
-    try {
-      for (const line of Deno.readTextFileSync("/etc/passwd").split("\n")) {
-        const f = line.split(":");
-        if (f.length > 2) users.set(Number(f[2]), f[0]);
-      }
-    } catch { /* no passwd: numeric owners */ }
-  }
-  return users.get(uid) ?? String(uid);
-}
+import { userName } from "./_host.ts";
 
 function shmEntries(): string[] {
   try {
@@ -58,7 +43,7 @@ function semValue(name: string): number | undefined {
 function base(kind: IpcKind, name: string, path: string): IpcObjectInfo | undefined {
   try {
     const st = statPath(path);
-    return { kind, name, uid: st.uid, owner: ownerName(st.uid), mode: st.mode, size: st.size };
+    return { kind, name, uid: st.uid, owner: userName(st.uid), mode: st.mode, size: st.size };
   } catch {
     return undefined; // removed while listing
   }
@@ -164,7 +149,7 @@ function mqViaUnshare(): IpcObjectInfo[] {
       kind: "posix-mq",
       name: `/${file}`,
       uid,
-      owner: ownerName(uid),
+      owner: userName(uid),
       mode,
       size: qsize(rest ?? ""),
     });

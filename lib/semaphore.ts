@@ -26,7 +26,7 @@ import { unistd } from "../ffi/unistd.ts";
 import { semaphore, semaphoreLayout } from "../ffi/semaphore.ts";
 import { getField, setField } from "../ffi/struct.ts";
 import { E, ERRNO } from "../ffi/errno.ts";
-import { closedError, invalidArgument, ipcError, sys } from "./errors.ts";
+import { closedError, invalidArgument, ipcError, sys } from "./_errors.ts";
 import { statPath } from "./_stat.ts";
 import { checkMode } from "./_validate.ts";
 import { checkInt, checkPosixName, checkTrusted, type TrustOptions } from "./_posix.ts";

@@ -25,7 +25,7 @@ import { cstr, libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
 import { mman } from "../ffi/mman.ts";
 import { E, ERRNO } from "../ffi/errno.ts";
-import { closedError, invalidArgument, ipcError, sys, sysOnce } from "./errors.ts";
+import { closedError, invalidArgument, ipcError, sys, sysOnce } from "./_errors.ts";
 import { FdHandle } from "./fd.ts";
 import { statFd } from "./_stat.ts";
 import { checkMode } from "./_validate.ts";

@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { invalidArgument } from "./errors.ts";
+import { invalidArgument } from "./_errors.ts";
 
 type Cleanup = () => unknown;
 

@@ -38,10 +38,10 @@ import { cstr, libc } from "../ffi/libc.ts";
 import { signal as signalConstants, signalLayout } from "../ffi/signal.ts";
 import { getField, setField } from "../ffi/struct.ts";
 import { ERRNO } from "../ffi/errno.ts";
-import { closedError, invalidArgument, ipcError, sys, sysOnce } from "./errors.ts";
+import { closedError, invalidArgument, ipcError, sys, sysOnce } from "./_errors.ts";
 import { FdHandle } from "./fd.ts";
 import { Deadline, untilReady, type WaitOptions } from "./wait.ts";
-import { listDir, readProcText } from "./_proc.ts";
+import { listDir, readProcText } from "./_host.ts";
 
 /** A signal by name (`"SIGUSR2"`, `"USR2"`, `"SIGRTMIN+1"`) or number. */
 export type SignalSpec = string | number;

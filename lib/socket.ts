@@ -23,9 +23,16 @@ import { cstr, libc } from "../ffi/libc.ts";
 import { socket, socketLayout } from "../ffi/socket.ts";
 import { off } from "../ffi/struct.ts";
 import { E, ERRNO } from "../ffi/errno.ts";
-import { invalidArgument, type IpcError, ipcError, sys, sysOnce, trySys } from "./errors.ts";
+import { invalidArgument, type IpcError, ipcError, sys, sysOnce, trySys } from "./_errors.ts";
 import { FdHandle } from "./fd.ts";
-import { Deadline, untilAcquired, untilReady, waitFd, type WaitOptions } from "./wait.ts";
+import {
+  Deadline,
+  spinnerFor,
+  untilAcquired,
+  untilReady,
+  waitFd,
+  type WaitOptions,
+} from "./wait.ts";
 import { checkMode } from "./_validate.ts";
 import { statPath } from "./_stat.ts";
 import {
@@ -388,7 +395,7 @@ export class UnixSocket extends FdHandle {
         "write",
         () => this.trySend(data, extra),
         deadline,
-        this.spinner,
+        spinnerFor(this),
       );
     }
     if (sent < data.byteLength && this.type === "stream") {
@@ -449,7 +456,7 @@ export class UnixSocket extends FdHandle {
         "read",
         () => this.#tryReceive(buffer, maxFds),
         new Deadline(options, "recvmsg", this.name),
-        this.spinner,
+        spinnerFor(this),
       );
   }
 

@@ -25,9 +25,10 @@
  * @module
  */
 import { E, ERRNO } from "../ffi/errno.ts";
+import { userName } from "./_host.ts";
 import { libc } from "../ffi/libc.ts";
 import { sysv } from "../ffi/sysv.ts";
-import { invalidArgument, ipcError } from "./errors.ts";
+import { invalidArgument, ipcError } from "./_errors.ts";
 import type { IpcObjectInfo, KindProvider } from "./_inspect.ts";
 import { checkId, familyNoun, idForKey, idName, type SysvFamily } from "./_sysv.ts";
 
@@ -39,20 +40,6 @@ const familyOf: Record<SysvKind, SysvFamily> = {
   "sysv-sem": "sem",
   "sysv-shm": "shm",
 };
-
-/** Uid to user name, from `/etc/passwd` (read once per listing). */
-function userNames(): Map<number, string> {
-  const names = new Map<number, string>();
-  try {
-    for (const line of Deno.readTextFileSync("/etc/passwd").split("\n")) {
-      const f = line.split(":");
-      if (f.length >= 3 && /^\d+$/.test(f[2]) && !names.has(Number(f[2]))) {
-        names.set(Number(f[2]), f[0]);
-      }
-    }
-  } catch { /* no passwd: owners print as uids */ }
-  return names;
-}
 
 /** Rows of a `/proc/sysvipc` table as column-name records. */
 function readTable(family: SysvFamily): Record<string, string>[] {
@@ -106,7 +93,6 @@ export function creatorAlive(pid: number, ctime: number): boolean | undefined {
 function toInfo(
   kind: SysvKind,
   row: Record<string, string>,
-  names: Map<number, string>,
 ): IpcObjectInfo {
   const n = (c: string) => Number(row[c]);
   const uid = n("uid");
@@ -115,7 +101,7 @@ function toInfo(
     key: n("key") >>> 0,
     id: n(`${idName[familyOf[kind]]}`),
     uid,
-    owner: names.get(uid) ?? String(uid),
+    owner: userName(uid),
     mode: parseInt(row.perms, 8) & 0o777,
   };
   switch (kind) {
@@ -158,8 +144,7 @@ export function listSysvObjects(kind: SysvKind): IpcObjectInfo[] {
   if (!(kind in familyOf)) {
     throw invalidArgument("list", String(kind), "kind must be sysv-msg, sysv-sem or sysv-shm");
   }
-  const names = userNames();
-  return readTable(familyOf[kind]).map((r) => toInfo(kind, r, names)).sort((a, b) => a.id! - b.id!);
+  return readTable(familyOf[kind]).map((r) => toInfo(kind, r)).sort((a, b) => a.id! - b.id!);
 }
 
 function rmid(family: SysvFamily, id: number): number {

@@ -15,7 +15,7 @@
  * @module
  */
 import { cstr, libc } from "../ffi/libc.ts";
-import { invalidArgument, sys } from "./errors.ts";
+import { invalidArgument, sys } from "./_errors.ts";
 import { checkPath } from "./_validate.ts";
 import { formatKey } from "./_sysv.ts";
 import { statPath } from "./_stat.ts";

@@ -26,7 +26,7 @@ import { E, ERRNO } from "../ffi/errno.ts";
 import { libc } from "../ffi/libc.ts";
 import { getField, off, setField } from "../ffi/struct.ts";
 import { sysv, sysvLayout } from "../ffi/sysv.ts";
-import { invalidArgument, ipcError } from "./errors.ts";
+import { invalidArgument, ipcError } from "./_errors.ts";
 import { Deadline, type WaitOptions } from "./wait.ts";
 import {
   createWith,

@@ -24,7 +24,7 @@ import { E, ERRNO } from "../ffi/errno.ts";
 import { libc } from "../ffi/libc.ts";
 import { getField, off } from "../ffi/struct.ts";
 import { sysv, sysvLayout } from "../ffi/sysv.ts";
-import { closedError, invalidArgument, ipcError } from "./errors.ts";
+import { closedError, invalidArgument, ipcError } from "./_errors.ts";
 import {
   createWith,
   decodePerm,

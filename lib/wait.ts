@@ -27,7 +27,7 @@
  */
 import { libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
-import { invalidArgument, type IpcError, sys, timedOut } from "./errors.ts";
+import { invalidArgument, type IpcError, sys, timedOut } from "./_errors.ts";
 
 /** Options every waiting operation takes. */
 export interface WaitOptions {
@@ -375,4 +375,13 @@ export async function untilAcquired<T>(
 /** Resolves after `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+const spinners = new WeakMap<object, Spinner>();
+
+/** The {@linkcode Spinner} of one waiting object (a handle, a queue), made on first use. */
+export function spinnerFor(owner: object): Spinner {
+  let s = spinners.get(owner);
+  if (!s) spinners.set(owner, s = new Spinner());
+  return s;
 }

@@ -2,7 +2,7 @@ import { deepEqual } from "node:assert/strict";
 
 Deno.test("errno is read per thread: a Worker and the main thread each see their own", async () => {
   const src = `
-    import { check } from "${new URL("../lib/errors.ts", import.meta.url).href}";
+    import { check } from "${new URL("../lib/_errors.ts", import.meta.url).href}";
     import { libc } from "${new URL("../ffi/libc.ts", import.meta.url).href}";
     const codes = [];
     for (let i = 0; i < 500; i++) {
@@ -13,7 +13,7 @@ Deno.test("errno is read per thread: a Worker and the main thread each see their
   const url = URL.createObjectURL(new Blob([src], { type: "application/javascript" }));
   const worker = new Worker(url, { type: "module" });
   const fromWorker = new Promise((r) => (worker.onmessage = (e) => r(e.data)));
-  const { check } = await import("../lib/errors.ts");
+  const { check } = await import("../lib/_errors.ts");
   const { cstr, libc } = await import("../ffi/libc.ts");
   const main: string[] = [];
   for (let i = 0; i < 500; i++) {

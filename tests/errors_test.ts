@@ -1,7 +1,7 @@
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
 import { tempDir } from "./_helpers.ts";
 import { IpcError } from "../mod.ts";
-import { check, closedError, ipcError, sys, timedOut } from "../lib/errors.ts";
+import { check, closedError, ipcError, sys, timedOut } from "../lib/_errors.ts";
 import { libc } from "../ffi/libc.ts";
 import { E, errnoName } from "../ffi/errno.ts";
 

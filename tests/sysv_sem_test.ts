@@ -2,11 +2,11 @@ import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
 import {
   createSysvSemaphoreSet,
   IpcError,
-  MAX_PARKED,
   openSysvSemaphoreSet,
   SEMVMX,
   sysvLimits,
 } from "../mod.ts";
+import { MAX_PARKED } from "../lib/wait.ts";
 import { spawnReady } from "./_helpers.ts";
 import { cPeer, ipcmk, runPeer, sysvTest } from "./_sysv.ts";
 

@@ -6,22 +6,187 @@
  * @module
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { IpcError } from "../errors.ts";
+import { IpcError } from "../_errors.ts";
 
 /** Exit codes every subcommand uses. */
 export const EXIT = { ok: 0, error: 1, usage: 2, timeout: 124 } as const;
 
-/** Bad command-line usage: exit code 2. */
+/** Bad command-line usage: exit code 2, one line plus a hint to `--help`. */
 export class UsageError extends Error {
   override name = "UsageError";
+  /** The command whose `--help` the hint names (`"ipckit mq send"`). */
+  readonly command?: string;
+  /** `message` is one line; `command` defaults to the handler's path. */
+  constructor(message: string, command?: string) {
+    super(message);
+    this.command = command;
+  }
 }
 
-/** A subcommand (or group of subcommands). */
+/** Where a command's output goes: the real terminal, or memory in tests. */
+export interface Io {
+  /** Writes bytes to standard output completely. */
+  stdout(data: Uint8Array): Promise<void> | void;
+  /** Writes bytes to standard error completely. */
+  stderr(data: Uint8Array): Promise<void> | void;
+  /** Standard input. */
+  stdin(): ReadableStream<Uint8Array>;
+}
+
+const encoder = new TextEncoder();
+
+/** State shared by a run's contexts: the output queue and the deepest command. */
+interface Run {
+  pending: Promise<void>;
+  deepest: string;
+}
+
+/**
+ * What a command handler gets: its arguments, its output and input, and the
+ * exit-code contract. A handler writes through the context and returns its
+ * exit code, so it runs the same in a process and in an in-process test.
+ */
+export class Context {
+  /** The arguments after the command's name. */
+  readonly args: string[];
+  /** The command path so far, for help and error text (`"ipckit mq send"`). */
+  readonly path: string;
+  readonly #io: Io;
+  readonly #run: Run;
+
+  /** A context for `args` writing to `io`. */
+  constructor(args: string[], io: Io, path = "ipckit", run?: Run) {
+    this.args = args;
+    this.#io = io;
+    this.path = path;
+    this.#run = run ?? { pending: Promise.resolve(), deepest: path };
+  }
+
+  /** The same output for a subcommand: `args` are what follows its name. */
+  sub(name: string, args: string[]): Context {
+    const path = `${this.path} ${name}`;
+    this.#run.deepest = path;
+    return new Context(args, this.#io, path, this.#run);
+  }
+
+  /** The deepest command reached in this run, for the `--help` hint. */
+  get command(): string {
+    return this.#run.deepest;
+  }
+
+  /** Writes one line of text to stdout. */
+  out(line: string): void {
+    this.#queue(() => this.#io.stdout(encoder.encode(line + "\n")));
+  }
+
+  /** Writes one line to stderr. */
+  err(line: string): void {
+    this.#queue(() => this.#io.stderr(encoder.encode(line + "\n")));
+  }
+
+  /** Writes one JSON record as one line. */
+  json(record: unknown): void {
+    this.out(JSON.stringify(record));
+  }
+
+  /** Writes bytes to stdout, in order with the lines. */
+  write(data: Uint8Array): Promise<void> {
+    this.#queue(() => this.#io.stdout(data));
+    return this.#run.pending;
+  }
+
+  /** Resolves once everything written so far has been written. */
+  flush(): Promise<void> {
+    return this.#run.pending;
+  }
+
+  #queue(write: () => Promise<void> | void): void {
+    this.#run.pending = this.#run.pending.then(write);
+  }
+
+  /** Standard input as a byte stream. */
+  get stdin(): ReadableStream<Uint8Array> {
+    return this.#io.stdin();
+  }
+
+  /** Reads all of stdin. */
+  async readStdin(): Promise<Uint8Array> {
+    return new Uint8Array(await new Response(this.stdin).arrayBuffer());
+  }
+
+  /** Yields stdin line by line (without the newline). */
+  async *stdinLines(): AsyncGenerator<string> {
+    let buf = "";
+    for await (const chunk of this.stdin.pipeThrough(new TextDecoderStream())) {
+      buf += chunk;
+      let i;
+      while ((i = buf.indexOf("\n")) >= 0) {
+        yield buf.slice(0, i);
+        buf = buf.slice(i + 1);
+      }
+    }
+    if (buf) yield buf;
+  }
+}
+
+async function writeAllTo(w: { write(p: Uint8Array): Promise<number> }, data: Uint8Array) {
+  let at = 0;
+  while (at < data.length) at += await w.write(data.subarray(at));
+}
+
+/** The process's own stdin, stdout and stderr. */
+export const processIo: Io = {
+  stdout: (d) => writeAllTo(Deno.stdout, d),
+  stderr: (d) => writeAllTo(Deno.stderr, d),
+  stdin: () => Deno.stdin.readable,
+};
+
+/** Output kept in memory, for in-process tests. */
+export interface CapturedIo extends Io {
+  /** Everything written to stdout, as text. */
+  readonly stdoutText: string;
+  /** Everything written to stderr, as text. */
+  readonly stderrText: string;
+}
+
+/** An {@linkcode Io} that records output and reads `input` as stdin. */
+export function captureIo(input: Uint8Array | string = ""): CapturedIo {
+  const out: Uint8Array[] = [];
+  const err: Uint8Array[] = [];
+  const text = (parts: Uint8Array[]) => new TextDecoder().decode(concat(parts));
+  const bytes = typeof input === "string" ? encoder.encode(input) : input;
+  return {
+    stdout: (d) => void out.push(d.slice()),
+    stderr: (d) => void err.push(d.slice()),
+    stdin: () => new Blob([bytes as Uint8Array<ArrayBuffer>]).stream(),
+    get stdoutText() {
+      return text(out);
+    },
+    get stderrText() {
+      return text(err);
+    },
+  };
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return all;
+}
+
+/**
+ * A command handler (or a group of them). Summaries are lower-case
+ * fragments without a final period, the same for groups and leaves.
+ */
 export interface Command {
   /** One line for the parent's help. */
   summary: string;
-  /** Runs with the arguments after the subcommand's name; returns the exit code. */
-  run(args: string[]): Promise<number>;
+  /** Runs with `ctx.args`, the arguments after the command's name; returns the exit code. */
+  run(ctx: Context): Promise<number> | number;
 }
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
@@ -37,7 +202,7 @@ export interface Parsed {
  * `null` when `--help` is given. Unknown flags are a {@linkcode UsageError}.
  */
 export function parse(
-  args: string[],
+  ctx: Context,
   options: Options,
   usage: string,
   { allowPositionals = true } = {},
@@ -45,16 +210,16 @@ export function parse(
   let parsed;
   try {
     parsed = parseArgs({
-      args,
+      args: ctx.args,
       options: { ...options, help: { type: "boolean", short: "h" } },
       allowPositionals,
       strict: true,
     });
   } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n\n${usage}`);
+    throw new UsageError(oneLine((e as Error).message));
   }
   if (parsed.values.help) {
-    console.log(usage);
+    ctx.out(usage);
     return null;
   }
   return parsed as Parsed;
@@ -78,65 +243,46 @@ export function intFlag(
 /** Dispatches to a table of subcommands: `group NAME ...`. */
 export function group(name: string, summary: string, commands: Record<string, Command>): Command {
   const usage = () =>
-    `Usage: ipckit ${name} <command> [options]\n\n${summary}\n\nCommands:\n` +
+    `Usage: ipckit ${name} <command> [options]\n\n${summary}.\n\nCommands:\n` +
     Object.entries(commands).map(([k, c]) => `  ${k.padEnd(10)} ${c.summary}`).join("\n") +
     `\n\nRun 'ipckit ${name} <command> --help' for a command's options.`;
   return {
     summary,
-    run(args) {
-      const [sub, ...rest] = args;
-      if (sub === undefined || sub === "--help" || sub === "-h" || sub === "help") {
-        if (sub === undefined) throw new UsageError(`missing command\n\n${usage()}`);
-        console.log(usage());
-        return Promise.resolve(EXIT.ok);
+    run(ctx) {
+      const [sub, ...rest] = ctx.args;
+      if (sub === "--help" || sub === "-h" || sub === "help") {
+        ctx.out(usage());
+        return EXIT.ok;
       }
+      if (sub === undefined) throw new UsageError("missing command", ctx.path);
       const cmd = commands[sub];
-      if (!cmd) throw new UsageError(`unknown command "${name} ${sub}"\n\n${usage()}`);
-      return cmd.run(rest);
+      if (!cmd) throw new UsageError(`unknown command "${name} ${sub}"`, ctx.path);
+      return cmd.run(ctx.sub(sub, rest));
     },
   };
 }
 
-/** Writes one JSON record per line to stdout. */
-export function printJson(record: unknown): void {
-  console.log(JSON.stringify(record));
+/** The first line of `text` (parseArgs' messages can run to several). */
+function oneLine(text: string): string {
+  return text.split("\n")[0].replace(/\. To specify a positional argument.*$/, ".");
 }
 
 /** Maps a thrown error to its exit code, printing one line to stderr. */
-export function exitCodeFor(e: unknown): number {
+export function exitCodeFor(e: unknown, ctx: Context): number {
   if (e instanceof UsageError) {
-    console.error(`ipckit: ${e.message}`);
+    ctx.err(`ipckit: ${e.message}`);
+    ctx.err(`Try '${e.command ?? ctx.command} --help' for more information.`);
     return EXIT.usage;
   }
   if (e instanceof IpcError) {
-    console.error(`ipckit: ${e.message}`);
+    ctx.err(`ipckit: ${e.message}`);
     return e.code === "ETIMEDOUT" ? EXIT.timeout : EXIT.error;
   }
-  console.error(`ipckit: ${e instanceof Error ? e.message : String(e)}`);
-  return EXIT.error;
-}
-
-/** Reads all of stdin. */
-export async function readStdin(): Promise<Uint8Array> {
-  return new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer());
-}
-
-/** Yields stdin line by line (without the newline). */
-export async function* stdinLines(): AsyncGenerator<string> {
-  let buf = "";
-  for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
-    buf += chunk;
-    let i;
-    while ((i = buf.indexOf("\n")) >= 0) {
-      yield buf.slice(0, i);
-      buf = buf.slice(i + 1);
-    }
+  if (e instanceof Deno.errors.NotCapable) {
+    const flag = /--allow-[a-z]+/.exec(e.message)?.[0];
+    ctx.err(`ipckit: ${flag ? `needs ${flag}: ` : ""}${oneLine(e.message)}`);
+    return EXIT.error;
   }
-  if (buf) yield buf;
-}
-
-/** Writes bytes to stdout completely. */
-export async function writeStdout(data: Uint8Array): Promise<void> {
-  let at = 0;
-  while (at < data.length) at += await Deno.stdout.write(data.subarray(at));
+  ctx.err(`ipckit: ${e instanceof Error ? e.message : String(e)}`);
+  return EXIT.error;
 }

@@ -7,8 +7,8 @@ import { parseMode } from "../_validate.ts";
 import { type Command, EXIT, parse, type Parsed, UsageError } from "./_common.ts";
 
 /** The single NAME positional, or a usage error. */
-export function oneName(p: Parsed, usage: string): string {
-  if (p.positionals.length !== 1) throw new UsageError(`expected one NAME\n\n${usage}`);
+export function oneName(p: Parsed, _usage: string): string {
+  if (p.positionals.length !== 1) throw new UsageError(`expected one NAME`);
   return p.positionals[0];
 }
 
@@ -30,12 +30,12 @@ export function removeCommand(
 ): Command {
   return {
     summary: `remove ${noun}`,
-    async run(args) {
+    run(ctx) {
       const usage = `Usage: ipckit ${group} rm NAME`;
-      const p = parse(args, {}, usage);
+      const p = parse(ctx, {}, usage);
       if (!p) return EXIT.ok;
       unlink(oneName(p, usage));
-      return await Promise.resolve(EXIT.ok);
+      return EXIT.ok;
     },
   };
 }

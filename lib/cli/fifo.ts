@@ -6,19 +6,19 @@
  */
 import { makeFifo, openFifo, removeFifo } from "../fifo.ts";
 import { parseMode } from "../_validate.ts";
-import { type Command, EXIT, group, intFlag, parse, UsageError, writeStdout } from "./_common.ts";
+import { type Command, EXIT, group, intFlag, parse, UsageError } from "./_common.ts";
 
 const make: Command = {
   summary: "create a FIFO (mode 0600 unless --mode)",
-  async run(args) {
+  run(ctx) {
     const usage = "Usage: ipckit fifo make PATH [--mode 0600]\n\nCreates a FIFO at PATH " +
       "with exactly the given mode (the umask does not apply).";
-    const p = parse(args, { mode: { type: "string" } }, usage);
+    const p = parse(ctx, { mode: { type: "string" } }, usage);
     if (!p) return EXIT.ok;
-    if (p.positionals.length !== 1) throw new UsageError(`expected one PATH\n\n${usage}`);
+    if (p.positionals.length !== 1) throw new UsageError(`expected one PATH`);
     const mode = p.values.mode === undefined ? 0o600 : parseModeFlag(String(p.values.mode));
     makeFifo(p.positionals[0], { mode });
-    return await Promise.resolve(EXIT.ok);
+    return EXIT.ok;
   },
 };
 
@@ -32,20 +32,20 @@ function parseModeFlag(text: string): number {
 
 const cat: Command = {
   summary: "copy what writers send through a FIFO to stdout",
-  async run(args) {
+  async run(ctx) {
     const usage = "Usage: ipckit fifo cat PATH [--timeout MS]\n\nOpens PATH for reading, " +
       "waits for a writer, and copies to stdout until every writer has closed.\n" +
       "With --timeout, exits 124 if no writer opens within MS milliseconds.";
-    const p = parse(args, { timeout: { type: "string" } }, usage);
+    const p = parse(ctx, { timeout: { type: "string" } }, usage);
     if (!p) return EXIT.ok;
-    if (p.positionals.length !== 1) throw new UsageError(`expected one PATH\n\n${usage}`);
+    if (p.positionals.length !== 1) throw new UsageError(`expected one PATH`);
     const timeout = intFlag(p.values.timeout, "timeout");
     using fifo = await openFifo(p.positionals[0], "read", { timeout });
     const buf = new Uint8Array(65536);
     for (;;) {
       const n = await fifo.read(buf);
       if (n === null) break;
-      await writeStdout(buf.subarray(0, n));
+      await ctx.write(buf.subarray(0, n));
     }
     return EXIT.ok;
   },
@@ -53,14 +53,14 @@ const cat: Command = {
 
 const rm: Command = {
   summary: "remove a FIFO (refuses anything else)",
-  async run(args) {
+  run(ctx) {
     const usage = "Usage: ipckit fifo rm PATH\n\nRemoves the FIFO at PATH; refuses to " +
       "remove a path that is not a FIFO.";
-    const p = parse(args, {}, usage);
+    const p = parse(ctx, {}, usage);
     if (!p) return EXIT.ok;
-    if (p.positionals.length !== 1) throw new UsageError(`expected one PATH\n\n${usage}`);
+    if (p.positionals.length !== 1) throw new UsageError(`expected one PATH`);
     removeFifo(p.positionals[0]);
-    return await Promise.resolve(EXIT.ok);
+    return EXIT.ok;
   },
 };
 

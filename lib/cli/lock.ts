@@ -6,9 +6,9 @@
  * @module
  */
 import { type FileLock, LockFile, lockHolders } from "../lock.ts";
-import { IpcError } from "../errors.ts";
+import { IpcError } from "../_errors.ts";
 import { signalNumber } from "../signal.ts";
-import { type Command, EXIT, intFlag, parse, printJson, UsageError } from "./_common.ts";
+import { type Command, type Context, EXIT, intFlag, parse, UsageError } from "./_common.ts";
 
 const usage = `Usage: ipckit lock [options] PATH [--] COMMAND [ARGS...]
        ipckit lock who PATH [--json]
@@ -45,7 +45,7 @@ interface LockArgs {
 
 const VALUE_FLAGS = new Set(["--timeout", "-w", "--wait", "-E", "--conflict-exit-code"]);
 
-function parseLockArgs(args: string[]): LockArgs | null {
+function parseLockArgs(ctx: Context, args: string[]): LockArgs | null {
   const a: LockArgs = { path: "", command: [], shared: false, nonblock: false, close: false };
   let path: string | undefined;
   let i = 0;
@@ -71,12 +71,12 @@ function parseLockArgs(args: string[]): LockArgs | null {
     }
     if (VALUE_FLAGS.has(tok) && value === undefined) {
       value = args[++i];
-      if (value === undefined) throw new UsageError(`${tok} needs a value\n\n${usage}`);
+      if (value === undefined) throw new UsageError(`${tok} needs a value`);
     }
     switch (tok) {
       case "-h":
       case "--help":
-        console.log(usage);
+        ctx.out(usage);
         return null;
       case "-x":
       case "--exclusive":
@@ -111,17 +111,17 @@ function parseLockArgs(args: string[]): LockArgs | null {
         a.conflictCode = intFlag(value, "conflict-exit-code", { max: 255 });
         break;
       default:
-        throw new UsageError(`unknown option "${tok}"\n\n${usage}`);
+        throw new UsageError(`unknown option "${tok}"`);
     }
   }
-  if (path === undefined) throw new UsageError(`missing PATH\n\n${usage}`);
-  if (a.command.length === 0) throw new UsageError(`missing COMMAND\n\n${usage}`);
+  if (path === undefined) throw new UsageError(`missing PATH`);
+  if (a.command.length === 0) throw new UsageError(`missing COMMAND`);
   a.path = path;
   return a;
 }
 
-async function runLocked(args: string[]): Promise<number> {
-  const a = parseLockArgs(args);
+async function runLocked(ctx: Context): Promise<number> {
+  const a = parseLockArgs(ctx, ctx.args);
   if (!a) return EXIT.ok;
   // Read-only is enough for flock(2), and is how flock(1) opens the file:
   // a lock file another user created with mode 0644 can still be locked.
@@ -152,11 +152,11 @@ async function runLocked(args: string[]): Promise<number> {
     }).spawn();
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
-      console.error(`ipckit: ${a.command[0]}: command not found`);
+      ctx.err(`ipckit: ${a.command[0]}: command not found`);
       return 127;
     }
     if (e instanceof Deno.errors.PermissionDenied) {
-      console.error(`ipckit: ${a.command[0]}: permission denied`);
+      ctx.err(`ipckit: ${a.command[0]}: permission denied`);
       return 126;
     }
     throw e;
@@ -170,11 +170,11 @@ async function runLocked(args: string[]): Promise<number> {
 
 const who: Command = {
   summary: "list who holds or waits for locks on a file",
-  async run(args) {
+  run(ctx) {
     const whoUsage = "Usage: ipckit lock who PATH [--json]\n\nLists every lock on PATH " +
       "from /proc/locks (flock, OFD and POSIX; holders and waiters) with pid and command,\n" +
       "plus the holder F_GETLK reports for a whole-file write lock.";
-    const p = parse(args, { json: { type: "boolean" } }, whoUsage);
+    const p = parse(ctx, { json: { type: "boolean" } }, whoUsage);
     if (!p) return EXIT.ok;
     if (p.positionals.length !== 1) throw new UsageError(`expected one PATH\n\n${whoUsage}`);
     const path = p.positionals[0];
@@ -185,29 +185,30 @@ const who: Command = {
       getlk = f.test({ kind: "posix", start: 0, length: 0 });
     } catch { /* not a regular file we can open: /proc/locks still answers */ }
     if (p.values.json) {
-      for (const h of holders) printJson({ path, ...h });
-      if (getlk) printJson({ path, getlk });
+      for (const h of holders) ctx.json({ path, ...h });
+      if (getlk) ctx.json({ path, getlk });
     } else {
-      if (holders.length === 0) console.log(`${path}: not locked`);
+      if (holders.length === 0) ctx.out(`${path}: not locked`);
       for (const h of holders) {
         const range = `${h.start}-${h.end ?? "EOF"}`;
         const pid = h.pid === null ? "pid ?" : `pid ${h.pid}${h.command ? ` (${h.command})` : ""}`;
-        console.log(
+        ctx.out(
           `${h.waiting ? "waiting " : ""}${h.kind.padEnd(5)} ${h.shared ? "READ " : "WRITE"} ` +
             `${pid} ${range}`,
         );
       }
-      if (getlk?.pid) console.log(`F_GETLK: a write lock would conflict with pid ${getlk.pid}`);
+      if (getlk?.pid) ctx.out(`F_GETLK: a write lock would conflict with pid ${getlk.pid}`);
     }
-    return await Promise.resolve(EXIT.ok);
+    return EXIT.ok;
   },
 };
 
 /** The `lock` command: `ipckit lock PATH -- COMMAND` and `ipckit lock who PATH`. */
 export const lockCommand: Command = {
   summary: "run a command under a flock(1)-compatible lock; 'lock who PATH' lists holders",
-  run(args) {
-    if (args[0] === "who" && !args.includes("--")) return who.run(args.slice(1));
-    return runLocked(args);
+  run(ctx) {
+    const args = ctx.args;
+    if (args[0] === "who" && !args.includes("--")) return who.run(ctx.sub("who", args.slice(1)));
+    return runLocked(ctx);
   },
 };

@@ -8,12 +8,12 @@ import { kinds, listingNotes, listIpcObjects, removeIpcObject } from "../inspect
 import type { IpcKind, IpcObjectInfo } from "../_inspect.ts";
 import { formatSysvKey, parseSysvKey } from "../sysv_key.ts";
 import { sysvIdForKey, type SysvKind } from "../sysv_inspect.ts";
-import { type Command, EXIT, intFlag, parse, printJson, UsageError } from "./_common.ts";
+import { type Command, EXIT, intFlag, parse, UsageError } from "./_common.ts";
 
-function kindArg(text: string, usage: string): IpcKind {
+function kindArg(text: string, _usage: string): IpcKind {
   if (!(text in kinds)) {
     throw new UsageError(
-      `unknown kind "${text}"; expected one of ${Object.keys(kinds).join(", ")}\n\n${usage}`,
+      `unknown kind "${text}"; expected one of ${Object.keys(kinds).join(", ")}`,
     );
   }
   return text as IpcKind;
@@ -44,7 +44,7 @@ function row(o: IpcObjectInfo): string[] {
 /** `ipckit ls`. */
 export const lsCommand: Command = {
   summary: "list POSIX and System V IPC objects (like ipcs/lsipc), --orphans for leftovers",
-  async run(args) {
+  run(ctx) {
     const usage =
       `Usage: ipckit ls [--json] [--kind ${Object.keys(kinds).join("|")}]... [--orphans]\n\n` +
       "Lists IPC objects visible to you: name or key and id, owner, mode, size or counts,\n" +
@@ -53,7 +53,7 @@ export const lsCommand: Command = {
       "for System V shared memory only). Notes about what cannot be listed here (e.g.\n" +
       "/dev/mqueue not mounted) go to stderr.";
     const p = parse(
-      args,
+      ctx,
       {
         json: { type: "boolean" },
         kind: { type: "string", multiple: true },
@@ -68,43 +68,43 @@ export const lsCommand: Command = {
     const kind = ((p.values.kind as string[] | undefined) ?? []).map((k) => kindArg(k, usage));
     const opts = { kind: kind.length ? kind : undefined, orphans: !!p.values.orphans };
     const objects = listIpcObjects(opts);
-    if (p.values.json) { for (const o of objects) printJson(o); }
+    if (p.values.json) { for (const o of objects) ctx.json(o); }
     else if (objects.length) {
       const rows = [
         ["KIND", "NAME", "OWNER", "MODE", "SIZE", "CPID", "LPID", "ALIVE"],
         ...objects.map(row),
       ];
       const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-      for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd());
+      for (const r of rows) ctx.out(r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd());
     }
-    for (const n of listingNotes(opts)) console.error(`ipckit: note: ${n}`);
-    return await Promise.resolve(EXIT.ok);
+    for (const n of listingNotes(opts)) ctx.err(`ipckit: note: ${n}`);
+    return EXIT.ok;
   },
 };
 
 /** `ipckit rm KIND NAME` and `ipckit rm sysv-* (ID | --key KEY)`. */
 export const rmCommand: Command = {
   summary: "remove an IPC object: ipckit rm KIND (NAME | ID | --key KEY)",
-  async run(args) {
+  run(ctx) {
     const usage = `Usage: ipckit rm posix-mq|posix-sem|posix-shm NAME\n` +
       `       ipckit rm sysv-msg|sysv-sem|sysv-shm (ID | --key KEY)\n\n` +
       'NAME is a POSIX name ("/jobs"); a System V object goes by id or by key (like ipcrm).\n' +
       "Waiters on a removed queue or semaphore set fail with EIDRM; a System V segment\n" +
       "goes once the last process detaches.";
-    const p = parse(args, { key: { type: "string" } }, usage);
+    const p = parse(ctx, { key: { type: "string" } }, usage);
     if (!p) return EXIT.ok;
     const [kindText, target, ...extra] = p.positionals;
-    if (kindText === undefined) throw new UsageError(`expected KIND\n\n${usage}`);
+    if (kindText === undefined) throw new UsageError(`expected KIND`);
     const kind = kindArg(kindText, usage);
     if (!kind.startsWith("sysv-")) {
       if (target === undefined || extra.length || p.values.key !== undefined) {
-        throw new UsageError(`expected KIND NAME\n\n${usage}`);
+        throw new UsageError(`expected KIND NAME`);
       }
       removeIpcObject(kind, target);
       return EXIT.ok;
     }
     if (extra.length || (target === undefined) === (p.values.key === undefined)) {
-      throw new UsageError(`pass exactly one of ID and --key\n\n${usage}`);
+      throw new UsageError(`pass exactly one of ID and --key`);
     }
     let id: number;
     if (target !== undefined) id = intFlag(target, "ID", { max: 0x7fffffff })!;
@@ -118,6 +118,6 @@ export const rmCommand: Command = {
       id = sysvIdForKey(kind as SysvKind, key);
     }
     removeIpcObject(kind, id);
-    return await Promise.resolve(EXIT.ok);
+    return EXIT.ok;
   },
 };

@@ -12,7 +12,18 @@
  * @module
  */
 import denoJson from "../../deno.json" with { type: "json" };
-import { type Command, EXIT, exitCodeFor, UsageError } from "./_common.ts";
+import {
+  type CapturedIo,
+  captureIo,
+  type Command,
+  Context,
+  EXIT,
+  exitCodeFor,
+  type Io,
+  parse,
+  processIo,
+  UsageError,
+} from "./_common.ts";
 import { fifoCommand } from "./fifo.ts";
 import { sockCommand } from "./sock.ts";
 import { lockCommand } from "./lock.ts";
@@ -25,19 +36,19 @@ import { lsCommand, rmCommand } from "./ls.ts";
 
 const version: Command = {
   summary: "print ipckit's version",
-  run(args) {
-    if (args.includes("--help") || args.includes("-h")) {
-      console.log("Usage: ipckit version [--json]");
-      return Promise.resolve(EXIT.ok);
-    }
+  run(ctx) {
+    const p = parse(ctx, { json: { type: "boolean" } }, "Usage: ipckit version [--json]", {
+      allowPositionals: false,
+    });
+    if (!p) return EXIT.ok;
     const info = { ipckit: denoJson.version, deno: Deno.version.deno, target: Deno.build.target };
-    if (args.includes("--json")) console.log(JSON.stringify(info));
-    else console.log(`ipckit ${info.ipckit} (deno ${info.deno}, ${info.target})`);
-    return Promise.resolve(EXIT.ok);
+    if (p.values.json) ctx.json(info);
+    else ctx.out(`ipckit ${info.ipckit} (deno ${info.deno}, ${info.target})`);
+    return EXIT.ok;
   },
 };
 
-export type { Command };
+export { type CapturedIo, captureIo, type Command, Context, type Io };
 
 /** Every top-level subcommand, by name. */
 export const commands: Record<string, Command> = {
@@ -62,28 +73,40 @@ function usage(): string {
 
 /**
  * Runs the CLI with `args` and returns the exit code (it does not exit).
+ * Output goes to `io` (default: this process's stdin, stdout and stderr);
+ * pass {@linkcode captureIo}`()` to run a command in-process and read what it
+ * printed.
  *
  * @example
  * ```ts
- * import { main } from "@ipckit/ipckit/cli";
- * const code = await main(["version"]);
+ * import { captureIo, main } from "@ipckit/ipckit/cli";
+ * const io = captureIo();
+ * const code = await main(["version", "--json"], io);
+ * console.log(code, JSON.parse(io.stdoutText).ipckit);
  * ```
  */
-export async function main(args: string[]): Promise<number> {
-  const [name, ...rest] = args;
+export async function main(args: string[], io: Io = processIo): Promise<number> {
+  // `deno task ipc -- ls` passes the "--" through: it is not a command.
+  const [name, ...rest] = args[0] === "--" ? args.slice(1) : args;
+  const ctx = new Context(rest, io);
+  let code: number;
   try {
-    if (name === undefined) throw new UsageError(`missing command\n\n${usage()}`);
+    if (name === undefined) throw new UsageError("missing command");
     if (name === "--help" || name === "-h" || name === "help") {
-      console.log(usage());
-      return EXIT.ok;
+      ctx.out(usage());
+      code = EXIT.ok;
+    } else if (name === "--version") {
+      code = await version.run(ctx.sub("version", []));
+    } else {
+      const cmd = commands[name];
+      if (!cmd) throw new UsageError(`unknown command "${name}"`);
+      code = await cmd.run(ctx.sub(name, rest));
     }
-    if (name === "--version") return await version.run([]);
-    const cmd = commands[name];
-    if (!cmd) throw new UsageError(`unknown command "${name}"\n\n${usage()}`);
-    return await cmd.run(rest);
   } catch (e) {
-    return exitCodeFor(e);
+    code = exitCodeFor(e, ctx);
   }
+  await ctx.flush();
+  return code;
 }
 
 if (import.meta.main) {

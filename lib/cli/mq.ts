@@ -5,26 +5,17 @@
  */
 import { openMessageQueue, unlinkMessageQueue } from "../mqueue.ts";
 import { statFd } from "../_stat.ts";
-import { ownerName } from "../posix_inspect.ts";
-import {
-  type Command,
-  EXIT,
-  group,
-  intFlag,
-  parse,
-  printJson,
-  stdinLines,
-  UsageError,
-} from "./_common.ts";
+import { userName } from "../_host.ts";
+import { type Command, EXIT, group, intFlag, parse, UsageError } from "./_common.ts";
 import { modeFlag, oneName, removeCommand } from "./_posix_common.ts";
 
 const create: Command = {
   summary: "create a queue (or open it if it exists, unless --exclusive)",
-  async run(args) {
+  run(ctx) {
     const usage = "Usage: ipckit mq create NAME [--max-messages N] [--message-size BYTES] " +
       '[--mode 0600] [--exclusive]\n\nCreates the POSIX message queue NAME ("/jobs"). ' +
       "Limits: fs.mqueue.msg_max and fs.mqueue.msgsize_max.";
-    const p = parse(args, {
+    const p = parse(ctx, {
       "max-messages": { type: "string" },
       "message-size": { type: "string" },
       mode: { type: "string" },
@@ -39,27 +30,27 @@ const create: Command = {
       messageSize: intFlag(p.values["message-size"], "message-size", { min: 1 }),
       mode: modeFlag(p.values.mode, "mq_open"),
     }).close();
-    return await Promise.resolve(EXIT.ok);
+    return EXIT.ok;
   },
 };
 
 const send: Command = {
   summary: "send MESSAGE arguments, or each stdin line, as messages",
-  async run(args) {
+  async run(ctx) {
     const usage = "Usage: ipckit mq send NAME [--priority P] [--timeout MS] [MESSAGE...]\n\n" +
       "Sends each MESSAGE; with none, each line of stdin is one message. Waits for room " +
       "in a full queue; with --timeout, exits 124 if there is none within MS milliseconds.";
-    const p = parse(args, { priority: { type: "string" }, timeout: { type: "string" } }, usage);
+    const p = parse(ctx, { priority: { type: "string" }, timeout: { type: "string" } }, usage);
     if (!p) return EXIT.ok;
     const [name, ...messages] = p.positionals;
-    if (name === undefined) throw new UsageError(`expected NAME\n\n${usage}`);
+    if (name === undefined) throw new UsageError(`expected NAME`);
     const priority = intFlag(p.values.priority, "priority", { max: 32767 });
     const timeout = intFlag(p.values.timeout, "timeout");
     using q = openMessageQueue(name, { access: "write" });
     if (messages.length > 0) {
       for (const m of messages) await q.send(m, { priority, timeout });
     } else {
-      for await (const line of stdinLines()) await q.send(line, { priority, timeout });
+      for await (const line of ctx.stdinLines()) await q.send(line, { priority, timeout });
     }
     return EXIT.ok;
   },
@@ -67,12 +58,12 @@ const send: Command = {
 
 const recv: Command = {
   summary: "receive messages, one per line",
-  async run(args) {
+  async run(ctx) {
     const usage = "Usage: ipckit mq recv NAME [--count N] [--timeout MS] [--json]\n\n" +
       "Receives N messages (default 1), highest priority first, one per line; --json prints " +
       '{"data":…,"priority":…} per line. With --timeout, exits 124 if a message does not ' +
       "arrive within MS milliseconds.";
-    const p = parse(args, {
+    const p = parse(ctx, {
       count: { type: "string" },
       timeout: { type: "string" },
       json: { type: "boolean" },
@@ -84,8 +75,8 @@ const recv: Command = {
     using q = openMessageQueue(name, { access: "read" });
     for (let i = 0; i < count; i++) {
       const m = await q.receive({ timeout });
-      if (p.values.json) printJson({ data: m.text(), priority: m.priority });
-      else console.log(m.text());
+      if (p.values.json) ctx.json({ data: m.text(), priority: m.priority });
+      else ctx.out(m.text());
     }
     return EXIT.ok;
   },
@@ -93,9 +84,9 @@ const recv: Command = {
 
 const info: Command = {
   summary: "show a queue's limits, message count, owner and mode",
-  async run(args) {
+  run(ctx) {
     const usage = "Usage: ipckit mq info NAME [--json]";
-    const p = parse(args, { json: { type: "boolean" } }, usage);
+    const p = parse(ctx, { json: { type: "boolean" } }, usage);
     if (!p) return EXIT.ok;
     const name = oneName(p, usage);
     using q = openMessageQueue(name, { access: "read", trustAnyOwner: true });
@@ -103,18 +94,18 @@ const info: Command = {
     const rec = {
       name,
       ...q.attributes(),
-      owner: ownerName(st.uid),
+      owner: userName(st.uid),
       uid: st.uid,
       mode: `0${st.mode.toString(8)}`,
     };
-    if (p.values.json) printJson(rec);
+    if (p.values.json) ctx.json(rec);
     else {
-      console.log(
+      ctx.out(
         `${name}: ${rec.currentMessages}/${rec.maxMessages} messages of up to ` +
           `${rec.messageSize} bytes, owner ${rec.owner}, mode ${rec.mode}`,
       );
     }
-    return await Promise.resolve(EXIT.ok);
+    return EXIT.ok;
   },
 };
 

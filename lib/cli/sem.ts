@@ -9,9 +9,9 @@ import { modeFlag, oneName, removeCommand } from "./_posix_common.ts";
 
 const create: Command = {
   summary: "create a named semaphore (or keep an existing one, unless --exclusive)",
-  async run(args) {
+  run(ctx) {
     const usage = "Usage: ipckit sem create NAME [--value N] [--mode 0600] [--exclusive]";
-    const p = parse(args, {
+    const p = parse(ctx, {
       value: { type: "string" },
       mode: { type: "string" },
       exclusive: { type: "boolean" },
@@ -23,28 +23,28 @@ const create: Command = {
       value: intFlag(p.values.value, "value", { max: 2147483647 }),
       mode: modeFlag(p.values.mode, "sem_open"),
     }).close();
-    return await Promise.resolve(EXIT.ok);
+    return EXIT.ok;
   },
 };
 
 const post: Command = {
   summary: "increment (release) a semaphore",
-  async run(args) {
+  run(ctx) {
     const usage = "Usage: ipckit sem post NAME";
-    const p = parse(args, {}, usage);
+    const p = parse(ctx, {}, usage);
     if (!p) return EXIT.ok;
     using sem = openSemaphore(oneName(p, usage));
     sem.post();
-    return await Promise.resolve(EXIT.ok);
+    return EXIT.ok;
   },
 };
 
 const wait: Command = {
   summary: "decrement (acquire) a semaphore, waiting while it is 0",
-  async run(args) {
+  async run(ctx) {
     const usage = "Usage: ipckit sem wait NAME [--timeout MS]\n\nExits 124 if the semaphore " +
       "stays 0 for MS milliseconds.";
-    const p = parse(args, { timeout: { type: "string" } }, usage);
+    const p = parse(ctx, { timeout: { type: "string" } }, usage);
     if (!p) return EXIT.ok;
     using sem = openSemaphore(oneName(p, usage));
     await sem.wait({ timeout: intFlag(p.values.timeout, "timeout") });
@@ -54,13 +54,13 @@ const wait: Command = {
 
 const value: Command = {
   summary: "print a semaphore's value",
-  async run(args) {
+  run(ctx) {
     const usage = "Usage: ipckit sem value NAME";
-    const p = parse(args, {}, usage);
+    const p = parse(ctx, {}, usage);
     if (!p) return EXIT.ok;
     using sem = openSemaphore(oneName(p, usage), { trustAnyOwner: true });
-    console.log(sem.value());
-    return await Promise.resolve(EXIT.ok);
+    ctx.out(String(sem.value()));
+    return EXIT.ok;
   },
 };
 

@@ -21,9 +21,9 @@ import {
   sendSignalToGroup,
   signalNumber,
 } from "../signal.ts";
-import { invalidArgument } from "../errors.ts";
+import { invalidArgument } from "../_errors.ts";
 import { Deadline } from "../wait.ts";
-import { type Command, EXIT, group, intFlag, parse, printJson, UsageError } from "./_common.ts";
+import { type Command, EXIT, group, intFlag, parse, UsageError } from "./_common.ts";
 
 let ownsProcess = false;
 
@@ -45,19 +45,19 @@ function pidArg(text: string, what: string): number {
 
 const send: Command = {
   summary: "send a signal to a process (optionally with a value, via pidfd, or to a group)",
-  async run(args) {
+  run(ctx) {
     const usage = "Usage: ipckit signal send PID SIGNAL [--value N] [--pidfd] [--group]\n\n" +
       "Sends SIGNAL (a name like USR2, SIGTERM, RTMIN+1, or a number; 0 checks the process\n" +
       "exists) to PID. --value N queues an integer with it (sigqueue); --pidfd sends through\n" +
       "pidfd_send_signal; --group signals process group PID instead.\n" +
       "Never use SIGUSR1 on a Deno process: it opens an unauthenticated inspector on 127.0.0.1:9229.";
-    const p = parse(args, {
+    const p = parse(ctx, {
       value: { type: "string" },
       pidfd: { type: "boolean" },
       group: { type: "boolean" },
     }, usage);
     if (!p) return EXIT.ok;
-    if (p.positionals.length !== 2) throw new UsageError(`expected PID and SIGNAL\n\n${usage}`);
+    if (p.positionals.length !== 2) throw new UsageError(`expected PID and SIGNAL`);
     const pid = pidArg(p.positionals[0], "PID");
     const sig = p.positionals[1];
     const value = intFlag(p.values.value, "value", { min: -(2 ** 31), max: 2 ** 31 - 1 });
@@ -69,7 +69,7 @@ const send: Command = {
       using fd = openPidfd(pid);
       fd.send(sig, { value });
     } else sendSignal(pid, sig, { value });
-    return await Promise.resolve(EXIT.ok);
+    return EXIT.ok;
   },
 };
 
@@ -84,21 +84,21 @@ function format(s: ReceivedSignal): string {
 
 const wait: Command = {
   summary: "wait for signals and print each with sender pid, uid and value",
-  async run(args) {
+  async run(ctx) {
     const usage = "Usage: ipckit signal wait SIGNAL... [--timeout MS] [--count N] [--json]\n\n" +
       "Waits for any of the SIGNALs and prints each as it arrives, with the sender's pid\n" +
       "and uid and the sigqueue value. Exits 0 after N signals (default 1; 0 = forever),\n" +
       "124 on timeout. The signals are blocked in every thread (the command re-executes\n" +
       "itself with them blocked) and read from a signalfd, so realtime signals work too.\n" +
       "Prints 'ipckit: waiting for ... (pid N)' on stderr once signals can be sent.";
-    const p = parse(args, {
+    const p = parse(ctx, {
       timeout: { type: "string" },
       count: { type: "string" },
       json: { type: "boolean" },
     }, usage);
     if (!p) return EXIT.ok;
     if (p.positionals.length === 0) {
-      throw new UsageError(`expected at least one SIGNAL\n\n${usage}`);
+      throw new UsageError(`expected at least one SIGNAL`);
     }
     const nums = p.positionals.map((s) => signalNumber(s));
     for (const n of nums) {
@@ -114,11 +114,11 @@ const wait: Command = {
     if (ownsProcess && signals.mode !== "signalfd") {
       throw invalidArgument("signal wait", undefined, "signals are not blocked in every thread");
     }
-    console.error(`ipckit: waiting for ${p.positionals.join(", ")} (pid ${Deno.pid})`);
+    ctx.err(`ipckit: waiting for ${p.positionals.join(", ")} (pid ${Deno.pid})`);
     for (let got = 0; count === 0 || got < count; got++) {
       const s = await signals.receive({ timeout: Math.ceil(deadline.remaining()) });
-      if (p.values.json) printJson(s);
-      else console.log(format(s));
+      if (p.values.json) ctx.json(s);
+      else ctx.out(format(s));
     }
     return EXIT.ok;
   },

@@ -14,18 +14,7 @@ import {
   type UnixSocket,
 } from "../socket.ts";
 import type { Credentials } from "../fdpass.ts";
-import {
-  type Command,
-  EXIT,
-  group,
-  intFlag,
-  parse,
-  printJson,
-  readStdin,
-  stdinLines,
-  UsageError,
-  writeStdout,
-} from "./_common.ts";
+import { type Command, type Context, EXIT, group, intFlag, parse, UsageError } from "./_common.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -44,19 +33,19 @@ const typeFlags = {
 } as const;
 
 /** Prints one received message (a line for streams) as text or a JSON record. */
-function emitter(json: boolean) {
+function emitter(ctx: Context, json: boolean) {
   return async (text: string, creds: Credentials | undefined, fds: number) => {
     if (json) {
-      printJson({ message: text, pid: creds?.pid, uid: creds?.uid, gid: creds?.gid, fds });
+      ctx.json({ message: text, pid: creds?.pid, uid: creds?.uid, gid: creds?.gid, fds });
     } else {
-      await writeStdout(encoder.encode(text.endsWith("\n") ? text : text + "\n"));
+      await ctx.write(encoder.encode(text.endsWith("\n") ? text : text + "\n"));
     }
   };
 }
 
 const listen: Command = {
   summary: "listen on a socket and print each message received, one per line",
-  async run(args) {
+  async run(ctx) {
     const usage =
       "Usage: ipckit sock listen PATH [--abstract] [--type stream|dgram|seqpacket] [--count N] [--json]\n\n" +
       "Creates a socket at PATH (mode 0600; removed on exit) or, with --abstract, at an\n" +
@@ -66,17 +55,17 @@ const listen: Command = {
       '{"message","pid","uid","gid","fds"} with the sender\'s identity (SO_PEERCRED for\n' +
       "connections, SCM_CREDENTIALS for datagrams). Descriptors sent along are closed.";
     const p = parse(
-      args,
+      ctx,
       { ...typeFlags, count: { type: "string" }, json: { type: "boolean" } },
       usage,
     );
     if (!p) return EXIT.ok;
-    if (p.positionals.length !== 1) throw new UsageError(`expected one PATH\n\n${usage}`);
+    if (p.positionals.length !== 1) throw new UsageError(`expected one PATH`);
     const path = p.positionals[0];
     const type = socketType(p.values.type);
     const count = intFlag(p.values.count, "count", { min: 1 });
     const abstract = Boolean(p.values.abstract);
-    const emit = emitter(Boolean(p.values.json));
+    const emit = emitter(ctx, Boolean(p.values.json));
     let seen = 0;
     const done = () => count !== undefined && seen >= count;
 
@@ -123,7 +112,7 @@ const listen: Command = {
     const acceptLoop = async (l: UnixListener) => {
       for await (const conn of l) {
         // One client's failure (a reset, a message over 1 MiB) ends only its connection.
-        serve(conn).catch((e) => console.error(`ipckit: ${(e as Error).message}`));
+        serve(conn).catch((e) => ctx.err(`ipckit: ${(e as Error).message}`));
       }
     };
     acceptLoop(server).catch(finished.reject);
@@ -134,17 +123,17 @@ const listen: Command = {
 
 const send: Command = {
   summary: "connect to a socket and send messages (arguments, or stdin)",
-  async run(args) {
+  async run(ctx) {
     const usage =
       "Usage: ipckit sock send PATH [--abstract] [--type stream|dgram|seqpacket] [--timeout MS] [MESSAGE...]\n\n" +
       "Connects to PATH (or the abstract name) and sends each MESSAGE: one message each\n" +
       "for dgram and seqpacket, one line each for stream. Without MESSAGE, sends stdin:\n" +
       "as is for stream, one message per line for dgram and seqpacket.\n" +
       "--timeout bounds the wait for a busy server (exit 124).";
-    const p = parse(args, { ...typeFlags, timeout: { type: "string" } }, usage);
+    const p = parse(ctx, { ...typeFlags, timeout: { type: "string" } }, usage);
     if (!p) return EXIT.ok;
     const [path, ...messages] = p.positionals;
-    if (path === undefined) throw new UsageError(`expected PATH\n\n${usage}`);
+    if (path === undefined) throw new UsageError(`expected PATH`);
     const type = socketType(p.values.type);
     const timeout = intFlag(p.values.timeout, "timeout");
     using sock = await connectUnix(path, { abstract: Boolean(p.values.abstract), type, timeout });
@@ -152,7 +141,7 @@ const send: Command = {
       if (messages.length) {
         await sock.writeAll(encoder.encode(messages.map((m) => m + "\n").join("")), { timeout });
       } else {
-        await sock.writeAll(await readStdin(), { timeout });
+        await sock.writeAll(await ctx.readStdin(), { timeout });
       }
       sock.shutdown("write");
       return EXIT.ok;
@@ -160,7 +149,7 @@ const send: Command = {
     if (messages.length) {
       for (const m of messages) await sock.send(encoder.encode(m), { timeout });
     } else {
-      for await (const line of stdinLines()) await sock.send(encoder.encode(line), { timeout });
+      for await (const line of ctx.stdinLines()) await sock.send(encoder.encode(line), { timeout });
     }
     return EXIT.ok;
   },

@@ -26,17 +26,7 @@ import type { SysvKind } from "../sysv_inspect.ts";
 import { parseSysvKey } from "../sysv_key.ts";
 import type { SysvOpenOptions } from "../_sysv.ts";
 import { parseMode } from "../_validate.ts";
-import {
-  type Command,
-  EXIT,
-  group,
-  intFlag,
-  parse,
-  printJson,
-  readStdin,
-  UsageError,
-  writeStdout,
-} from "./_common.ts";
+import { type Command, EXIT, group, intFlag, parse, UsageError } from "./_common.ts";
 
 const KINDS: SysvKind[] = ["sysv-msg", "sysv-sem", "sysv-shm"];
 
@@ -59,10 +49,10 @@ function keyFlag(text: string): number {
   }
 }
 
-function openTarget(values: Record<string, unknown>, usage: string): SysvOpenOptions {
+function openTarget(values: Record<string, unknown>, _usage: string): SysvOpenOptions {
   const { key, id } = values;
   if ((key === undefined) === (id === undefined)) {
-    throw new UsageError(`pass exactly one of --key and --id\n\n${usage}`);
+    throw new UsageError(`pass exactly one of --key and --id`);
   }
   const trust = values["any-owner"] ? "any" as const : "owner" as const;
   return key !== undefined
@@ -88,13 +78,13 @@ function messageRecord(m: SysvMessage): Record<string, unknown> {
 
 const msgSend: Command = {
   summary: "send messages (each MESSAGE, or all of stdin as one)",
-  async run(args) {
+  async run(ctx) {
     const usage = "Usage: ipckit sysv msg send (--key KEY | --id ID) [--type T] " +
       "[--timeout MS] [MESSAGE...]\n\nSends each MESSAGE as one message of type T " +
       "(default 1); with no MESSAGE, sends all of stdin as one message. Waits while " +
       "the queue is full (exit 124 after --timeout).\n\n" + targetHelp;
     const p = parse(
-      args,
+      ctx,
       { ...target, type: { type: "string" }, timeout: { type: "string" } },
       usage,
     );
@@ -104,7 +94,7 @@ const msgSend: Command = {
     using q = openSysvMessageQueue(openTarget(p.values, usage));
     const messages: (string | Uint8Array)[] = p.positionals.length
       ? p.positionals
-      : [await readStdin()];
+      : [await ctx.readStdin()];
     for (const m of messages) await q.send(m, { type, timeout });
     return EXIT.ok;
   },
@@ -112,7 +102,7 @@ const msgSend: Command = {
 
 const msgRecv: Command = {
   summary: "receive messages to stdout",
-  async run(args) {
+  async run(ctx) {
     const usage = "Usage: ipckit sysv msg recv (--key KEY | --id ID) [--type T] [--except] " +
       "[--count N] [--timeout MS] [--max-size N] [--json]\n\n" +
       "Receives N messages (default 1) and writes each one's bytes and a newline, or\n" +
@@ -122,7 +112,7 @@ const msgRecv: Command = {
       "T < 0 the lowest type <= -T. --timeout applies to each message (exit 124).\n\n" +
       targetHelp;
     const p = parse(
-      args,
+      ctx,
       {
         ...target,
         type: { type: "string" },
@@ -144,10 +134,10 @@ const msgRecv: Command = {
     using q = openSysvMessageQueue(openTarget(p.values, usage));
     for (let i = 0; i < count; i++) {
       const m = await q.receive({ type, except: !!p.values.except, timeout, maxSize });
-      if (p.values.json) printJson(messageRecord(m));
+      if (p.values.json) ctx.json(messageRecord(m));
       else {
-        await writeStdout(m.data);
-        await writeStdout(new Uint8Array([10]));
+        await ctx.write(m.data);
+        await ctx.write(new Uint8Array([10]));
       }
     }
     return EXIT.ok;
@@ -170,13 +160,13 @@ export function parseSemOps(tokens: string[]): SysvSemOp[] {
 
 const semOp: Command = {
   summary: "apply operations atomically, waiting until they can be",
-  async run(args) {
+  async run(ctx) {
     const usage = "Usage: ipckit sysv sem op (--key KEY | --id ID) [--timeout MS] OPS...\n\n" +
       "OPS are INDEX:DELTA (0:-1 takes one from semaphore 0, 1:+1 adds one to semaphore 1,\n" +
       "2:0 waits until semaphore 2 is zero), all applied at once. Add :undo to an op, or\n" +
       "the word undo for all of them, for SEM_UNDO (reverted when this command exits).\n\n" +
       targetHelp;
-    const p = parse(args, { ...target, timeout: { type: "string" } }, usage);
+    const p = parse(ctx, { ...target, timeout: { type: "string" } }, usage);
     if (!p) return EXIT.ok;
     const ops = parseSemOps(p.positionals);
     const timeout = intFlag(p.values.timeout, "timeout");
@@ -198,13 +188,13 @@ function semRecord(s: SysvSemaphoreSet, index: number) {
 
 const semGet: Command = {
   summary: "print values (GETVAL/GETALL, with GETPID/GETNCNT/GETZCNT)",
-  async run(args) {
+  run(ctx) {
     const usage = "Usage: ipckit sysv sem get (--key KEY | --id ID) [INDEX] [--json]\n\n" +
       "With INDEX prints that semaphore's value; without, one line per semaphore:\n" +
       "INDEX VALUE PID NCNT ZCNT. --json prints records with those fields.\n\n" + targetHelp;
-    const p = parse(args, { ...target, json: { type: "boolean" } }, usage);
+    const p = parse(ctx, { ...target, json: { type: "boolean" } }, usage);
     if (!p) return EXIT.ok;
-    if (p.positionals.length > 1) throw new UsageError(`at most one INDEX\n\n${usage}`);
+    if (p.positionals.length > 1) throw new UsageError(`at most one INDEX`);
     using s = openSysvSemaphoreSet(openTarget(p.values, usage));
     const one = p.positionals.length === 1
       ? intFlag(p.positionals[0], "INDEX", { max: s.count - 1 })
@@ -212,23 +202,23 @@ const semGet: Command = {
     const indexes = one === undefined ? [...Array(s.count).keys()] : [one];
     for (const i of indexes) {
       const r = semRecord(s, i);
-      if (p.values.json) printJson(r);
-      else if (one !== undefined) console.log(r.value);
-      else console.log(`${r.index} ${r.value} ${r.pid} ${r.ncnt} ${r.zcnt}`);
+      if (p.values.json) ctx.json(r);
+      else if (one !== undefined) ctx.out(String(r.value));
+      else ctx.out(`${r.index} ${r.value} ${r.pid} ${r.ncnt} ${r.zcnt}`);
     }
-    return await Promise.resolve(EXIT.ok);
+    return EXIT.ok;
   },
 };
 
 const semSet: Command = {
   summary: "set values (SETVAL, or SETALL with --all)",
-  async run(args) {
+  run(ctx) {
     const usage = "Usage: ipckit sysv sem set (--key KEY | --id ID) INDEX VALUE\n" +
       "       ipckit sysv sem set (--key KEY | --id ID) --all VALUE...\n\n" +
       "Sets one semaphore, or (--all) every semaphore in index order. Values are 0 to\n" +
       "32767. Setting clears every process's undo adjustment for those semaphores.\n\n" +
       targetHelp;
-    const p = parse(args, { ...target, all: { type: "boolean" } }, usage);
+    const p = parse(ctx, { ...target, all: { type: "boolean" } }, usage);
     if (!p) return EXIT.ok;
     using s = openSysvSemaphoreSet(openTarget(p.values, usage));
     const nums = p.positionals.map((v, i) => intFlag(v, i === 0 ? "INDEX" : "VALUE")!);
@@ -238,21 +228,21 @@ const semSet: Command = {
       }
       s.setAll(nums);
     } else {
-      if (nums.length !== 2) throw new UsageError(`expected INDEX VALUE\n\n${usage}`);
+      if (nums.length !== 2) throw new UsageError(`expected INDEX VALUE`);
       s.setValue(nums[0], nums[1]);
     }
-    return await Promise.resolve(EXIT.ok);
+    return EXIT.ok;
   },
 };
 
 const shmRead: Command = {
   summary: "copy a segment's bytes to stdout",
-  async run(args) {
+  async run(ctx) {
     const usage = "Usage: ipckit sysv shm read (--key KEY | --id ID) [--offset N] " +
       "[--length N]\n\nAttaches read-only and writes LENGTH bytes (default: to the end) " +
       "from OFFSET (default 0) to stdout.\n\n" + targetHelp;
     const p = parse(
-      args,
+      ctx,
       { ...target, offset: { type: "string" }, length: { type: "string" } },
       usage,
       { allowPositionals: false },
@@ -262,48 +252,48 @@ const shmRead: Command = {
     const offset = intFlag(p.values.offset, "offset", { max: shm.size }) ?? 0;
     const length = intFlag(p.values.length, "length", { max: shm.size - offset });
     using mem = shm.attach({ readOnly: true });
-    await writeStdout(mem.read(offset, length));
+    await ctx.write(mem.read(offset, length));
     return EXIT.ok;
   },
 };
 
 const shmWrite: Command = {
   summary: "write DATA (or stdin) into a segment",
-  async run(args) {
+  async run(ctx) {
     const usage = "Usage: ipckit sysv shm write (--key KEY | --id ID) [--offset N] [DATA]\n\n" +
       "Writes DATA (UTF-8), or all of stdin, into the segment at OFFSET (default 0).\n" +
       "Fails without writing anything if it does not fit.\n\n" + targetHelp;
-    const p = parse(args, { ...target, offset: { type: "string" } }, usage);
+    const p = parse(ctx, { ...target, offset: { type: "string" } }, usage);
     if (!p) return EXIT.ok;
-    if (p.positionals.length > 1) throw new UsageError(`at most one DATA\n\n${usage}`);
+    if (p.positionals.length > 1) throw new UsageError(`at most one DATA`);
     using shm = openSysvSharedMemory(openTarget(p.values, usage));
     const offset = intFlag(p.values.offset, "offset", { max: shm.size }) ?? 0;
     const data = p.positionals.length
       ? new TextEncoder().encode(p.positionals[0])
-      : await readStdin();
+      : await ctx.readStdin();
     using mem = shm.attach();
     mem.write(data, offset);
     return EXIT.ok;
   },
 };
 
-function kindArg(text: string | undefined, usage: string): SysvKind {
+function kindArg(text: string | undefined, _usage: string): SysvKind {
   if (!KINDS.includes(text as SysvKind)) {
-    throw new UsageError(`KIND must be one of ${KINDS.join(", ")}, got "${text}"\n\n${usage}`);
+    throw new UsageError(`KIND must be one of ${KINDS.join(", ")}, got "${text}"`);
   }
   return text as SysvKind;
 }
 
 const mk: Command = {
   summary: "create an object and print its id (like ipcmk)",
-  async run(args) {
+  run(ctx) {
     const usage = "Usage: ipckit sysv mk sysv-msg|sysv-sem|sysv-shm [--key KEY|random] " +
       "[--mode 0600] [--size N] [--count N] [--json]\n\n" +
       "Creates a new object (IPC_CREAT|IPC_EXCL; key IPC_PRIVATE unless --key) with\n" +
       "exactly --mode (default 0600; the umask does not apply) and prints its id, or\n" +
       'with --json {"kind","id","key"}. --size is the segment size (sysv-shm),\n' +
       "--count the number of semaphores (sysv-sem, default 1).";
-    const p = parse(args, {
+    const p = parse(ctx, {
       key: { type: "string" },
       mode: { type: "string" },
       size: { type: "string" },
@@ -311,7 +301,7 @@ const mk: Command = {
       json: { type: "boolean" },
     }, usage);
     if (!p) return EXIT.ok;
-    if (p.positionals.length !== 1) throw new UsageError(`expected one KIND\n\n${usage}`);
+    if (p.positionals.length !== 1) throw new UsageError(`expected one KIND`);
     const kind = kindArg(p.positionals[0], usage);
     const key = p.values.key === undefined
       ? 0
@@ -332,13 +322,13 @@ const mk: Command = {
       obj = createSysvSemaphoreSet({ key, mode, count: intFlag(p.values.count, "count") ?? 1 });
     } else {
       const size = intFlag(p.values.size, "size", { min: 1 });
-      if (size === undefined) throw new UsageError(`sysv-shm needs --size\n\n${usage}`);
+      if (size === undefined) throw new UsageError(`sysv-shm needs --size`);
       obj = createSysvSharedMemory({ key, mode, size });
     }
-    if (p.values.json) printJson({ kind, id: obj.id, key: obj.key });
-    else console.log(obj.id);
+    if (p.values.json) ctx.json({ kind, id: obj.id, key: obj.key });
+    else ctx.out(String(obj.id));
     obj.close();
-    return await Promise.resolve(EXIT.ok);
+    return EXIT.ok;
   },
 };
 

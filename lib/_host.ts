@@ -1,8 +1,10 @@
 /**
- * Reading `/proc` through libc. Deno refuses `/proc/self/task`, `/proc/locks`
- * and other `/proc` paths without `--allow-all`; ipckit already runs with
- * `--allow-ffi`, which grants what the C library can do, so these small
- * readers go through libc instead of asking the user for `--allow-all`.
+ * Host information: the one place that reads `/proc`, `/dev/shm`,
+ * `/dev/mqueue` and the user database. Everything goes through libc: Deno
+ * refuses `/proc/sysvipc`, `/proc/locks`, `/proc/self/task` and other
+ * pseudo-files without `--allow-all`, and ipckit already runs with
+ * `--allow-ffi`, which grants what the C library can do. So the permissions a
+ * user grants are the ones the README lists, and nothing here asks for more.
  *
  * @module
  */
@@ -11,7 +13,7 @@ import { unistd } from "../ffi/unistd.ts";
 import { signalLayout } from "../ffi/signal.ts";
 import { off } from "../ffi/struct.ts";
 import { E, ERRNO } from "../ffi/errno.ts";
-import { ipcError } from "./errors.ts";
+import { ipcError } from "./_errors.ts";
 
 /** The whole text of a (small, pseudo) file, or `null` if it does not exist. */
 export function readProcText(path: string): string | null {
@@ -75,4 +77,46 @@ export function listDir(path: string): string[] | null {
     lib.closedir(dir);
   }
   return names;
+}
+
+/** The first integer in a `/proc/sys` file, or `undefined` if unreadable. */
+export function procInt(path: string): number | undefined {
+  return procNumbers(path)?.[0];
+}
+
+/** The whitespace-separated numbers of a `/proc/sys` file, or `undefined`. */
+export function procNumbers(path: string): number[] | undefined {
+  let text: string | null;
+  try {
+    text = readProcText(path);
+  } catch {
+    return undefined;
+  }
+  if (text === null) return undefined;
+  const nums = text.trim().split(/\s+/).map(Number);
+  return nums.every(Number.isFinite) ? nums : undefined;
+}
+
+let users: Map<number, string> | undefined;
+
+/** The user name for `uid` from the user database (`/etc/passwd`), or the uid as text. */
+export function userName(uid: number): string {
+  if (users === undefined) {
+    users = new Map();
+    try {
+      for (const line of (readProcText("/etc/passwd") ?? "").split("\n")) {
+        const [name, , id] = line.split(":");
+        if (name && id !== undefined && /^\d+$/.test(id)) {
+          if (!users.has(Number(id))) users.set(Number(id), name);
+        }
+      }
+    } catch { /* unreadable: owners print as uids */ }
+  }
+  return users.get(uid) ?? String(uid);
+}
+
+/** Total memory of the host in bytes (`MemTotal` of `/proc/meminfo`), or `undefined`. */
+export function memTotal(): number | undefined {
+  const m = /^MemTotal:\s+(\d+) kB$/m.exec(readProcText("/proc/meminfo") ?? "");
+  return m ? Number(m[1]) * 1024 : undefined;
 }

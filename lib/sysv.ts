@@ -1,0 +1,29 @@
+/**
+ * System V IPC: message queues, semaphore sets and shared memory, with keys
+ * from {@linkcode ftok}, `IPC_STAT`/`IPC_SET`, and listing and removal.
+ *
+ * @example A private semaphore set used as a lock
+ * ```ts
+ * import { createSysvSemaphoreSet } from "@ipckit/ipckit/sysv";
+ * using set = createSysvSemaphoreSet({ count: 1, values: [1], removeOnClose: true });
+ * console.log(set.count); // 1
+ * ```
+ *
+ * @module
+ */
+export * from "./sysv_key.ts";
+export * from "./sysv_msg.ts";
+export * from "./sysv_sem.ts";
+export * from "./sysv_shm.ts";
+export * from "./sysv_inspect.ts";
+export {
+  type SysvCreateCommon,
+  type SysvLimits,
+  sysvLimits,
+  SysvObject,
+  type SysvOpenCommon,
+  type SysvOpenOptions,
+  type SysvPerm,
+  type SysvTarget,
+  type SysvTrust,
+} from "./_sysv.ts";
