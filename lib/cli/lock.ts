@@ -5,8 +5,9 @@
  *
  * @module
  */
-import { type FileLock, LockFile, lockHolders } from "../lock.ts";
+import { type FileLock, lockHolders, openLockFile } from "../lock.ts";
 import { IpcError } from "../_errors.ts";
+import { withInheritedFds } from "../fd.ts";
 import { signalNumber } from "../signal.ts";
 import { type Command, type Context, EXIT, intFlag, parse, UsageError } from "./_common.ts";
 
@@ -125,7 +126,7 @@ async function runLocked(ctx: Context): Promise<number> {
   if (!a) return EXIT.ok;
   // Read-only is enough for flock(2), and is how flock(1) opens the file:
   // a lock file another user created with mode 0644 can still be locked.
-  using file = LockFile.open(a.path, { readOnly: true });
+  using file = openLockFile(a.path, { create: true, readOnly: true });
   let lock: FileLock | null;
   if (a.nonblock) {
     lock = file.tryLock({ shared: a.shared });
@@ -141,15 +142,17 @@ async function runLocked(ctx: Context): Promise<number> {
   // No explicit unlock at the end: the command may have left a process that
   // inherited the descriptor (flock(1) semantics); closing ours is enough.
   void lock;
-  if (!a.close) file.closeOnExec = false;
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command(a.command[0], {
+  // The child inherits the lock descriptor (flock(1) semantics) unless -o.
+  const spawn = () =>
+    new Deno.Command(a.command[0], {
       args: a.command.slice(1),
       stdin: "inherit",
       stdout: "inherit",
       stderr: "inherit",
     }).spawn();
+  let child: Deno.ChildProcess;
+  try {
+    child = a.close ? spawn() : withInheritedFds([file], spawn);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
       ctx.err(`ipckit: ${a.command[0]}: command not found`);
@@ -160,8 +163,6 @@ async function runLocked(ctx: Context): Promise<number> {
       return 126;
     }
     throw e;
-  } finally {
-    if (!file.closed) file.closeOnExec = true;
   }
   const status = await child.status;
   if (status.signal !== null) return 128 + signalNumber(status.signal);
@@ -181,7 +182,7 @@ const who: Command = {
     const holders = lockHolders(path);
     let getlk = null;
     try {
-      using f = LockFile.open(path, { create: false, readOnly: true });
+      using f = openLockFile(path, { readOnly: true });
       getlk = f.test({ kind: "posix", start: 0, length: 0 });
     } catch { /* not a regular file we can open: /proc/locks still answers */ }
     if (p.values.json) {
