@@ -12,7 +12,7 @@ import { getField, setField } from "../ffi/struct.ts";
 import { sys } from "./_errors.ts";
 import { FdHandle } from "./fd.ts";
 import { Deadline, untilReady, type WaitOptions } from "./wait.ts";
-import { type SignalSpec, signalNumber } from "./_signal_names.ts";
+import { signalNumber, type SignalSpec } from "./_signal_names.ts";
 import { checkPid, checkValue, type SendSignalOptions } from "./_signal_send.ts";
 
 function siginfoFor(n: number, value: number): Uint8Array<ArrayBuffer> {
@@ -117,4 +117,3 @@ export function openPidfd(pid: number): Pidfd {
   );
   return new Pidfd(fd, pid);
 }
-

@@ -8,7 +8,7 @@ import { cstr, libc } from "../ffi/libc.ts";
 import { signal as signalConstants, signalLayout } from "../ffi/signal.ts";
 import { ipcError, sysOnce, sysReturn } from "./_errors.ts";
 import { listDir, readProcText } from "./_host.ts";
-import { type SignalSpec, signalName, signalNumber } from "./_signal_names.ts";
+import { signalName, signalNumber, type SignalSpec } from "./_signal_names.ts";
 
 /** Per-thread check of the blocked masks: which thread, if any, does not block a signal. */
 export interface MaskReport {

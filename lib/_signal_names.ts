@@ -89,4 +89,3 @@ export function signalName(n: number): string {
   if (n > min && n < max) return `SIGRTMIN+${n - min}`;
   return `SIG${n}`;
 }
-

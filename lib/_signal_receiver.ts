@@ -11,7 +11,7 @@ import { closedError, invalidArgument, ipcError, sys, sysOnce } from "./_errors.
 import { FdHandle } from "./fd.ts";
 import { Deadline, untilReady, type WaitOptions } from "./wait.ts";
 import { readProcText } from "./_host.ts";
-import { realtimeSignalRange, type SignalSpec, signalName, signalNumber } from "./_signal_names.ts";
+import { realtimeSignalRange, signalName, signalNumber, type SignalSpec } from "./_signal_names.ts";
 import { blockedInEveryThread } from "./_signal_mask.ts";
 
 /** One signal received. */
@@ -313,4 +313,3 @@ export function receiveSignals(
   }
   return new SignalReceiver("listener", nums);
 }
-

@@ -6,7 +6,7 @@
  */
 import { libc } from "../ffi/libc.ts";
 import { invalidArgument, sys } from "./_errors.ts";
-import { type SignalSpec, signalNumber } from "./_signal_names.ts";
+import { signalNumber, type SignalSpec } from "./_signal_names.ts";
 
 export function checkPid(pid: unknown, syscall: string, what = "pid"): number {
   if (typeof pid !== "number" || !Number.isInteger(pid) || pid <= 0 || pid > 0x3fffffff) {
@@ -93,4 +93,3 @@ export function processGroup(pid = 0): number {
   if (pid !== 0) checkPid(pid, "getpgid");
   return sys(() => libc().getpgid(pid), "getpgid", pid);
 }
-

@@ -34,12 +34,7 @@
  *
  * @module
  */
-export {
-  realtimeSignalRange,
-  type SignalSpec,
-  signalName,
-  signalNumber,
-} from "./_signal_names.ts";
+export { realtimeSignalRange, signalName, signalNumber, type SignalSpec } from "./_signal_names.ts";
 export {
   processGroup,
   sendSignal,
@@ -48,15 +43,15 @@ export {
 } from "./_signal_send.ts";
 export { openPidfd, Pidfd } from "./_pidfd.ts";
 export {
-  blockedInEveryThread,
   BLOCKED_ENV,
+  blockedInEveryThread,
   execWithSignalsBlocked,
   type MaskReport,
 } from "./_signal_mask.ts";
 export {
   type ReceivedSignal,
   type ReceiveMode,
-  type ReceiveSignalsOptions,
   receiveSignals,
+  type ReceiveSignalsOptions,
   SignalReceiver,
 } from "./_signal_receiver.ts";

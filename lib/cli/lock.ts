@@ -164,9 +164,22 @@ async function runLocked(ctx: Context): Promise<number> {
     }
     throw e;
   }
-  const status = await child.status;
-  if (status.signal !== null) return 128 + signalNumber(status.signal);
-  return status.code;
+  return await exitCode(child);
+}
+
+/** The command's exit code as a shell reports it: 128+N if it died of signal N. */
+async function exitCode(child: Deno.ChildProcess): Promise<number> {
+  try {
+    const status = await child.status;
+    return status.signal === null ? status.code : 128 + signalNumber(status.signal);
+  } catch (e) {
+    // Deno rejects ChildProcess.status with "TypeError: Invalid signal: 35"
+    // when the child died of a realtime signal; it is reaped all the same,
+    // and the message carries the number.
+    const m = e instanceof TypeError ? /Invalid signal: (\d+)/.exec(e.message) : null;
+    if (m) return 128 + Number(m[1]);
+    throw e;
+  }
 }
 
 const who: Command = {
