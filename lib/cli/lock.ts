@@ -190,7 +190,7 @@ const who: Command = {
       "plus the holder F_GETLK reports for a whole-file write lock.";
     const p = parse(ctx, { json: { type: "boolean" } }, whoUsage);
     if (!p) return EXIT.ok;
-    if (p.positionals.length !== 1) throw new UsageError(`expected one PATH\n\n${whoUsage}`);
+    if (p.positionals.length !== 1) throw new UsageError("expected one PATH");
     const path = p.positionals[0];
     const holders = lockHolders(path);
     let getlk = null;
