@@ -1,10 +1,9 @@
 import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
 import {
   IpcError,
-  LockFile,
-  openLockFile,
   lockFile,
   lockHolders,
+  openLockFile,
   singleInstance,
   tryLockFile,
   withLock,
