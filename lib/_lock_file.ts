@@ -12,6 +12,7 @@ import { getField } from "../ffi/struct.ts";
 import { invalidArgument, ipcError, sys, trySys } from "./_errors.ts";
 import { Descriptor } from "./fd.ts";
 import { statFd } from "./_stat.ts";
+import { checkOwner, trustLevel } from "./_trust.ts";
 import { checkMode, checkPath } from "./_validate.ts";
 import { Deadline, untilAcquired, type WaitOptions } from "./wait.ts";
 import {
@@ -42,6 +43,14 @@ export interface OpenLockFileOptions {
    * exclusive record lock then fails with `EBADF`). Default `false`.
    */
   readOnly?: boolean;
+  /**
+   * `"owner"` (default): refuse (`PermissionDenied`, EPERM) an existing file
+   * whose owner is not this user, root or one of `trustedUids`, or that group
+   * or others may write: someone may have planted it. `"any"`: accept any.
+   */
+  trust?: "owner" | "any";
+  /** Further uids trusted as owners (with `trust: "owner"`). */
+  trustedUids?: readonly number[];
 }
 
 /** Who a record lock test found in the way (see {@linkcode LockFile.test}). */
@@ -70,8 +79,15 @@ export function createMode(
   return checkMode(create.mode ?? 0o600, syscall, path);
 }
 
-/** Opens `path` (creating it with `mode` when not null) and returns the descriptor. */
-function openPath(path: string, mode: number | null, readOnly: boolean): number {
+/**
+ * Opens `path` (creating it with `mode` when not null): the descriptor and
+ * whether this call created the file.
+ */
+function openPath(
+  path: string,
+  mode: number | null,
+  readOnly: boolean,
+): { fd: number; created: boolean } {
   const C = unistd();
   const lib = libc();
   const p = cstr(path);
@@ -90,7 +106,7 @@ function openPath(path: string, mode: number | null, readOnly: boolean): number 
       );
       if (created !== null) {
         sys(() => lib.fchmod(created, mode), "fchmod", path);
-        return created;
+        return { fd: created, created: true };
       }
     }
     // Removed between the two opens: create it again.
@@ -101,7 +117,7 @@ function openPath(path: string, mode: number | null, readOnly: boolean): number 
       ctx,
       mode !== null && retry ? ["ENOENT"] : [],
     );
-    if (fd !== null) return fd;
+    if (fd !== null) return { fd, created: false };
   }
 }
 
@@ -123,20 +139,24 @@ function openPath(path: string, mode: number | null, readOnly: boolean): number 
  * ```
  * @throws {IpcError} `NotFound` (ENOENT) for a missing file without
  * `create`; `IsADirectory` (EISDIR) for a directory, EINVAL for anything
- * else that is not a regular file; `PermissionDenied`.
+ * else that is not a regular file; `PermissionDenied` (EACCES) from open,
+ * or (EPERM) for an existing file that fails the `trust` rule.
  */
 export function openLockFile(path: string, options: OpenLockFileOptions = {}): LockFile {
   checkPath(path, "open");
   const mode = createMode(options.create, "open", path);
-  const file = new LockFile(openPath(path, mode, options.readOnly ?? false), path);
+  trustLevel(options, "open", path);
+  const { fd, created } = openPath(path, mode, options.readOnly ?? false);
+  const file = new LockFile(fd, path);
   try {
-    const { type } = statFd(file.fd, path);
+    const { type, uid, mode: bits } = statFd(file.fd, path);
     if (type === "directory") {
       throw ipcError({ code: "EISDIR", syscall: "open", object: path, detail: "is a directory" });
     }
     if (type !== "file") {
       throw invalidArgument("open", path, `not a regular file (it is a ${type})`);
     }
+    if (!created) checkOwner({ uid, mode: bits }, options, "open", path, "lock file");
   } catch (e) {
     file.close();
     throw e;

@@ -155,6 +155,12 @@ Deno.test("ipckit lock rejects bad usage with exit code 2", async () => {
   equal((await ipckit(["lock", "-w", "abc", `${dir.path}/g`, "--", "true"])).code, 2);
   equal((await ipckit(["lock", "who"])).code, 2);
   equal((await ipckit(["lock", dir.path, "--", "true"])).code, 1, "a directory is refused");
+  Deno.writeTextFileSync(`${dir.path}/planted`, "");
+  Deno.chmodSync(`${dir.path}/planted`, 0o666);
+  const planted = await ipckit(["lock", `${dir.path}/planted`, "--", "true"]);
+  equal(planted.code, 1);
+  ok(planted.stderr.includes("EPERM"), planted.stderr);
+  equal((await ipckit(["lock", "--any-owner", `${dir.path}/planted`, "--", "true"])).code, 0);
   const help = await ipckit(["lock", "--help"]);
   equal(help.code, 0);
   ok(help.stdout.startsWith("Usage: ipckit lock"), help.stdout);

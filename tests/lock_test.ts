@@ -418,3 +418,19 @@ Deno.test("a second flock lock() on one LockFile is refused, also while the firs
   using again = await f.lock({ timeout: 100 });
   ok(again.held, "after release the handle can lock again");
 });
+
+Deno.test("openLockFile() refuses a file others may write unless trust: 'any' (EPERM)", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/planted`;
+  Deno.writeTextFileSync(path, "");
+  Deno.chmodSync(path, 0o666);
+  throws(() => openLockFile(path), isIpc("EPERM", Deno.errors.PermissionDenied));
+  await rejects(() => lockFile(path), isIpc("EPERM"));
+  throws(() => singleInstance(path), isIpc("EPERM"));
+  throws(() => openLockFile(path, { trust: "bogus" as "any" }), isIpc("EINVAL"));
+  using f = openLockFile(path, { trust: "any" });
+  using lock = f.tryLock();
+  ok(lock?.held);
+  using own = openLockFile(`${dir.path}/made`, { create: { mode: 0o660 } });
+  equal(Deno.statSync(own.path).mode! & 0o777, 0o660, "a file this call creates is trusted");
+});

@@ -28,6 +28,7 @@ Options:
   -w, --wait SECONDS           the same in seconds, as flock(1) -w (fractions allowed)
   -E, --conflict-exit-code N   exit code for a busy lock (-n) or a timeout
   -o, --close                  do not pass the lock descriptor to COMMAND
+      --any-owner              accept a lock file another user owns or others may write
   -h, --help                   this help
 
 Exit codes: COMMAND's own code (128+N if it died of signal N); 1 busy with -n,
@@ -42,12 +43,20 @@ interface LockArgs {
   timeout?: number;
   conflictCode?: number;
   close: boolean;
+  anyOwner: boolean;
 }
 
 const VALUE_FLAGS = new Set(["--timeout", "-w", "--wait", "-E", "--conflict-exit-code"]);
 
 function parseLockArgs(ctx: Context, args: string[]): LockArgs | null {
-  const a: LockArgs = { path: "", command: [], shared: false, nonblock: false, close: false };
+  const a: LockArgs = {
+    path: "",
+    command: [],
+    shared: false,
+    nonblock: false,
+    close: false,
+    anyOwner: false,
+  };
   let path: string | undefined;
   let i = 0;
   for (; i < args.length; i++) {
@@ -95,6 +104,9 @@ function parseLockArgs(ctx: Context, args: string[]): LockArgs | null {
       case "--close":
         a.close = true;
         break;
+      case "--any-owner":
+        a.anyOwner = true;
+        break;
       case "--timeout":
         a.timeout = intFlag(value, "timeout");
         break;
@@ -126,7 +138,11 @@ async function runLocked(ctx: Context): Promise<number> {
   if (!a) return EXIT.ok;
   // Read-only is enough for flock(2), and is how flock(1) opens the file:
   // a lock file another user created with mode 0644 can still be locked.
-  using file = openLockFile(a.path, { create: true, readOnly: true });
+  using file = openLockFile(a.path, {
+    create: true,
+    readOnly: true,
+    trust: a.anyOwner ? "any" : "owner",
+  });
   let lock: FileLock | null;
   if (a.nonblock) {
     lock = file.tryLock({ shared: a.shared });
@@ -195,7 +211,7 @@ const who: Command = {
     const holders = lockHolders(path);
     let getlk = null;
     try {
-      using f = openLockFile(path, { readOnly: true });
+      using f = openLockFile(path, { readOnly: true, trust: "any" }); // only asks F_GETLK
       getlk = f.test({ kind: "posix", start: 0, length: 0 });
     } catch { /* not a regular file we can open: /proc/locks still answers */ }
     if (p.values.json) {
