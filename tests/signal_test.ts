@@ -300,3 +300,13 @@ Deno.test("execWithSignalsBlocked() keeps the pid, holds early signals pending, 
   equal(got.pid, Deno.pid);
   equal((await child.process.status).code, 0);
 });
+
+Deno.test("a child killed by a realtime signal is awaited through its pidfd (Deno's status throws)", async () => {
+  const child = new Deno.Command("sleep", { args: ["30"] }).spawn();
+  using pidfd = openPidfd(child.pid);
+  pidfd.send("SIGRTMIN+1");
+  await pidfd.exited({ timeout: 5000 });
+  ok(pidfd.hasExited());
+  // Deno 2.9: "TypeError: Invalid signal: 35"; the child is reaped either way.
+  await child.status.catch((e) => ok(e instanceof TypeError, String(e)));
+});
