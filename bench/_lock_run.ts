@@ -1,6 +1,6 @@
 // Uncontended lock+unlock loops measured inside one Deno process:
 // _lock_run.ts PATH ipckit-flock|ipckit-ofd|deno N -> µs per lock+unlock.
-import { LockFile } from "../mod.ts";
+import { openLockFile } from "../mod.ts";
 
 const [path, mode, nText] = Deno.args;
 const n = Number(nText);
@@ -15,7 +15,7 @@ if (mode === "deno") {
   }
   per = (performance.now() - t0) * 1000 / n;
 } else {
-  using file = LockFile.open(path);
+  using file = openLockFile(path, { create: true });
   const req = mode === "ipckit-ofd" ? { start: 0, length: 16 } : {};
   for (let i = 0; i < 1000; i++) file.tryLock(req)!.release();
   const t0 = performance.now();

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { LockFile } from "../mod.ts";
+import { type LockFile, openLockFile } from "../mod.ts";
 
 const RECORD = 16;
 const RECORDS = 4;
@@ -24,7 +24,7 @@ function readCounter(file: LockFile, i: number): number {
 }
 
 async function worker(path: string, rounds: number): Promise<void> {
-  using file = LockFile.open(path, { create: false });
+  using file = openLockFile(path);
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < RECORDS; i++) {
       using _lock = await file.lock({ start: i * RECORD, length: RECORD, timeout: 10000 });
@@ -42,7 +42,7 @@ if (Deno.args[0] === "worker") {
   const dir = await Deno.makeTempDir({ prefix: "ipckit-records-" });
   const path = `${dir}/records`;
   try {
-    LockFile.open(path).close(); // create it, mode 0600
+    openLockFile(path, { create: true }).close(); // create it, mode 0600
     const children = Array.from({ length: workers }, () =>
       new Deno.Command(Deno.execPath(), {
         args: ["run", "-A", new URL(import.meta.url).pathname, "worker", path, String(rounds)],
@@ -51,7 +51,7 @@ if (Deno.args[0] === "worker") {
       const s = await c.status;
       if (!s.success) throw new Error(`worker exited ${s.code}`);
     }
-    using file = LockFile.open(path, { create: false });
+    using file = openLockFile(path);
     const counts = Array.from({ length: RECORDS }, (_, i) => readCounter(file, i));
     console.log(`records: ${counts.join(" ")} (expected ${workers * rounds} each)`);
     if (counts.some((c) => c !== workers * rounds)) Deno.exit(1);

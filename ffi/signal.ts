@@ -1,7 +1,6 @@
 /**
- * `<signal.h>`, `<sys/signalfd.h>`, `<dirent.h>`: sending signals (kill,
- * sigqueue, pidfd), reading them with siginfo through signalfd, signal sets,
- * and the directory walk used to check every thread's blocked mask.
+ * `<signal.h>`, `<sys/signalfd.h>`: sending signals (kill, sigqueue, pidfd),
+ * reading them with siginfo through signalfd, and signal sets.
  *
  * `sigqueue` takes `union sigval` by value: an 8-byte union of an int and a
  * pointer, which both x86_64 and aarch64 pass in one integer register, so it
@@ -48,9 +47,6 @@ export const signalSymbols = {
   __libc_current_sigrtmax: { parameters: [], result: "i32" },
   getuid: { parameters: [], result: "u32" },
   getpgid: { parameters: ["i32"], result: "i32" },
-  opendir: { parameters: ["buffer"], result: "pointer" },
-  readdir: { parameters: ["pointer"], result: "pointer" },
-  closedir: { parameters: ["pointer"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** Constants for this area, checked against C by `tests/layout_test.ts`. */
@@ -135,16 +131,11 @@ export const signalLayouts: PerArch<Record<string, Layout>> = {
       },
     },
     sigset_t: { c: "sigset_t", size: 128, fields: {} },
-    dirent: {
-      c: "struct dirent",
-      size: 280,
-      fields: { d_ino: [0, 8], d_reclen: [16, 2], d_type: [18, 1], d_name: [19, 256] },
-    },
   },
 };
 
 /** Headers the layout probe includes for this area. */
-export const signalHeaders: string[] = ["signal.h", "sys/signalfd.h", "dirent.h", "sys/syscall.h"];
+export const signalHeaders: string[] = ["signal.h", "sys/signalfd.h", "sys/syscall.h"];
 
 /** The running arch's constants for this area. */
 export const signal = lazyTable(signalConstants);

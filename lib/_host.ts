@@ -10,7 +10,7 @@
  */
 import { cstr, libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
-import { signalLayout } from "../ffi/signal.ts";
+import { direntLayout } from "../ffi/dirent.ts";
 import { off } from "../ffi/struct.ts";
 import { E, ERRNO } from "../ffi/errno.ts";
 import { ipcError } from "./_errors.ts";
@@ -64,7 +64,7 @@ export function listDir(path: string): string[] | null {
     if (e === E().ENOENT) return null;
     throw ipcError({ errno: e, syscall: "opendir", object: path });
   }
-  const nameAt = off(signalLayout().dirent, "d_name");
+  const nameAt = off(direntLayout().dirent, "d_name");
   const names: string[] = [];
   try {
     for (;;) {

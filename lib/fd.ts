@@ -329,7 +329,7 @@ export interface InheritOptions {
  * ```
  */
 export function withInheritedFds<T>(
-  handles: FdHandle[],
+  handles: Descriptor[],
   spawn: () => T,
   options: InheritOptions = {},
 ): T {

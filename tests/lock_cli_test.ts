@@ -1,14 +1,22 @@
 import { equal, ok } from "node:assert/strict";
 import { lockFile } from "../mod.ts";
-import { denoArgs, spawnReady, tempDir } from "./_helpers.ts";
+import { captureIo, main } from "../lib/cli/main.ts";
+import { spawnReady, tempDir } from "./_helpers.ts";
 
-const main = new URL("../lib/cli/main.ts", import.meta.url).pathname;
+const mainPath = new URL("../lib/cli/main.ts", import.meta.url).pathname;
+/** The `ipc` task's permissions: what a user grants the CLI. */
+const IPC_FLAGS = ["--allow-ffi", "--allow-read", "--allow-write", "--allow-env", "--allow-run"];
 
+/** `ipckit ARGS` in this process. */
 async function ipckit(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const [exe, a] = denoArgs(main, args);
-  const out = await new Deno.Command(exe, { args: a, stdout: "piped", stderr: "piped" }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  const io = captureIo();
+  const code = await main(args, io);
+  return { code, stdout: io.stdoutText, stderr: io.stderrText };
+}
+
+/** `ipckit ARGS` as its own process, run the way the `ipc` task runs it. */
+function processArgs(args: string[]): [string, string[]] {
+  return [Deno.execPath(), ["run", ...IPC_FLAGS, "--no-check", mainPath, ...args]];
 }
 
 function holdWithFlock(path: string) {
@@ -20,33 +28,66 @@ function holdWithFlock(path: string) {
   ]);
 }
 
-Deno.test("ipckit lock runs the command and passes its exit code through", async () => {
+Deno.test("ipckit lock runs the command and passes its exit code through (process)", async () => {
   using dir = tempDir();
-  const r = await ipckit(["lock", `${dir.path}/a`, "--", "sh", "-c", "echo out; exit 7"]);
-  equal(r.code, 7);
-  equal(r.stdout, "out\n");
+  const [exe, a] = processArgs(["lock", `${dir.path}/a`, "--", "sh", "-c", "echo out; exit 7"]);
+  const r = await new Deno.Command(exe, { args: a, stdout: "piped", stderr: "piped" }).output();
+  equal(r.code, 7, new TextDecoder().decode(r.stderr));
+  equal(new TextDecoder().decode(r.stdout), "out\n");
+});
+
+Deno.test("ipckit lock reports death by signal as 128+N, realtime signals included", async () => {
+  using dir = tempDir();
   const s = await ipckit(["lock", `${dir.path}/a`, "sh", "-c", "kill -TERM $$"]);
   equal(s.code, 143, "death by SIGTERM is 128+15, like flock(1)");
-  equal((await ipckit(["lock", `${dir.path}/a`, "--", "no-such-command-xyz"])).code, 127);
+  // Deno's ChildProcess.status throws "Invalid signal: 35" here; ipckit must not.
+  const rt = await ipckit(["lock", `${dir.path}/a`, "--", "sh", "-c", "kill -s RTMIN+1 $$"]);
+  equal(rt.code, 128 + 35, rt.stderr);
+  const missing = await ipckit(["lock", `${dir.path}/a`, "--", "no-such-command-xyz"]);
+  equal(missing.code, 127);
+  ok(missing.stderr.includes("command not found"), missing.stderr);
 });
 
 Deno.test("ipckit lock excludes flock(1) while the command runs", async () => {
   using dir = tempDir();
   const path = `${dir.path}/b`;
-  const r = await ipckit(["lock", path, "--", "sh", "-c", `flock -n "$0" true; echo $?`, path]);
+  const out = `${dir.path}/out`;
+  const r = await ipckit([
+    "lock",
+    path,
+    "--",
+    "sh",
+    "-c",
+    `flock -n "$0" true; echo $? > "$1"`,
+    path,
+    out,
+  ]);
   equal(r.code, 0);
-  equal(r.stdout.trim(), "1", "flock -n inside the locked command must find it busy");
-  const shared = await ipckit([
+  equal(Deno.readTextFileSync(out).trim(), "1", "flock -n inside the locked command finds it busy");
+  await ipckit([
     "lock",
     "--shared",
     path,
     "--",
     "sh",
     "-c",
-    `flock -n -s "$0" true; echo $?`,
+    `flock -n -s "$0" true; echo $? > "$1"`,
     path,
+    out,
   ]);
-  equal(shared.stdout.trim(), "0", "shared locks coexist");
+  equal(Deno.readTextFileSync(out).trim(), "0", "shared locks coexist");
+  await ipckit([
+    "lock",
+    "-o",
+    path,
+    "--",
+    "sh",
+    "-c",
+    `flock -n "$0" true; echo $? > "$1"`,
+    path,
+    out,
+  ]);
+  equal(Deno.readTextFileSync(out).trim(), "1", "-o keeps the lock without handing it over");
 });
 
 Deno.test("ipckit lock -n exits 1 (or -E N) while flock(1) holds the file", async () => {
@@ -70,16 +111,16 @@ Deno.test("ipckit lock waits until flock(1) lets go, then runs the command", asy
   await using _h = holder;
   setTimeout(() => holder.process.kill("SIGKILL"), 400);
   const t0 = performance.now();
-  const r = await ipckit(["lock", "--timeout", "10000", path, "--", "echo", "ran"]);
+  const r = await ipckit(["lock", "--timeout", "10000", path, "--", "touch", `${dir.path}/ran`]);
   equal(r.code, 0);
-  equal(r.stdout, "ran\n");
+  ok(Deno.statSync(`${dir.path}/ran`).isFile);
   ok(performance.now() - t0 >= 350);
 });
 
-Deno.test("ipckit lock makes flock(1) wait, and the lock lives as long as the command", async () => {
+Deno.test("ipckit lock makes flock(1) wait, and the lock lives as long as the command (process)", async () => {
   using dir = tempDir();
   const path = `${dir.path}/e`;
-  const [exe, a] = denoArgs(main, ["lock", path, "--", "sh", "-c", "echo ready; sleep 0.5"]);
+  const [exe, a] = processArgs(["lock", path, "--", "sh", "-c", "echo ready; sleep 0.5"]);
   await using holder = await spawnReady(exe, a);
   const t0 = performance.now();
   const f = await new Deno.Command("flock", { args: ["-w", "10", path, "true"] }).output();
@@ -108,7 +149,19 @@ Deno.test("ipckit lock rejects bad usage with exit code 2", async () => {
   equal((await ipckit(["lock"])).code, 2);
   equal((await ipckit(["lock", `${dir.path}/g`])).code, 2, "no command");
   equal((await ipckit(["lock", "--timeout", "-5", `${dir.path}/g`, "--", "true"])).code, 2);
-  equal((await ipckit(["lock", "--bogus", `${dir.path}/g`, "--", "true"])).code, 2);
+  const bogus = await ipckit(["lock", "--bogus", `${dir.path}/g`, "--", "true"]);
+  equal(bogus.code, 2);
+  ok(bogus.stderr.includes("--help"), bogus.stderr);
   equal((await ipckit(["lock", "-w", "abc", `${dir.path}/g`, "--", "true"])).code, 2);
+  equal((await ipckit(["lock", "who"])).code, 2);
   equal((await ipckit(["lock", dir.path, "--", "true"])).code, 1, "a directory is refused");
+  Deno.writeTextFileSync(`${dir.path}/planted`, "");
+  Deno.chmodSync(`${dir.path}/planted`, 0o666);
+  const planted = await ipckit(["lock", `${dir.path}/planted`, "--", "true"]);
+  equal(planted.code, 1);
+  ok(planted.stderr.includes("EPERM"), planted.stderr);
+  equal((await ipckit(["lock", "--any-owner", `${dir.path}/planted`, "--", "true"])).code, 0);
+  const help = await ipckit(["lock", "--help"]);
+  equal(help.code, 0);
+  ok(help.stdout.startsWith("Usage: ipckit lock"), help.stdout);
 });

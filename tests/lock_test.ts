@@ -1,9 +1,9 @@
 import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
 import {
   IpcError,
-  LockFile,
   lockFile,
   lockHolders,
+  openLockFile,
   singleInstance,
   tryLockFile,
   withLock,
@@ -113,8 +113,8 @@ Deno.test("lockFile() times out with ETIMEDOUT and honours an AbortSignal", asyn
 Deno.test("OFD locks conflict between two handles of one process; POSIX locks do not", () => {
   using dir = tempDir();
   const path = `${dir.path}/e`;
-  using a = LockFile.open(path);
-  using b = LockFile.open(path);
+  using a = openLockFile(path, { create: true });
+  using b = openLockFile(path, { create: true });
   using _r = a.tryLock({ start: 0, length: 10 });
   ok(_r);
   equal(b.tryLock({ start: 5, length: 1 }), null);
@@ -129,12 +129,12 @@ Deno.test("OFD locks conflict between two handles of one process; POSIX locks do
 Deno.test("closing another handle of the file keeps OFD locks but drops classic POSIX locks", async () => {
   using dir = tempDir();
   const path = `${dir.path}/f`;
-  using a = LockFile.open(path);
+  using a = openLockFile(path, { create: true });
   using _ofd = a.tryLock({ start: 0, length: 10 });
   using _posix = a.tryLock({ kind: "posix", start: 20, length: 10 });
   const kinds = () => lockHolders(path).map((h) => h.kind).sort();
   deepEqual(kinds(), ["ofd", "posix"]);
-  LockFile.open(path).close();
+  openLockFile(path, { create: true }).close();
   await Deno.readFile(path); // Deno's own open/close of the file
   deepEqual(kinds(), ["ofd"]);
 });
@@ -144,7 +144,7 @@ Deno.test("LockFile.test() reports the pid of a C fcntl peer's classic lock", as
   const path = `${dir.path}/g`;
   const bin = await buildC("fcntl_peer.c");
   await using peer = await spawnReady(bin, [path, "100", "50", "w"], { stdin: "piped" });
-  using f = LockFile.open(path);
+  using f = openLockFile(path, { create: true });
   const c = f.test({ kind: "posix", start: 120, length: 1 });
   deepEqual(c, { shared: false, start: 100, length: 50, pid: peer.process.pid });
   equal(f.tryLock({ start: 149, length: 10 }), null, "OFD locks conflict with classic ones");
@@ -158,7 +158,7 @@ Deno.test("a C peer cannot take a range ipckit holds with an OFD lock", async ()
   using dir = tempDir();
   const path = `${dir.path}/h`;
   const bin = await buildC("fcntl_peer.c");
-  using f = LockFile.open(path);
+  using f = openLockFile(path, { create: true });
   using _l = await f.lock({ start: 0, length: 8, shared: true });
   const run = (args: string[]) =>
     new Deno.Command(bin, { args, stdin: "null", stdout: "piped" }).output();
@@ -180,7 +180,7 @@ Deno.test("locks interoperate with Python's fcntl.flock and fcntl.lockf", async 
     using _l = await lockFile(path);
     equal(await py(attempt("fcntl.flock(f, fcntl.LOCK_EX|fcntl.LOCK_NB)")), "busy 11");
   }
-  using f = LockFile.open(path);
+  using f = openLockFile(path, { create: true });
   {
     using _r = f.tryLock({ start: 10, length: 10 });
     equal(await py(attempt("fcntl.lockf(f, fcntl.LOCK_EX|fcntl.LOCK_NB, 1, 15)")), "busy 11");
@@ -204,7 +204,7 @@ Deno.test("locks from several Deno processes exclude each other (ofd and posix)"
   for (const kind of ["ofd", "posix", "flock"]) {
     const [exe, args] = denoArgs(fixture("lock_child.ts"), [path, kind]);
     await using _child = await spawnReady(exe, args, { stdin: "piped" });
-    using f = LockFile.open(path);
+    using f = openLockFile(path, { create: true });
     const req = kind === "flock" ? {} : { kind: kind as "ofd" | "posix", start: 0, length: 0 };
     equal(f.tryLock(req), null, kind);
     ok(lockHolders(path).some((h) => h.kind === kind), kind);
@@ -273,24 +273,24 @@ Deno.test("singleInstance() reports the pid a crashed previous run left behind",
   equal(Deno.readTextFileSync(path), `${Deno.pid}\n`);
 });
 
-Deno.test("LockFile.open() refuses a directory (EISDIR) and a FIFO (EINVAL) without blocking", async () => {
+Deno.test("openLockFile() refuses a directory (EISDIR) and a FIFO (EINVAL) without blocking", async () => {
   using dir = tempDir();
-  throws(() => LockFile.open(dir.path), isIpc("EISDIR", Deno.errors.IsADirectory));
-  throws(() => LockFile.open(dir.path, { readOnly: true }), isIpc("EISDIR"));
+  throws(() => openLockFile(dir.path, { create: true }), isIpc("EISDIR", Deno.errors.IsADirectory));
+  throws(() => openLockFile(dir.path, { create: true, readOnly: true }), isIpc("EISDIR"));
   const fifo = `${dir.path}/fifo`;
   await new Deno.Command("mkfifo", { args: [fifo] }).output();
-  throws(() => LockFile.open(fifo, { readOnly: true }), isIpc("EINVAL"));
+  throws(() => openLockFile(fifo, { create: true, readOnly: true }), isIpc("EINVAL"));
   throws(
-    () => LockFile.open(`${dir.path}/missing`, { create: false }),
+    () => openLockFile(`${dir.path}/missing`),
     isIpc("ENOENT", Deno.errors.NotFound),
   );
-  throws(() => LockFile.open(""), isIpc("EINVAL"));
+  throws(() => openLockFile("", { create: true }), isIpc("EINVAL"));
 });
 
 Deno.test("a closed LockFile throws BadResource and its locks are gone", async () => {
   using dir = tempDir();
   const path = `${dir.path}/closed`;
-  const f = LockFile.open(path);
+  const f = openLockFile(path, { create: true });
   const l = f.tryLock()!;
   f.close();
   f.close();
@@ -304,7 +304,7 @@ Deno.test("a closed LockFile throws BadResource and its locks are gone", async (
 
 Deno.test("lock ranges are validated before any syscall", async () => {
   using dir = tempDir();
-  using f = LockFile.open(`${dir.path}/ranges`);
+  using f = openLockFile(`${dir.path}/ranges`, { create: true });
   throws(() => f.tryLock({ start: -1, length: 1 }), isIpc("EINVAL"));
   throws(() => f.tryLock({ start: 0, length: -5 }), isIpc("EINVAL"));
   throws(() => f.tryLock({ start: 1.5 }), isIpc("EINVAL"));
@@ -324,7 +324,7 @@ Deno.test("an exclusive record lock on a read-only LockFile fails with EBADF; fl
   using dir = tempDir();
   const path = `${dir.path}/ro`;
   Deno.writeTextFileSync(path, "");
-  using f = LockFile.open(path, { readOnly: true });
+  using f = openLockFile(path, { create: true, readOnly: true });
   throws(() => f.tryLock({ start: 0, length: 1 }), isIpc("EBADF"));
   using shared = f.tryLock({ start: 0, length: 1, shared: true });
   ok(shared);
@@ -335,7 +335,7 @@ Deno.test("an exclusive record lock on a read-only LockFile fails with EBADF; fl
 
 Deno.test("readAt()/writeAt() update records in place", () => {
   using dir = tempDir();
-  using f = LockFile.open(`${dir.path}/rec`);
+  using f = openLockFile(`${dir.path}/rec`, { create: true });
   f.writeAt(new TextEncoder().encode("abcd"), 8);
   const buf = new Uint8Array(4);
   equal(f.readAt(buf, 8), 4);
@@ -408,7 +408,7 @@ Deno.test("a second flock lock() on one LockFile is refused, also while the firs
   using dir = tempDir();
   const path = `${dir.path}/twice`;
   const holder = tryLockFile(path)!;
-  using f = LockFile.open(path);
+  using f = openLockFile(path, { create: true });
   const first = f.lock({ timeout: 5000 });
   await rejects(f.lock({ timeout: 100 }), isIpc("EINVAL"));
   holder.release();
@@ -417,4 +417,20 @@ Deno.test("a second flock lock() on one LockFile is refused, also while the firs
   l.release();
   using again = await f.lock({ timeout: 100 });
   ok(again.held, "after release the handle can lock again");
+});
+
+Deno.test("openLockFile() refuses a file others may write unless trust: 'any' (EPERM)", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/planted`;
+  Deno.writeTextFileSync(path, "");
+  Deno.chmodSync(path, 0o666);
+  throws(() => openLockFile(path), isIpc("EPERM", Deno.errors.PermissionDenied));
+  await rejects(() => lockFile(path), isIpc("EPERM"));
+  throws(() => singleInstance(path), isIpc("EPERM"));
+  throws(() => openLockFile(path, { trust: "bogus" as "any" }), isIpc("EINVAL"));
+  using f = openLockFile(path, { trust: "any" });
+  using lock = f.tryLock();
+  ok(lock?.held);
+  using own = openLockFile(`${dir.path}/made`, { create: { mode: 0o660 } });
+  equal(Deno.statSync(own.path).mode! & 0o777, 0o660, "a file this call creates is trusted");
 });

@@ -5,8 +5,9 @@
  *
  * @module
  */
-import { type FileLock, LockFile, lockHolders } from "../lock.ts";
+import { type FileLock, lockHolders, openLockFile } from "../lock.ts";
 import { IpcError } from "../_errors.ts";
+import { withInheritedFds } from "../fd.ts";
 import { signalNumber } from "../signal.ts";
 import { type Command, type Context, EXIT, intFlag, parse, UsageError } from "./_common.ts";
 
@@ -27,6 +28,7 @@ Options:
   -w, --wait SECONDS           the same in seconds, as flock(1) -w (fractions allowed)
   -E, --conflict-exit-code N   exit code for a busy lock (-n) or a timeout
   -o, --close                  do not pass the lock descriptor to COMMAND
+      --any-owner              accept a lock file another user owns or others may write
   -h, --help                   this help
 
 Exit codes: COMMAND's own code (128+N if it died of signal N); 1 busy with -n,
@@ -41,12 +43,20 @@ interface LockArgs {
   timeout?: number;
   conflictCode?: number;
   close: boolean;
+  anyOwner: boolean;
 }
 
 const VALUE_FLAGS = new Set(["--timeout", "-w", "--wait", "-E", "--conflict-exit-code"]);
 
 function parseLockArgs(ctx: Context, args: string[]): LockArgs | null {
-  const a: LockArgs = { path: "", command: [], shared: false, nonblock: false, close: false };
+  const a: LockArgs = {
+    path: "",
+    command: [],
+    shared: false,
+    nonblock: false,
+    close: false,
+    anyOwner: false,
+  };
   let path: string | undefined;
   let i = 0;
   for (; i < args.length; i++) {
@@ -94,6 +104,9 @@ function parseLockArgs(ctx: Context, args: string[]): LockArgs | null {
       case "--close":
         a.close = true;
         break;
+      case "--any-owner":
+        a.anyOwner = true;
+        break;
       case "--timeout":
         a.timeout = intFlag(value, "timeout");
         break;
@@ -125,7 +138,11 @@ async function runLocked(ctx: Context): Promise<number> {
   if (!a) return EXIT.ok;
   // Read-only is enough for flock(2), and is how flock(1) opens the file:
   // a lock file another user created with mode 0644 can still be locked.
-  using file = LockFile.open(a.path, { readOnly: true });
+  using file = openLockFile(a.path, {
+    create: true,
+    readOnly: true,
+    trust: a.anyOwner ? "any" : "owner",
+  });
   let lock: FileLock | null;
   if (a.nonblock) {
     lock = file.tryLock({ shared: a.shared });
@@ -141,15 +158,17 @@ async function runLocked(ctx: Context): Promise<number> {
   // No explicit unlock at the end: the command may have left a process that
   // inherited the descriptor (flock(1) semantics); closing ours is enough.
   void lock;
-  if (!a.close) file.closeOnExec = false;
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command(a.command[0], {
+  // The child inherits the lock descriptor (flock(1) semantics) unless -o.
+  const spawn = () =>
+    new Deno.Command(a.command[0], {
       args: a.command.slice(1),
       stdin: "inherit",
       stdout: "inherit",
       stderr: "inherit",
     }).spawn();
+  let child: Deno.ChildProcess;
+  try {
+    child = a.close ? spawn() : withInheritedFds([file], spawn);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
       ctx.err(`ipckit: ${a.command[0]}: command not found`);
@@ -160,12 +179,23 @@ async function runLocked(ctx: Context): Promise<number> {
       return 126;
     }
     throw e;
-  } finally {
-    if (!file.closed) file.closeOnExec = true;
   }
-  const status = await child.status;
-  if (status.signal !== null) return 128 + signalNumber(status.signal);
-  return status.code;
+  return await exitCode(child);
+}
+
+/** The command's exit code as a shell reports it: 128+N if it died of signal N. */
+async function exitCode(child: Deno.ChildProcess): Promise<number> {
+  try {
+    const status = await child.status;
+    return status.signal === null ? status.code : 128 + signalNumber(status.signal);
+  } catch (e) {
+    // Deno rejects ChildProcess.status with "TypeError: Invalid signal: 35"
+    // when the child died of a realtime signal; it is reaped all the same,
+    // and the message carries the number.
+    const m = e instanceof TypeError ? /Invalid signal: (\d+)/.exec(e.message) : null;
+    if (m) return 128 + Number(m[1]);
+    throw e;
+  }
 }
 
 const who: Command = {
@@ -176,12 +206,12 @@ const who: Command = {
       "plus the holder F_GETLK reports for a whole-file write lock.";
     const p = parse(ctx, { json: { type: "boolean" } }, whoUsage);
     if (!p) return EXIT.ok;
-    if (p.positionals.length !== 1) throw new UsageError(`expected one PATH\n\n${whoUsage}`);
+    if (p.positionals.length !== 1) throw new UsageError("expected one PATH");
     const path = p.positionals[0];
     const holders = lockHolders(path);
     let getlk = null;
     try {
-      using f = LockFile.open(path, { create: false, readOnly: true });
+      using f = openLockFile(path, { readOnly: true, trust: "any" }); // only asks F_GETLK
       getlk = f.test({ kind: "posix", start: 0, length: 0 });
     } catch { /* not a regular file we can open: /proc/locks still answers */ }
     if (p.values.json) {

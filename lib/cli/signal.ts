@@ -125,7 +125,7 @@ const wait: Command = {
 };
 
 /** The `signal` command group. */
-export const signalCommand: Command = group("signal", "Send and wait for signals.", {
+export const signalCommand: Command = group("signal", "send and wait for signals", {
   send,
   wait,
 });
