@@ -17,9 +17,9 @@ import { mqueueLayout } from "../ffi/mqueue.ts";
 import { getField } from "../ffi/struct.ts";
 import type { IpcKind, IpcObjectInfo, KindProvider } from "./_inspect.ts";
 import { statPath } from "./_stat.ts";
-import { unlinkMessageQueue } from "./mqueue.ts";
-import { unlinkSemaphore } from "./semaphore.ts";
-import { unlinkSharedMemory } from "./shm.ts";
+import { removeMessageQueue } from "./mqueue.ts";
+import { removeSemaphore } from "./semaphore.ts";
+import { removeSharedMemory } from "./shm.ts";
 import { userName } from "./_host.ts";
 
 function shmEntries(): string[] {
@@ -60,7 +60,7 @@ const posixShm: KindProvider = {
     return out;
   },
   remove(name) {
-    unlinkSharedMemory(String(name));
+    removeSharedMemory(String(name));
   },
 };
 
@@ -80,7 +80,7 @@ const posixSem: KindProvider = {
     return out;
   },
   remove(name) {
-    unlinkSemaphore(String(name));
+    removeSemaphore(String(name));
   },
 };
 
@@ -190,7 +190,7 @@ const posixMq: KindProvider = {
     return out;
   },
   remove(name) {
-    unlinkMessageQueue(String(name));
+    removeMessageQueue(String(name));
   },
   note() {
     if (mqMounted()) return undefined;

@@ -1,5 +1,5 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { unlinkMessageQueue, unlinkSemaphore, unlinkSharedMemory } from "../mod.ts";
+import { removeMessageQueue, removeSemaphore, removeSharedMemory } from "../mod.ts";
 import { uniqueName } from "./_helpers.ts";
 
 const cli = new URL("../lib/cli/main.ts", import.meta.url).pathname;
@@ -57,7 +57,7 @@ Deno.test("ipckit mq create/send/recv/info/rm round trip with priorities and --j
     equal((await ipckit(["mq", "create", "noslash"])).code, 1);
     equal((await ipckit(["mq", "create", name, "--max-messages", "x"])).code, 2);
   } finally {
-    cleanup(() => unlinkMessageQueue(name));
+    cleanup(() => removeMessageQueue(name));
   }
 });
 
@@ -72,7 +72,7 @@ Deno.test("ipckit sem create/wait/post/value/rm", async () => {
     equal((await ipckit(["sem", "rm", name])).code, 0);
     equal((await ipckit(["sem", "value", name])).code, 1);
   } finally {
-    cleanup(() => unlinkSemaphore(name));
+    cleanup(() => removeSemaphore(name));
   }
 });
 
@@ -105,7 +105,7 @@ Deno.test("ipckit shm create/write/read/info/rm, and ls/rm list and remove objec
     equal((await ipckit(["shm", "rm", name])).code, 1, "already removed: ENOENT");
     equal((await ipckit(["shm", "rm"])).code, 2);
   } finally {
-    cleanup(() => unlinkSharedMemory(name));
+    cleanup(() => removeSharedMemory(name));
   }
 });
 
@@ -131,7 +131,7 @@ Deno.test("ipckit ls lists message queues and semaphores (or says how to mount /
     equal((await ipckit(["rm", "posix-mq", mq])).code, 0);
     equal((await ipckit(["rm", "posix-sem", sem])).code, 0);
   } finally {
-    cleanup(() => unlinkMessageQueue(mq));
-    cleanup(() => unlinkSemaphore(sem));
+    cleanup(() => removeMessageQueue(mq));
+    cleanup(() => removeSemaphore(sem));
   }
 });
