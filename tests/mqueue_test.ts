@@ -1,8 +1,11 @@
 import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
 import {
   createMessageQueue,
+  Descriptor,
   IpcError,
+  Message,
   MessageQueue,
+  MqMessage,
   openMessageQueue,
   removeMessageQueue,
 } from "../mod.ts";
@@ -227,4 +230,43 @@ Deno.test("MessageQueue.tryReceiveInto()/receiveInto() fill a caller buffer and 
   setTimeout(() => t.q.trySend("later"), 20);
   deepEqual(await t.q.receiveInto(buf, { timeout: 2000 }), { length: 5, priority: 0 });
   await rejects(t.q.receiveInto(buf, { timeout: 30 }), (e) => code(e) === "ETIMEDOUT");
+});
+
+Deno.test("MessageQueue receives Message instances and is a Descriptor", async () => {
+  using t = tempQueue();
+  ok(t.q instanceof Descriptor);
+  equal(t.q.trySend("hi", { priority: 3 }), true);
+  const m = t.q.tryReceive()!;
+  ok(m instanceof Message && m instanceof MqMessage);
+  deepEqual([...m.bytes], [104, 105]);
+  equal(m.text(), "hi");
+  equal(m.priority, 3);
+  equal(t.q.tryReceive(), null);
+  await t.q.send("yo", { priority: 2 });
+  const buf = new Uint8Array(64);
+  deepEqual(await t.q.receiveInto(buf, { timeout: 1000 }), { length: 2, priority: 2 });
+  t.q.close();
+  t.q.close();
+  throws(() => t.q.fd, (e) => code(e) === "EBADF");
+  throws(() => t.q.trySend("x"), (e) => e instanceof Deno.errors.BadResource);
+});
+
+Deno.test("openMessageQueue() with create opens an existing queue as it is, or creates one", () => {
+  using t = tempQueue({ maxMessages: 3 });
+  using same = openMessageQueue(t.name, { create: { maxMessages: 1 } });
+  equal(same.maxMessages, 3);
+  const name = mqName();
+  using made = openMessageQueue(name, { create: { maxMessages: 2, messageSize: 8 } });
+  made.remove();
+  equal(made.maxMessages, 2);
+  equal(made.messageSize, 8);
+  throws(() => openMessageQueue(name), (e) => e instanceof Deno.errors.NotFound);
+  throws(
+    () => openMessageQueue(t.name, { trust: "bogus" as "any" }),
+    (e) => code(e) === "EINVAL",
+  );
+  throws(
+    () => openMessageQueue(t.name, { create: true as unknown as {} }),
+    (e) => code(e) === "EINVAL",
+  );
 });

@@ -6,6 +6,7 @@ import {
   openSemaphore,
   removeSemaphore,
   removeSharedMemory,
+  Semaphore,
   semaphoreInRegion,
   withSemaphore,
 } from "../mod.ts";
@@ -193,4 +194,20 @@ Deno.test("semaphoreInRegion() keeps the region mapped until the semaphore close
   } finally {
     removeSharedMemory(name);
   }
+});
+
+Deno.test("Semaphore cannot be constructed around an arbitrary pointer", () => {
+  const Ctor = Semaphore as unknown as new (...args: unknown[]) => unknown;
+  throws(
+    () => new Ctor(Deno.UnsafePointer.create(8n), "x", true, () => {}),
+    (e) => code(e) === "EINVAL",
+  );
+});
+
+Deno.test("openSemaphore() with create opens an existing semaphore as it is", () => {
+  using t = tempSem(2);
+  using same = openSemaphore(t.name, { create: { value: 7 } });
+  equal(same.value(), 2);
+  equal(same.tryWait(), true);
+  equal(t.sem.value(), 1);
 });

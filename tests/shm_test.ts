@@ -1,10 +1,14 @@
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
 import {
   createMemfd,
+  createPipe,
   createSharedMemory,
   IpcError,
   openSharedMemory,
+  openSharedMemoryFd,
   removeSharedMemory,
+  semaphoreInRegion,
+  SharedMemory,
   withInheritedFds,
 } from "../mod.ts";
 import { uniqueName } from "./_helpers.ts";
@@ -193,4 +197,44 @@ Deno.test("openSharedMemory() refuses a group-writable object unless trusted", (
   throws(() => openSharedMemory(t.name), (e) => code(e) === "EPERM");
   using ok2 = openSharedMemory(t.name, { trust: "any" });
   equal(ok2.size, 4096);
+});
+
+Deno.test("SharedMemory cannot be constructed around an arbitrary descriptor", () => {
+  const Ctor = SharedMemory as unknown as new (...args: unknown[]) => unknown;
+  throws(() => new Ctor(0, "x", 4096, false, false), (e) => code(e) === "EINVAL");
+});
+
+Deno.test("resize() refuses (EBUSY) a shrink under another live mapping or an in-region semaphore", () => {
+  using t = tempShm(8192);
+  const other = openSharedMemory(t.name);
+  throws(() => t.shm.resize(4096), (e) => {
+    equal(code(e), "EBUSY");
+    ok((e as Error).message.includes("8192"), (e as Error).message);
+    return true;
+  });
+  equal(t.shm.size, 8192);
+  other.close();
+  t.shm.resize(4096);
+  equal(t.shm.bytes.length, 4096);
+  const sem = semaphoreInRegion(t.shm, 4000, { initialize: true, value: 1 });
+  throws(() => t.shm.resize(2048), (e) => code(e) === "EBUSY");
+  t.shm.resize(8192); // growing is always fine, and the semaphore keeps working
+  equal(sem.tryWait(), true);
+  equal(sem.tryWait(), null);
+  sem.close();
+  t.shm.resize(2048);
+  equal(t.shm.size, 2048);
+});
+
+Deno.test("openSharedMemoryFd() leaves the caller's descriptor open when it fails, owns it on success", () => {
+  using pipe = createPipe();
+  throws(() => openSharedMemoryFd(pipe.reader.fd), (e) => code(e) === "EINVAL");
+  equal(pipe.reader.closeOnExec, true, "still open and still ours");
+  throws(() => openSharedMemoryFd(-1), (e) => code(e) === "EINVAL");
+  using seg = createMemfd("fd-owner", { size: 64 });
+  seg.bytes[3] = 9;
+  const copy = seg.handle.dup();
+  using mapped = openSharedMemoryFd(copy.release());
+  equal(mapped.size, 64);
+  equal(mapped.bytes[3], 9);
 });

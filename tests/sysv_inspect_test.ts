@@ -8,10 +8,10 @@ import {
   IpcError,
   type IpcObjectInfo,
   listIpcObjects,
+  removeSharedMemory,
   removeSysvObject,
   sysvIdForKey,
   sysvKinds,
-  removeSharedMemory,
 } from "../mod.ts";
 import { runDeno, uniqueName } from "./_helpers.ts";
 import { ipcmk, liveIds, sysvTest, tool } from "./_sysv.ts";
