@@ -12,8 +12,6 @@ import {
   createMessageQueue,
   createSemaphore,
   createSharedMemory,
-  openMessageQueue,
-  openSemaphore,
   removeMessageQueue,
   removeSemaphore,
 } from "../mod.ts";

@@ -266,7 +266,7 @@ Deno.test("openMessageQueue() with create opens an existing queue as it is, or c
     (e) => code(e) === "EINVAL",
   );
   throws(
-    () => openMessageQueue(t.name, { create: true as unknown as {} }),
+    () => openMessageQueue(t.name, { create: true as unknown as Record<string, never> }),
     (e) => code(e) === "EINVAL",
   );
 });
