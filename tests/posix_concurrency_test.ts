@@ -107,6 +107,12 @@ s.buf[:6] = b"ATTACK"`;
     equal(fdsFor(name).length, 0, "the refused open left no descriptor");
     using trusted = openSharedMemory(`/${name}`, { trust: "any", readOnly: true });
     equal(new TextDecoder().decode(trusted.bytes.subarray(0, 6)), "ATTACK");
+    using listed = openSharedMemory(`/${name}`, { trustedUids: [65534], readOnly: true });
+    equal(listed.bytes[0], "A".charCodeAt(0));
+    throws(
+      () => openSharedMemory(`/${name}`, { trustedUids: [1234] }),
+      (e) => (e as IpcError).code === "EPERM",
+    );
   } finally {
     try {
       Deno.removeSync(`/dev/shm/${name}`);
