@@ -35,4 +35,4 @@ export * from "./lib/semaphore.ts";
 export * from "./lib/shm.ts";
 export * from "./lib/sysv.ts";
 export * from "./lib/inspect.ts";
-export type { TrustOptions } from "./lib/_posix.ts";
+export type { TrustOptions } from "./lib/_trust.ts";

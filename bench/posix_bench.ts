@@ -9,11 +9,11 @@
  */
 import { type Bench, compileC, median, type Row, run } from "./_harness.ts";
 import {
+  createMessageQueue,
+  createSemaphore,
   createSharedMemory,
-  openMessageQueue,
-  openSemaphore,
-  unlinkMessageQueue,
-  unlinkSemaphore,
+  removeMessageQueue,
+  removeSemaphore,
 } from "../mod.ts";
 
 const RUNS = 3;
@@ -22,13 +22,8 @@ const uniq = () => `/ipckit-bench-${Deno.pid}-${++seq}`;
 
 function mqTry(size: number, n: number, into = false): number {
   const name = uniq();
-  using q = openMessageQueue(name, {
-    create: true,
-    exclusive: true,
-    maxMessages: 10,
-    messageSize: size,
-  });
-  q.unlink();
+  using q = createMessageQueue(name, { maxMessages: 10, messageSize: size });
+  q.remove();
   const data = new Uint8Array(size);
   const buf = new Uint8Array(size);
   const recv = into ? () => q.tryReceiveInto(buf) : () => q.tryReceive();
@@ -64,18 +59,8 @@ async function withPeer(args: string[], fn: () => Promise<void>): Promise<void> 
 
 async function mqPair(mode: "mq-rtt" | "mq-tput", size: number, n: number): Promise<number> {
   const [a, b] = [uniq(), uniq()];
-  const qa = openMessageQueue(a, {
-    create: true,
-    exclusive: true,
-    maxMessages: 10,
-    messageSize: size,
-  });
-  const qb = openMessageQueue(b, {
-    create: true,
-    exclusive: true,
-    maxMessages: 10,
-    messageSize: size,
-  });
+  const qa = createMessageQueue(a, { maxMessages: 10, messageSize: size });
+  const qb = createMessageQueue(b, { maxMessages: 10, messageSize: size });
   const data = new Uint8Array(size);
   let dt = 0;
   try {
@@ -91,16 +76,16 @@ async function mqPair(mode: "mq-rtt" | "mq-tput", size: number, n: number): Prom
   } finally {
     qa.close();
     qb.close();
-    unlinkMessageQueue(a);
-    unlinkMessageQueue(b);
+    removeMessageQueue(a);
+    removeMessageQueue(b);
   }
   return mode === "mq-rtt" ? dt * 1000 / n : size * n / 2 ** 20 / (dt / 1000);
 }
 
 function semTry(n: number): number {
   const name = uniq();
-  using s = openSemaphore(name, { create: true, exclusive: true });
-  s.unlink();
+  using s = createSemaphore(name);
+  s.remove();
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
     s.post();
@@ -111,8 +96,8 @@ function semTry(n: number): number {
 
 async function semRtt(n: number): Promise<number> {
   const [a, b] = [uniq(), uniq()];
-  const sa = openSemaphore(a, { create: true, exclusive: true });
-  const sb = openSemaphore(b, { create: true, exclusive: true });
+  const sa = createSemaphore(a);
+  const sb = createSemaphore(b);
   let dt = 0;
   try {
     await withPeer(["sem-rtt", a, b, String(n)], async () => {
@@ -126,8 +111,8 @@ async function semRtt(n: number): Promise<number> {
   } finally {
     sa.close();
     sb.close();
-    unlinkSemaphore(a);
-    unlinkSemaphore(b);
+    removeSemaphore(a);
+    removeSemaphore(b);
   }
   return dt * 1000 / n;
 }
@@ -135,7 +120,7 @@ async function semRtt(n: number): Promise<number> {
 function shmCopy(mib: number, n: number): number {
   const name = uniq();
   using shm = createSharedMemory(name, { size: mib << 20 });
-  shm.unlink();
+  shm.remove();
   const src = new Uint8Array(mib << 20).fill(1);
   shm.bytes.set(src);
   const t0 = performance.now();

@@ -10,7 +10,7 @@ if (mode === "mq-rtt" || mode === "mq-tput") {
   console.log("ready");
   for (let i = 0; i < n; i++) {
     const m = await qa.receive();
-    if (mode === "mq-rtt") await qb.send(m.data);
+    if (mode === "mq-rtt") await qb.send(m.bytes);
   }
   if (mode === "mq-tput") await qb.send("done");
 } else if (mode === "sem-rtt") {

@@ -8,7 +8,7 @@
  * deno run --allow-all examples/posix_bounded_buffer.ts [ITEMS]
  * ```
  */
-import { createMemfd, mapSharedMemoryFd, semaphoreInRegion, withInheritedFds } from "../mod.ts";
+import { createMemfd, openSharedMemoryFd, semaphoreInRegion, withInheritedFds } from "../mod.ts";
 
 const SLOTS = 4;
 // Layout: three sem_t at 0, 32, 64 (multiples of 8); head/tail at 96/100; slots from 104.
@@ -16,7 +16,7 @@ const FREE = 0, FILLED = 32, MUTEX = 64, HEAD = 96, TAIL = 100, DATA = 104;
 const SIZE = DATA + SLOTS * 8;
 
 if (Deno.args[0] === "consumer") {
-  using shm = mapSharedMemoryFd(Number(Deno.args[1]));
+  using shm = openSharedMemoryFd(Number(Deno.args[1]));
   const items = Number(Deno.args[2]);
   using free = semaphoreInRegion(shm, FREE);
   using filled = semaphoreInRegion(shm, FILLED);

@@ -3,7 +3,7 @@
 # semaphore until the "client" has written its request into shared memory,
 # then answers through a message queue. Run: sh examples/posix_cli_coordination.sh
 set -eu
-ipckit() { deno run --allow-all --no-check "$(dirname "$0")/../lib/cli/main.ts" "$@"; }
+ipckit() { deno run --allow-ffi --allow-read --allow-write --allow-env --allow-run --no-check "$(dirname "$0")/../lib/cli/main.ts" "$@"; }
 tag="ipckit-example-$$"
 cleanup() {
   ipckit rm posix-sem "/$tag-ready" 2>/dev/null || true

@@ -9,7 +9,7 @@
  * deno run --allow-all examples/posix_work_queue.ts [WORKERS] [JOBS]
  * ```
  */
-import { openMessageQueue, unlinkMessageQueue } from "../mod.ts";
+import { createMessageQueue, openMessageQueue, removeMessageQueue } from "../mod.ts";
 
 if (Deno.args[0] === "worker") {
   const [, jobsName, resultsName] = Deno.args;
@@ -27,18 +27,8 @@ if (Deno.args[0] === "worker") {
   const tag = `${Deno.pid}`;
   const jobsName = `/ipckit-example-jobs-${tag}`;
   const resultsName = `/ipckit-example-results-${tag}`;
-  using jobs = openMessageQueue(jobsName, {
-    create: true,
-    exclusive: true,
-    maxMessages: 8,
-    messageSize: 64,
-  });
-  using results = openMessageQueue(resultsName, {
-    create: true,
-    exclusive: true,
-    maxMessages: 8,
-    messageSize: 256,
-  });
+  using jobs = createMessageQueue(jobsName, { maxMessages: 8, messageSize: 64 });
+  using results = createMessageQueue(resultsName, { maxMessages: 8, messageSize: 256 });
   try {
     const children = Array.from({ length: workers }, () =>
       new Deno.Command(Deno.execPath(), {
@@ -68,7 +58,7 @@ if (Deno.args[0] === "worker") {
     for (const c of children) await c.status;
     console.log(`${count} jobs done by ${seen.size} workers; sum of squares ${sum}`);
   } finally {
-    unlinkMessageQueue(jobsName);
-    unlinkMessageQueue(resultsName);
+    removeMessageQueue(jobsName);
+    removeMessageQueue(resultsName);
   }
 }

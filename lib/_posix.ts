@@ -1,24 +1,36 @@
 /**
  * Shared pieces of the POSIX mechanisms: name validation (done in TS because
- * libc's handling is inconsistent across shm, mq and sem) and the owner/mode
- * check made before trusting an object someone else may have created.
+ * libc's handling is inconsistent across shm, mq and sem) and integer checks.
+ * The trust rule is the shared one in `_trust.ts`.
  *
  * @module
  */
-import { libc } from "../ffi/libc.ts";
 import { invalidArgument, ipcError } from "./_errors.ts";
-import type { StatInfo } from "./_stat.ts";
 
 const encoder = new TextEncoder();
 
 /**
- * Validates a POSIX IPC name: one leading slash, no other slash, no NUL, not
- * `/.` or `/..`, at most `maxBytes` UTF-8 bytes including the slash.
+ * Longest name of a queue or shared-memory object after the slash: the
+ * kernel's `NAME_MAX` (255 bytes), the limit of one path component in the
+ * mqueue filesystem and in `/dev/shm`.
+ */
+export const POSIX_NAME_MAX = 255;
+
+/**
+ * Longest semaphore name after the slash: glibc keeps a semaphore as the
+ * file `/dev/shm/sem.<name>`, so `NAME_MAX` (255) minus the 4 bytes of `sem.`.
+ */
+export const SEMAPHORE_NAME_MAX = 251;
+
+/**
+ * Validates a POSIX IPC name: one leading slash, then 1 to `maxBytes` UTF-8
+ * bytes with no other slash and no NUL, not `.` or `..`. Too long is
+ * `ENAMETOOLONG` (what the kernel says) naming the limit; anything else EINVAL.
  */
 export function checkPosixName(
   name: unknown,
   syscall: string,
-  maxBytes = 255,
+  maxBytes = POSIX_NAME_MAX,
 ): string {
   if (typeof name !== "string") {
     throw invalidArgument(syscall, String(name), 'name must be a string like "/jobs"');
@@ -33,51 +45,20 @@ export function checkPosixName(
     ? "name must not contain NUL"
     : name === "/." || name === "/.."
     ? 'name must not be "." or ".."'
-    : encoder.encode(name).length > maxBytes
-    ? `name must be at most ${maxBytes} bytes (UTF-8, including the slash)`
     : undefined;
   if (why) throw invalidArgument(syscall, name, why);
+  const bytes = encoder.encode(name).length - 1;
+  if (bytes > maxBytes) {
+    const limit = maxBytes === SEMAPHORE_NAME_MAX ? "NAME_MAX - 4 (sem.)" : "NAME_MAX";
+    throw ipcError({
+      code: "ENAMETOOLONG",
+      syscall,
+      object: name,
+      limit,
+      detail: `name is ${bytes} bytes after the slash; the limit is ${maxBytes} (${limit}, UTF-8)`,
+    });
+  }
   return name;
-}
-
-/** Options shared by every `open*` of an existing POSIX object. */
-export interface TrustOptions {
-  /**
-   * Accept an object owned by another user, or writable by group or others.
-   * Default `false`: such an object is refused with `EPERM` before any data
-   * is read (someone may have planted it).
-   */
-  trustAnyOwner?: boolean;
-}
-
-/** Throws EPERM if `st` is not owned by us or is group/other-writable. */
-export function checkTrusted(
-  st: StatInfo,
-  syscall: string,
-  name: string,
-  kind: string,
-  options: TrustOptions,
-): void {
-  if (options.trustAnyOwner) return;
-  const me = libc().geteuid();
-  if (st.uid !== me) {
-    throw ipcError({
-      code: "EPERM",
-      syscall,
-      object: name,
-      detail: `${kind} is owned by uid ${st.uid}, not by this user (uid ${me})`,
-      hint: "pass { trustAnyOwner: true } if that is expected",
-    });
-  }
-  if ((st.mode & 0o022) !== 0) {
-    throw ipcError({
-      code: "EPERM",
-      syscall,
-      object: name,
-      detail: `${kind} is writable by group or others (mode 0${st.mode.toString(8)})`,
-      hint: "pass { trustAnyOwner: true } if that is expected",
-    });
-  }
 }
 
 /** Validates a positive (or non-negative) safe integer argument. */

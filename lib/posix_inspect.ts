@@ -17,14 +17,14 @@ import { mqueueLayout } from "../ffi/mqueue.ts";
 import { getField } from "../ffi/struct.ts";
 import type { IpcKind, IpcObjectInfo, KindProvider } from "./_inspect.ts";
 import { statPath } from "./_stat.ts";
-import { unlinkMessageQueue } from "./mqueue.ts";
-import { unlinkSemaphore } from "./semaphore.ts";
-import { unlinkSharedMemory } from "./shm.ts";
-import { userName } from "./_host.ts";
+import { removeMessageQueue } from "./mqueue.ts";
+import { removeSemaphore } from "./semaphore.ts";
+import { removeSharedMemory } from "./shm.ts";
+import { listDir, readProcText, userName } from "./_host.ts";
 
 function shmEntries(): string[] {
   try {
-    return [...Deno.readDirSync("/dev/shm")].filter((e) => e.isFile).map((e) => e.name).sort();
+    return (listDir("/dev/shm") ?? []).sort();
   } catch {
     return [];
   }
@@ -43,6 +43,7 @@ function semValue(name: string): number | undefined {
 function base(kind: IpcKind, name: string, path: string): IpcObjectInfo | undefined {
   try {
     const st = statPath(path);
+    if (st.type !== "file") return undefined;
     return { kind, name, uid: st.uid, owner: userName(st.uid), mode: st.mode, size: st.size };
   } catch {
     return undefined; // removed while listing
@@ -60,7 +61,7 @@ const posixShm: KindProvider = {
     return out;
   },
   remove(name) {
-    unlinkSharedMemory(String(name));
+    removeSharedMemory(String(name));
   },
 };
 
@@ -80,7 +81,7 @@ const posixSem: KindProvider = {
     return out;
   },
   remove(name) {
-    unlinkSemaphore(String(name));
+    removeSemaphore(String(name));
   },
 };
 
@@ -89,7 +90,7 @@ const MQ_DIR = "/dev/mqueue";
 function mqMounted(): boolean {
   try {
     return statPath(MQ_DIR).type === "directory" &&
-      Deno.readTextFileSync("/proc/self/mounts").split("\n").some((l) =>
+      (readProcText("/proc/self/mounts") ?? "").split("\n").some((l) =>
         l.split(" ")[1] === MQ_DIR && l.split(" ")[2] === "mqueue"
       );
   } catch {
@@ -164,11 +165,12 @@ const posixMq: KindProvider = {
     let out: IpcObjectInfo[];
     if (mqMounted()) {
       out = [];
-      for (const e of [...Deno.readDirSync(MQ_DIR)].sort((a, b) => a.name < b.name ? -1 : 1)) {
-        const info = base("posix-mq", `/${e.name}`, `${MQ_DIR}/${e.name}`);
+      for (const name of (listDir(MQ_DIR) ?? []).sort()) {
+        const info = base("posix-mq", `/${name}`, `${MQ_DIR}/${name}`);
         if (!info) continue;
         try {
-          info.size = qsize(Deno.readTextFileSync(`${MQ_DIR}/${e.name}`));
+          const text = readProcText(`${MQ_DIR}/${name}`);
+          if (text !== null) info.size = qsize(text);
         } catch { /* removed meanwhile */ }
         out.push(info);
       }
@@ -190,7 +192,7 @@ const posixMq: KindProvider = {
     return out;
   },
   remove(name) {
-    unlinkMessageQueue(String(name));
+    removeMessageQueue(String(name));
   },
   note() {
     if (mqMounted()) return undefined;

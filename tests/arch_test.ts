@@ -42,7 +42,7 @@ Deno.test({
       timeout: "ETIMEDOUT",
       timeoutOk: true,
       mq: "arm mq:3:4:64",
-      sem: "false:0",
+      sem: "null:0",
       shm: "4096:8",
       sock: "true:true:true",
       lock: true,

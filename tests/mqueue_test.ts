@@ -1,5 +1,14 @@
 import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
-import { IpcError, MessageQueue, openMessageQueue, unlinkMessageQueue } from "../mod.ts";
+import {
+  createMessageQueue,
+  Descriptor,
+  IpcError,
+  Message,
+  MessageQueue,
+  MqMessage,
+  openMessageQueue,
+  removeMessageQueue,
+} from "../mod.ts";
 import { spawnReady, uniqueName } from "./_helpers.ts";
 import { cPeer, runChild } from "./_posix_helpers.ts";
 
@@ -10,20 +19,14 @@ function mqName(): string {
 /** Creates a queue removed when disposed, also if the test fails. */
 function tempQueue(opts: { maxMessages?: number; messageSize?: number } = {}) {
   const name = mqName();
-  const q = openMessageQueue(name, {
-    create: true,
-    exclusive: true,
-    maxMessages: 4,
-    messageSize: 64,
-    ...opts,
-  });
+  const q = createMessageQueue(name, { maxMessages: 4, messageSize: 64, ...opts });
   return {
     q,
     name,
     [Symbol.dispose]() {
       q.close();
       try {
-        unlinkMessageQueue(name);
+        removeMessageQueue(name);
       } catch { /* already removed */ }
     },
   };
@@ -36,29 +39,29 @@ function code(e: unknown): string {
 
 Deno.test("openMessageQueue() rejects bad names before any syscall", () => {
   for (
-    const bad of ["noslash", "/", "", "/a/b", "//x", "/.", "/..", "/x\0y", "/" + "a".repeat(255)]
+    const bad of ["noslash", "/", "", "/a/b", "//x", "/.", "/..", "/x\0y"]
   ) {
-    throws(() => openMessageQueue(bad, { create: true }), (e) => code(e) === "EINVAL", bad);
+    throws(() => openMessageQueue(bad, { create: {} }), (e) => code(e) === "EINVAL", bad);
   }
 });
 
 Deno.test("openMessageQueue() rejects sizes over the limits, naming the sysctl", () => {
   const name = mqName();
   throws(
-    () => openMessageQueue(name, { create: true, maxMessages: 11 }),
+    () => openMessageQueue(name, { create: { maxMessages: 11 } }),
     (e) => code(e) === "EINVAL" && (e as IpcError).limit === "fs.mqueue.msg_max",
   );
   throws(
-    () => openMessageQueue(name, { create: true, messageSize: 8193 }),
+    () => openMessageQueue(name, { create: { messageSize: 8193 } }),
     (e) => code(e) === "EINVAL" && (e as IpcError).limit === "fs.mqueue.msgsize_max",
   );
   for (const bad of [0, -1, 1.5, NaN]) {
     throws(
-      () => openMessageQueue(name, { create: true, maxMessages: bad }),
+      () => openMessageQueue(name, { create: { maxMessages: bad } }),
       (e) => code(e) === "EINVAL",
     );
     throws(
-      () => openMessageQueue(name, { create: true, messageSize: bad }),
+      () => openMessageQueue(name, { create: { messageSize: bad } }),
       (e) => code(e) === "EINVAL",
     );
   }
@@ -72,10 +75,10 @@ Deno.test("openMessageQueue() exclusive create fails with EEXIST and leaves the 
   using t = tempQueue();
   t.q.trySend("keep");
   throws(
-    () => openMessageQueue(t.name, { create: true, exclusive: true }),
+    () => createMessageQueue(t.name),
     (e) => e instanceof Deno.errors.AlreadyExists && code(e) === "EEXIST",
   );
-  using again = openMessageQueue(t.name, { create: true });
+  using again = openMessageQueue(t.name, { create: {} });
   equal(again.attributes().currentMessages, 1);
 });
 
@@ -83,13 +86,13 @@ Deno.test("openMessageQueue() creates mode 0600, or exactly the mode asked for (
   {
     using t = tempQueue();
     const name2 = mqName();
-    using q2 = openMessageQueue(name2, { create: true, mode: 0o666, maxMessages: 1 });
+    using q2 = openMessageQueue(name2, { create: { mode: 0o666, maxMessages: 1 } });
     try {
       const mode = (fd: number) => Deno.statSync(`/proc/self/fd/${fd}`).mode! & 0o777;
       equal(mode(t.q.fd), 0o600);
       equal(mode(q2.fd), 0o666);
     } finally {
-      unlinkMessageQueue(name2);
+      removeMessageQueue(name2);
     }
   }
 });
@@ -100,7 +103,7 @@ Deno.test("MessageQueue sends and receives by priority; try variants never wait"
   equal(q.tryReceive(), null);
   ok(q.trySend("low", { priority: 1 }));
   ok(q.trySend(new Uint8Array([104, 105]), { priority: 9 }));
-  equal(q.trySend("full"), false);
+  equal(q.trySend("full"), null);
   deepEqual(q.attributes(), { maxMessages: 2, messageSize: 64, currentMessages: 2 });
   const first = await q.receive();
   equal(first.text(), "hi");
@@ -227,4 +230,43 @@ Deno.test("MessageQueue.tryReceiveInto()/receiveInto() fill a caller buffer and 
   setTimeout(() => t.q.trySend("later"), 20);
   deepEqual(await t.q.receiveInto(buf, { timeout: 2000 }), { length: 5, priority: 0 });
   await rejects(t.q.receiveInto(buf, { timeout: 30 }), (e) => code(e) === "ETIMEDOUT");
+});
+
+Deno.test("MessageQueue receives Message instances and is a Descriptor", async () => {
+  using t = tempQueue();
+  ok(t.q instanceof Descriptor);
+  equal(t.q.trySend("hi", { priority: 3 }), true);
+  const m = t.q.tryReceive()!;
+  ok(m instanceof Message && m instanceof MqMessage);
+  deepEqual([...m.bytes], [104, 105]);
+  equal(m.text(), "hi");
+  equal(m.priority, 3);
+  equal(t.q.tryReceive(), null);
+  await t.q.send("yo", { priority: 2 });
+  const buf = new Uint8Array(64);
+  deepEqual(await t.q.receiveInto(buf, { timeout: 1000 }), { length: 2, priority: 2 });
+  t.q.close();
+  t.q.close();
+  throws(() => t.q.fd, (e) => code(e) === "EBADF");
+  throws(() => t.q.trySend("x"), (e) => e instanceof Deno.errors.BadResource);
+});
+
+Deno.test("openMessageQueue() with create opens an existing queue as it is, or creates one", () => {
+  using t = tempQueue({ maxMessages: 3 });
+  using same = openMessageQueue(t.name, { create: { maxMessages: 1 } });
+  equal(same.maxMessages, 3);
+  const name = mqName();
+  using made = openMessageQueue(name, { create: { maxMessages: 2, messageSize: 8 } });
+  made.remove();
+  equal(made.maxMessages, 2);
+  equal(made.messageSize, 8);
+  throws(() => openMessageQueue(name), (e) => e instanceof Deno.errors.NotFound);
+  throws(
+    () => openMessageQueue(t.name, { trust: "bogus" as "any" }),
+    (e) => code(e) === "EINVAL",
+  );
+  throws(
+    () => openMessageQueue(t.name, { create: true as unknown as Record<string, never> }),
+    (e) => code(e) === "EINVAL",
+  );
 });

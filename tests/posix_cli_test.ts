@@ -1,12 +1,31 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { unlinkMessageQueue, unlinkSemaphore, unlinkSharedMemory } from "../mod.ts";
+import { removeMessageQueue, removeSemaphore, removeSharedMemory } from "../mod.ts";
+import { captureIo, main } from "../lib/cli/main.ts";
 import { uniqueName } from "./_helpers.ts";
 
 const cli = new URL("../lib/cli/main.ts", import.meta.url).pathname;
 
+/** Runs the CLI in this process (most tests). */
 async function ipckit(args: string[], stdin?: string) {
+  const io = captureIo(stdin ?? "");
+  const code = await main(args, io);
+  return { code, stdout: io.stdoutText, stderr: io.stderrText };
+}
+
+/** Runs the CLI as its own process with the `ipc` task's permissions (one per group). */
+async function ipckitProcess(args: string[], stdin?: string) {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--no-check", cli, ...args],
+    args: [
+      "run",
+      "--allow-ffi",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-run",
+      "--no-check",
+      cli,
+      ...args,
+    ],
     stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
@@ -35,7 +54,7 @@ Deno.test("ipckit mq create/send/recv/info/rm round trip with priorities and --j
       0,
     );
     equal((await ipckit(["mq", "create", name, "--exclusive"])).code, 1);
-    equal((await ipckit(["mq", "send", name, "--priority", "5", "urgent"])).code, 0);
+    equal((await ipckitProcess(["mq", "send", name, "--priority", "5", "urgent"])).code, 0);
     equal((await ipckit(["mq", "send", name], "one\ntwo\n")).code, 0);
     const full = await ipckit(["mq", "send", name, "--timeout", "100", "overflow"]);
     equal(full.code, 124);
@@ -57,7 +76,7 @@ Deno.test("ipckit mq create/send/recv/info/rm round trip with priorities and --j
     equal((await ipckit(["mq", "create", "noslash"])).code, 1);
     equal((await ipckit(["mq", "create", name, "--max-messages", "x"])).code, 2);
   } finally {
-    cleanup(() => unlinkMessageQueue(name));
+    cleanup(() => removeMessageQueue(name));
   }
 });
 
@@ -66,13 +85,18 @@ Deno.test("ipckit sem create/wait/post/value/rm", async () => {
   try {
     equal((await ipckit(["sem", "create", name, "--value", "1"])).code, 0);
     equal((await ipckit(["sem", "wait", name, "--timeout", "1000"])).code, 0);
-    equal((await ipckit(["sem", "wait", name, "--timeout", "100"])).code, 124);
-    equal((await ipckit(["sem", "post", name])).code, 0);
+    equal((await ipckitProcess(["sem", "wait", name, "--timeout", "100"])).code, 124);
+    equal((await ipckit(["sem", "post", name, "--any-owner"])).code, 0);
     equal((await ipckit(["sem", "value", name])).stdout.trim(), "1");
+    deepEqual(JSON.parse((await ipckit(["sem", "value", name, "--json"])).stdout), {
+      name,
+      value: 1,
+    });
+    equal((await ipckit(["sem", "create", name, "--exclusive"])).code, 1, "EEXIST");
     equal((await ipckit(["sem", "rm", name])).code, 0);
     equal((await ipckit(["sem", "value", name])).code, 1);
   } finally {
-    cleanup(() => unlinkSemaphore(name));
+    cleanup(() => removeSemaphore(name));
   }
 });
 
@@ -83,7 +107,15 @@ Deno.test("ipckit shm create/write/read/info/rm, and ls/rm list and remove objec
     equal((await ipckit(["shm", "create", name])).code, 2, "--size is required");
     equal((await ipckit(["shm", "write", name, "--offset", "4"], "hello")).code, 0);
     equal((await ipckit(["shm", "write", name, "--offset", "14"], "hello")).code, 2);
-    equal((await ipckit(["shm", "read", name, "--offset", "4", "--length", "5"])).stdout, "hello");
+    equal(
+      (await ipckitProcess(["shm", "read", name, "--offset", "4", "--length", "5"])).stdout,
+      "hello",
+    );
+    equal(
+      (await ipckit(["shm", "read", name, "--any-owner", "--offset", "4", "--length", "2"]))
+        .stdout,
+      "he",
+    );
     const info = JSON.parse((await ipckit(["shm", "info", name, "--json"])).stdout);
     equal(info.size, 16);
     const ls = await ipckit(["ls", "--json", "--kind", "posix-shm"]);
@@ -105,7 +137,7 @@ Deno.test("ipckit shm create/write/read/info/rm, and ls/rm list and remove objec
     equal((await ipckit(["shm", "rm", name])).code, 1, "already removed: ENOENT");
     equal((await ipckit(["shm", "rm"])).code, 2);
   } finally {
-    cleanup(() => unlinkSharedMemory(name));
+    cleanup(() => removeSharedMemory(name));
   }
 });
 
@@ -131,7 +163,7 @@ Deno.test("ipckit ls lists message queues and semaphores (or says how to mount /
     equal((await ipckit(["rm", "posix-mq", mq])).code, 0);
     equal((await ipckit(["rm", "posix-sem", sem])).code, 0);
   } finally {
-    cleanup(() => unlinkMessageQueue(mq));
-    cleanup(() => unlinkSemaphore(sem));
+    cleanup(() => removeMessageQueue(mq));
+    cleanup(() => removeSemaphore(sem));
   }
 });

@@ -1,24 +1,21 @@
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
 import {
+  createMessageQueue,
+  createSemaphore,
   type IpcError,
   openMessageQueue,
   openSemaphore,
   openSharedMemory,
-  unlinkMessageQueue,
-  unlinkSemaphore,
+  removeMessageQueue,
+  removeSemaphore,
 } from "../mod.ts";
 import { ipcSnapshot, uniqueName } from "./_helpers.ts";
 
 Deno.test("40 concurrent semaphore and queue waits leave Deno's pool free", async () => {
   const semName = "/" + uniqueName("sem");
   const qName = "/" + uniqueName("mq");
-  using sem = openSemaphore(semName, { create: true, exclusive: true });
-  using q = openMessageQueue(qName, {
-    create: true,
-    exclusive: true,
-    maxMessages: 10,
-    messageSize: 16,
-  });
+  using sem = createSemaphore(semName);
+  using q = createMessageQueue(qName, { maxMessages: 10, messageSize: 16 });
   try {
     const waits = [
       ...Array.from({ length: 20 }, () => sem.wait({ timeout: 5000 })),
@@ -35,8 +32,8 @@ Deno.test("40 concurrent semaphore and queue waits leave Deno's pool free", asyn
     equal(results.length, 40);
     equal(sem.value(), 0);
   } finally {
-    unlinkSemaphore(semName);
-    unlinkMessageQueue(qName);
+    removeSemaphore(semName);
+    removeMessageQueue(qName);
   }
 });
 
@@ -71,20 +68,20 @@ Deno.test("refused and failed opens leak no descriptor and no object", () => {
     );
     throws(() => openSemaphore("/" + uniqueName("sem")), (e) => (e as IpcError).code === "ENOENT");
     throws(
-      () => openMessageQueue("/" + uniqueName("mq"), { create: true, maxMessages: 99 }),
+      () => openMessageQueue("/" + uniqueName("mq"), { create: { maxMessages: 99 } }),
       (e) => (e as IpcError).code === "EINVAL",
     );
   }
   deepEqual(posixSnapshot(), before);
   // A queue writable by others is refused, and the descriptor opened to check it is closed.
   const name = "/" + uniqueName("mq");
-  using q = openMessageQueue(name, { create: true, exclusive: true, mode: 0o666, maxMessages: 1 });
+  using q = createMessageQueue(name, { mode: 0o666, maxMessages: 1 });
   try {
     equal(fdsFor(name).length, 1, "only the creator's descriptor");
     throws(() => openMessageQueue(name), (e) => (e as IpcError).code === "EPERM");
     equal(fdsFor(name).length, 1, "the refused open left no descriptor");
   } finally {
-    q.unlink();
+    q.remove();
   }
 });
 
@@ -108,8 +105,14 @@ s.buf[:6] = b"ATTACK"`;
       (e) => (e as IpcError).code === "EPERM" && e instanceof Deno.errors.PermissionDenied,
     );
     equal(fdsFor(name).length, 0, "the refused open left no descriptor");
-    using trusted = openSharedMemory(`/${name}`, { trustAnyOwner: true, readOnly: true });
+    using trusted = openSharedMemory(`/${name}`, { trust: "any", readOnly: true });
     equal(new TextDecoder().decode(trusted.bytes.subarray(0, 6)), "ATTACK");
+    using listed = openSharedMemory(`/${name}`, { trustedUids: [65534], readOnly: true });
+    equal(listed.bytes[0], "A".charCodeAt(0));
+    throws(
+      () => openSharedMemory(`/${name}`, { trustedUids: [1234] }),
+      (e) => (e as IpcError).code === "EPERM",
+    );
   } finally {
     try {
       Deno.removeSync(`/dev/shm/${name}`);

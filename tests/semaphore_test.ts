@@ -1,11 +1,13 @@
 import { equal, ok, rejects, throws } from "node:assert/strict";
 import {
+  createSemaphore,
   createSharedMemory,
   IpcError,
   openSemaphore,
+  removeSemaphore,
+  removeSharedMemory,
+  Semaphore,
   semaphoreInRegion,
-  unlinkSemaphore,
-  unlinkSharedMemory,
   withSemaphore,
 } from "../mod.ts";
 import { spawnReady, tempDir, uniqueName } from "./_helpers.ts";
@@ -18,27 +20,27 @@ function code(e: unknown): string {
 
 function tempSem(value = 0) {
   const name = "/" + uniqueName("sem");
-  const sem = openSemaphore(name, { create: true, exclusive: true, value });
+  const sem = createSemaphore(name, { value });
   return {
     sem,
     name,
     [Symbol.dispose]() {
       sem.close();
       try {
-        unlinkSemaphore(name);
+        removeSemaphore(name);
       } catch { /* removed */ }
     },
   };
 }
 
 Deno.test("openSemaphore() rejects bad names, values and modes before any syscall", () => {
-  for (const bad of ["x", "/", "/a/b", "/.", "/..", "/x\0", "/" + "a".repeat(252)]) {
-    throws(() => openSemaphore(bad, { create: true }), (e) => code(e) === "EINVAL", bad);
+  for (const bad of ["x", "/", "/a/b", "/.", "/..", "/x\0"]) {
+    throws(() => openSemaphore(bad, { create: {} }), (e) => code(e) === "EINVAL", bad);
   }
   const name = "/" + uniqueName("sem");
-  throws(() => openSemaphore(name, { create: true, value: 2 ** 31 }), (e) => code(e) === "EINVAL");
-  throws(() => openSemaphore(name, { create: true, value: -1 }), (e) => code(e) === "EINVAL");
-  throws(() => openSemaphore(name, { create: true, mode: 0o10000 }), (e) => code(e) === "EINVAL");
+  throws(() => openSemaphore(name, { create: { value: 2 ** 31 } }), (e) => code(e) === "EINVAL");
+  throws(() => openSemaphore(name, { create: { value: -1 } }), (e) => code(e) === "EINVAL");
+  throws(() => openSemaphore(name, { create: { mode: 0o10000 } }), (e) => code(e) === "EINVAL");
   throws(() => openSemaphore(name), (e) => e instanceof Deno.errors.NotFound);
 });
 
@@ -47,17 +49,17 @@ Deno.test("openSemaphore() exclusive create fails with EEXIST; mode is 0600 or e
     using t = tempSem(3);
     equal(Deno.statSync(`/dev/shm/sem.${t.name.slice(1)}`).mode! & 0o777, 0o600);
     throws(
-      () => openSemaphore(t.name, { create: true, exclusive: true }),
+      () => createSemaphore(t.name),
       (e) => e instanceof Deno.errors.AlreadyExists,
     );
-    using again = openSemaphore(t.name, { create: true, value: 9 });
+    using again = openSemaphore(t.name, { create: { value: 9 } });
     equal(again.value(), 3, "the existing semaphore is untouched");
     const wide = "/" + uniqueName("sem");
-    using w = openSemaphore(wide, { create: true, mode: 0o666 });
+    using w = openSemaphore(wide, { create: { mode: 0o666 } });
     try {
       equal(Deno.statSync(`/dev/shm/sem.${wide.slice(1)}`).mode! & 0o777, 0o666);
     } finally {
-      w.unlink();
+      w.remove();
     }
   }
 });
@@ -65,7 +67,7 @@ Deno.test("openSemaphore() exclusive create fails with EEXIST; mode is 0600 or e
 Deno.test("Semaphore post/tryWait/value, and wait() times out without blocking the loop", async () => {
   using t = tempSem(1);
   ok(t.sem.tryWait());
-  equal(t.sem.tryWait(), false);
+  equal(t.sem.tryWait(), null);
   equal(t.sem.value(), 0);
   let ticks = 0;
   const timer = setInterval(() => ticks++, 10);
@@ -156,7 +158,7 @@ Deno.test("withSemaphore() excludes other processes from the critical section", 
     using sem = openSemaphore(name);
     equal(sem.value(), 1, "posted back after the throw");
   } finally {
-    unlinkSemaphore(name);
+    removeSemaphore(name);
   }
 });
 
@@ -173,7 +175,7 @@ Deno.test("semaphoreInRegion() is shared with a C peer through shared memory", a
     equal((await child.status).code, 0);
     equal(sem.value(), 0);
   } finally {
-    unlinkSharedMemory(name);
+    removeSharedMemory(name);
   }
 });
 
@@ -190,6 +192,22 @@ Deno.test("semaphoreInRegion() keeps the region mapped until the semaphore close
     sem.close();
     await rejects(p, (e) => e instanceof Deno.errors.BadResource);
   } finally {
-    unlinkSharedMemory(name);
+    removeSharedMemory(name);
   }
+});
+
+Deno.test("Semaphore cannot be constructed around an arbitrary pointer", () => {
+  const Ctor = Semaphore as unknown as new (...args: unknown[]) => unknown;
+  throws(
+    () => new Ctor(Deno.UnsafePointer.create(8n), "x", true, () => {}),
+    (e) => code(e) === "EINVAL",
+  );
+});
+
+Deno.test("openSemaphore() with create opens an existing semaphore as it is", () => {
+  using t = tempSem(2);
+  using same = openSemaphore(t.name, { create: { value: 7 } });
+  equal(same.value(), 2);
+  equal(same.tryWait(), true);
+  equal(t.sem.value(), 1);
 });

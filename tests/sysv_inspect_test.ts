@@ -8,10 +8,10 @@ import {
   IpcError,
   type IpcObjectInfo,
   listIpcObjects,
+  removeSharedMemory,
   removeSysvObject,
   sysvIdForKey,
   sysvKinds,
-  unlinkSharedMemory,
 } from "../mod.ts";
 import { runDeno, uniqueName } from "./_helpers.ts";
 import { ipcmk, liveIds, sysvTest, tool } from "./_sysv.ts";
@@ -222,7 +222,7 @@ Deno.test(
       ok(!listIpcObjects({ kind: "posix-shm" }).some((o) => o.name === name));
     } finally {
       try {
-        unlinkSharedMemory(name);
+        removeSharedMemory(name);
       } catch { /* removed by the test */ }
     }
     posix.close();

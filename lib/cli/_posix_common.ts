@@ -7,7 +7,7 @@ import { parseMode } from "../_validate.ts";
 import { type Command, EXIT, parse, type Parsed, UsageError } from "./_common.ts";
 
 /** The single NAME positional, or a usage error. */
-export function oneName(p: Parsed, _usage: string): string {
+export function oneName(p: Parsed): string {
   if (p.positionals.length !== 1) throw new UsageError(`expected one NAME`);
   return p.positionals[0];
 }
@@ -22,11 +22,19 @@ export function modeFlag(value: unknown, syscall: string): number | undefined {
   }
 }
 
-/** `ipckit GROUP rm NAME`: removes one object by name with `unlink`. */
+/** `--any-owner`: the library's `trust: "any"`, else the default trust rule. */
+export const ANY_OWNER = { "any-owner": { type: "boolean" } } as const;
+
+/** The trust option for `--any-owner`. */
+export function trustFlag(p: Parsed): { trust: "owner" | "any" } {
+  return { trust: p.values["any-owner"] === true ? "any" : "owner" };
+}
+
+/** `ipckit GROUP rm NAME`: removes one object by name. */
 export function removeCommand(
   group: string,
   noun: string,
-  unlink: (name: string) => void,
+  remove: (name: string) => void,
 ): Command {
   return {
     summary: `remove ${noun}`,
@@ -34,7 +42,7 @@ export function removeCommand(
       const usage = `Usage: ipckit ${group} rm NAME`;
       const p = parse(ctx, {}, usage);
       if (!p) return EXIT.ok;
-      unlink(oneName(p, usage));
+      remove(oneName(p));
       return EXIT.ok;
     },
   };

@@ -3,11 +3,11 @@
  *
  * @module
  */
-import { openMessageQueue, unlinkMessageQueue } from "../mqueue.ts";
+import { createMessageQueue, openMessageQueue, removeMessageQueue } from "../mqueue.ts";
 import { statFd } from "../_stat.ts";
 import { userName } from "../_host.ts";
 import { type Command, EXIT, group, intFlag, parse, UsageError } from "./_common.ts";
-import { modeFlag, oneName, removeCommand } from "./_posix_common.ts";
+import { ANY_OWNER, modeFlag, oneName, removeCommand, trustFlag } from "./_posix_common.ts";
 
 const create: Command = {
   summary: "create a queue (or open it if it exists, unless --exclusive)",
@@ -22,14 +22,16 @@ const create: Command = {
       exclusive: { type: "boolean" },
     }, usage);
     if (!p) return EXIT.ok;
-    const name = oneName(p, usage);
-    openMessageQueue(name, {
-      create: true,
-      exclusive: p.values.exclusive === true,
+    const name = oneName(p);
+    const create = {
       maxMessages: intFlag(p.values["max-messages"], "max-messages", { min: 1 }),
       messageSize: intFlag(p.values["message-size"], "message-size", { min: 1 }),
       mode: modeFlag(p.values.mode, "mq_open"),
-    }).close();
+    };
+    const q = p.values.exclusive === true
+      ? createMessageQueue(name, create)
+      : openMessageQueue(name, { create });
+    q.close();
     return EXIT.ok;
   },
 };
@@ -37,16 +39,21 @@ const create: Command = {
 const send: Command = {
   summary: "send MESSAGE arguments, or each stdin line, as messages",
   async run(ctx) {
-    const usage = "Usage: ipckit mq send NAME [--priority P] [--timeout MS] [MESSAGE...]\n\n" +
-      "Sends each MESSAGE; with none, each line of stdin is one message. Waits for room " +
-      "in a full queue; with --timeout, exits 124 if there is none within MS milliseconds.";
-    const p = parse(ctx, { priority: { type: "string" }, timeout: { type: "string" } }, usage);
+    const usage = "Usage: ipckit mq send NAME [--priority P] [--timeout MS] [--any-owner] " +
+      "[MESSAGE...]\n\nSends each MESSAGE; with none, each line of stdin is one message. " +
+      "Waits for room in a full queue; with --timeout, exits 124 if there is none within MS " +
+      "milliseconds. --any-owner accepts a queue another user owns or others may write.";
+    const p = parse(ctx, {
+      priority: { type: "string" },
+      timeout: { type: "string" },
+      ...ANY_OWNER,
+    }, usage);
     if (!p) return EXIT.ok;
     const [name, ...messages] = p.positionals;
     if (name === undefined) throw new UsageError(`expected NAME`);
     const priority = intFlag(p.values.priority, "priority", { max: 32767 });
     const timeout = intFlag(p.values.timeout, "timeout");
-    using q = openMessageQueue(name, { access: "write" });
+    using q = openMessageQueue(name, { access: "write", ...trustFlag(p) });
     if (messages.length > 0) {
       for (const m of messages) await q.send(m, { priority, timeout });
     } else {
@@ -59,7 +66,8 @@ const send: Command = {
 const recv: Command = {
   summary: "receive messages, one per line",
   async run(ctx) {
-    const usage = "Usage: ipckit mq recv NAME [--count N] [--timeout MS] [--json]\n\n" +
+    const usage = "Usage: ipckit mq recv NAME [--count N] [--timeout MS] [--json] " +
+      "[--any-owner]\n\n" +
       "Receives N messages (default 1), highest priority first, one per line; --json prints " +
       '{"data":…,"priority":…} per line. With --timeout, exits 124 if a message does not ' +
       "arrive within MS milliseconds.";
@@ -67,12 +75,13 @@ const recv: Command = {
       count: { type: "string" },
       timeout: { type: "string" },
       json: { type: "boolean" },
+      ...ANY_OWNER,
     }, usage);
     if (!p) return EXIT.ok;
-    const name = oneName(p, usage);
+    const name = oneName(p);
     const count = intFlag(p.values.count, "count", { min: 1 }) ?? 1;
     const timeout = intFlag(p.values.timeout, "timeout");
-    using q = openMessageQueue(name, { access: "read" });
+    using q = openMessageQueue(name, { access: "read", ...trustFlag(p) });
     for (let i = 0; i < count; i++) {
       const m = await q.receive({ timeout });
       if (p.values.json) ctx.json({ data: m.text(), priority: m.priority });
@@ -88,8 +97,8 @@ const info: Command = {
     const usage = "Usage: ipckit mq info NAME [--json]";
     const p = parse(ctx, { json: { type: "boolean" } }, usage);
     if (!p) return EXIT.ok;
-    const name = oneName(p, usage);
-    using q = openMessageQueue(name, { access: "read", trustAnyOwner: true });
+    const name = oneName(p);
+    using q = openMessageQueue(name, { access: "read", trust: "any" });
     const st = statFd(q.fd, name);
     const rec = {
       name,
@@ -109,7 +118,7 @@ const info: Command = {
   },
 };
 
-const rm = removeCommand("mq", "a queue", unlinkMessageQueue);
+const rm = removeCommand("mq", "a queue", removeMessageQueue);
 
 /** The `mq` command group. */
 export const mqCommand: Command = group("mq", "POSIX message queues.", {

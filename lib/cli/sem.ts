@@ -3,9 +3,9 @@
  *
  * @module
  */
-import { openSemaphore, unlinkSemaphore } from "../semaphore.ts";
+import { createSemaphore, openSemaphore, removeSemaphore } from "../semaphore.ts";
 import { type Command, EXIT, group, intFlag, parse } from "./_common.ts";
-import { modeFlag, oneName, removeCommand } from "./_posix_common.ts";
+import { ANY_OWNER, modeFlag, oneName, removeCommand, trustFlag } from "./_posix_common.ts";
 
 const create: Command = {
   summary: "create a named semaphore (or keep an existing one, unless --exclusive)",
@@ -17,12 +17,15 @@ const create: Command = {
       exclusive: { type: "boolean" },
     }, usage);
     if (!p) return EXIT.ok;
-    openSemaphore(oneName(p, usage), {
-      create: true,
-      exclusive: p.values.exclusive === true,
+    const name = oneName(p);
+    const create = {
       value: intFlag(p.values.value, "value", { max: 2147483647 }),
       mode: modeFlag(p.values.mode, "sem_open"),
-    }).close();
+    };
+    const sem = p.values.exclusive === true
+      ? createSemaphore(name, create)
+      : openSemaphore(name, { create });
+    sem.close();
     return EXIT.ok;
   },
 };
@@ -30,10 +33,10 @@ const create: Command = {
 const post: Command = {
   summary: "increment (release) a semaphore",
   run(ctx) {
-    const usage = "Usage: ipckit sem post NAME";
-    const p = parse(ctx, {}, usage);
+    const usage = "Usage: ipckit sem post NAME [--any-owner]";
+    const p = parse(ctx, { ...ANY_OWNER }, usage);
     if (!p) return EXIT.ok;
-    using sem = openSemaphore(oneName(p, usage));
+    using sem = openSemaphore(oneName(p), trustFlag(p));
     sem.post();
     return EXIT.ok;
   },
@@ -42,11 +45,11 @@ const post: Command = {
 const wait: Command = {
   summary: "decrement (acquire) a semaphore, waiting while it is 0",
   async run(ctx) {
-    const usage = "Usage: ipckit sem wait NAME [--timeout MS]\n\nExits 124 if the semaphore " +
-      "stays 0 for MS milliseconds.";
-    const p = parse(ctx, { timeout: { type: "string" } }, usage);
+    const usage = "Usage: ipckit sem wait NAME [--timeout MS] [--any-owner]\n\nExits 124 if " +
+      "the semaphore stays 0 for MS milliseconds.";
+    const p = parse(ctx, { timeout: { type: "string" }, ...ANY_OWNER }, usage);
     if (!p) return EXIT.ok;
-    using sem = openSemaphore(oneName(p, usage));
+    using sem = openSemaphore(oneName(p), trustFlag(p));
     await sem.wait({ timeout: intFlag(p.values.timeout, "timeout") });
     return EXIT.ok;
   },
@@ -55,16 +58,18 @@ const wait: Command = {
 const value: Command = {
   summary: "print a semaphore's value",
   run(ctx) {
-    const usage = "Usage: ipckit sem value NAME";
-    const p = parse(ctx, {}, usage);
+    const usage = "Usage: ipckit sem value NAME [--json]";
+    const p = parse(ctx, { json: { type: "boolean" } }, usage);
     if (!p) return EXIT.ok;
-    using sem = openSemaphore(oneName(p, usage), { trustAnyOwner: true });
-    ctx.out(String(sem.value()));
+    const name = oneName(p);
+    using sem = openSemaphore(name, { trust: "any" });
+    if (p.values.json) ctx.json({ name, value: sem.value() });
+    else ctx.out(String(sem.value()));
     return EXIT.ok;
   },
 };
 
-const rm = removeCommand("sem", "a named semaphore", unlinkSemaphore);
+const rm = removeCommand("sem", "a named semaphore", removeSemaphore);
 
 /** The `sem` command group. */
 export const semCommand: Command = group("sem", "Named POSIX semaphores.", {

@@ -3,11 +3,11 @@
  *
  * @module
  */
-import { createSharedMemory, openSharedMemory, unlinkSharedMemory } from "../shm.ts";
+import { createSharedMemory, openSharedMemory, removeSharedMemory } from "../shm.ts";
 import { statFd } from "../_stat.ts";
 import { userName } from "../_host.ts";
 import { type Command, EXIT, group, intFlag, parse, UsageError } from "./_common.ts";
-import { modeFlag, oneName, removeCommand } from "./_posix_common.ts";
+import { ANY_OWNER, modeFlag, oneName, removeCommand, trustFlag } from "./_posix_common.ts";
 
 const create: Command = {
   summary: "create a shared-memory object of --size bytes (fails if it exists)",
@@ -15,7 +15,7 @@ const create: Command = {
     const usage = "Usage: ipckit shm create NAME --size BYTES [--mode 0600]";
     const p = parse(ctx, { size: { type: "string" }, mode: { type: "string" } }, usage);
     if (!p) return EXIT.ok;
-    const name = oneName(p, usage);
+    const name = oneName(p);
     const size = intFlag(p.values.size, "size", { min: 1 });
     if (size === undefined) throw new UsageError(`--size is required`);
     createSharedMemory(name, { size, mode: modeFlag(p.values.mode, "shm_open") }).close();
@@ -26,14 +26,14 @@ const create: Command = {
 const write: Command = {
   summary: "copy stdin into the object at --offset",
   async run(ctx) {
-    const usage = "Usage: ipckit shm write NAME [--offset N]\n\nCopies stdin into NAME " +
-      "starting at byte N (default 0); fails if it does not fit.";
-    const p = parse(ctx, { offset: { type: "string" } }, usage);
+    const usage = "Usage: ipckit shm write NAME [--offset N] [--any-owner]\n\nCopies stdin " +
+      "into NAME starting at byte N (default 0); fails if it does not fit.";
+    const p = parse(ctx, { offset: { type: "string" }, ...ANY_OWNER }, usage);
     if (!p) return EXIT.ok;
-    const name = oneName(p, usage);
+    const name = oneName(p);
     const offset = intFlag(p.values.offset, "offset") ?? 0;
     const data = await ctx.readStdin();
-    using shm = openSharedMemory(name);
+    using shm = openSharedMemory(name, trustFlag(p));
     if (offset + data.length > shm.size) {
       throw new UsageError(
         `${data.length} bytes at offset ${offset} do not fit ${name} (${shm.size} bytes)`,
@@ -47,12 +47,16 @@ const write: Command = {
 const read: Command = {
   summary: "copy bytes of the object to stdout",
   async run(ctx) {
-    const usage = "Usage: ipckit shm read NAME [--offset N] [--length N]\n\nWrites raw bytes " +
-      "from offset N (default 0), --length bytes (default: to the end).";
-    const p = parse(ctx, { offset: { type: "string" }, length: { type: "string" } }, usage);
+    const usage = "Usage: ipckit shm read NAME [--offset N] [--length N] [--any-owner]\n\n" +
+      "Writes raw bytes from offset N (default 0), --length bytes (default: to the end).";
+    const p = parse(ctx, {
+      offset: { type: "string" },
+      length: { type: "string" },
+      ...ANY_OWNER,
+    }, usage);
     if (!p) return EXIT.ok;
-    const name = oneName(p, usage);
-    using shm = openSharedMemory(name, { readOnly: true });
+    const name = oneName(p);
+    using shm = openSharedMemory(name, { readOnly: true, ...trustFlag(p) });
     const offset = intFlag(p.values.offset, "offset", { max: shm.size }) ?? 0;
     const length = intFlag(p.values.length, "length", { max: shm.size - offset }) ??
       shm.size - offset;
@@ -67,8 +71,8 @@ const info: Command = {
     const usage = "Usage: ipckit shm info NAME [--json]";
     const p = parse(ctx, { json: { type: "boolean" } }, usage);
     if (!p) return EXIT.ok;
-    const name = oneName(p, usage);
-    using shm = openSharedMemory(name, { readOnly: true, trustAnyOwner: true });
+    const name = oneName(p);
+    using shm = openSharedMemory(name, { readOnly: true, trust: "any" });
     const st = statFd(shm.handle.fd, name);
     const rec = {
       name,
@@ -83,7 +87,7 @@ const info: Command = {
   },
 };
 
-const rm = removeCommand("shm", "a shared-memory object", unlinkSharedMemory);
+const rm = removeCommand("shm", "a shared-memory object", removeSharedMemory);
 
 /** The `shm` command group. */
 export const shmCommand: Command = group("shm", "POSIX shared memory.", {

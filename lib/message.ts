@@ -1,0 +1,37 @@
+/**
+ * The one shape of a received message, for every mechanism that receives
+ * messages: POSIX and System V queues, and sockets. A {@linkcode Message}
+ * carries the payload as `bytes` and decodes it with `text()`; each
+ * mechanism's subclass adds its metadata (`priority` for a POSIX queue,
+ * `type` for a System V queue, `fds`/`credentials`/`address` for sockets).
+ *
+ * @example Reading a message from a POSIX queue
+ * ```ts
+ * import { createMessageQueue, Message } from "@ipckit/ipckit";
+ * using q = createMessageQueue("/ipckit-doc-message", { maxMessages: 1, messageSize: 16 });
+ * q.remove();
+ * q.trySend("hi");
+ * const m = q.tryReceive()!;
+ * console.log(m instanceof Message, m.text(), m.bytes.length); // true hi 2
+ * ```
+ *
+ * @module
+ */
+
+const decoder = new TextDecoder();
+
+/** A received message: its bytes, and (in subclasses) its mechanism's metadata. */
+export class Message {
+  /** The payload. */
+  readonly bytes: Uint8Array<ArrayBuffer>;
+
+  /** Wraps a received payload (the message owns `bytes`). */
+  constructor(bytes: Uint8Array<ArrayBuffer>) {
+    this.bytes = bytes;
+  }
+
+  /** The payload decoded as UTF-8 (malformed sequences become U+FFFD). */
+  text(): string {
+    return decoder.decode(this.bytes);
+  }
+}
