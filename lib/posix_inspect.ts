@@ -20,14 +20,11 @@ import { statPath } from "./_stat.ts";
 import { unlinkMessageQueue } from "./mqueue.ts";
 import { unlinkSemaphore } from "./semaphore.ts";
 import { unlinkSharedMemory } from "./shm.ts";
-import { userName } from "./_host.ts";
+import { listDir, readProcText, userName } from "./_host.ts";
 
 function shmEntries(): string[] {
-  try {
-    return [...Deno.readDirSync("/dev/shm")].filter((e) => e.isFile).map((e) => e.name).sort();
-  } catch {
-    return [];
-  }
+  // Through libc: Deno's fs API demands --allow-all for /dev/shm.
+  return (listDir("/dev/shm") ?? []).sort();
 }
 
 function semValue(name: string): number | undefined {
@@ -43,6 +40,7 @@ function semValue(name: string): number | undefined {
 function base(kind: IpcKind, name: string, path: string): IpcObjectInfo | undefined {
   try {
     const st = statPath(path);
+    if (st.type !== "file") return undefined;
     return { kind, name, uid: st.uid, owner: userName(st.uid), mode: st.mode, size: st.size };
   } catch {
     return undefined; // removed while listing
@@ -89,7 +87,7 @@ const MQ_DIR = "/dev/mqueue";
 function mqMounted(): boolean {
   try {
     return statPath(MQ_DIR).type === "directory" &&
-      Deno.readTextFileSync("/proc/self/mounts").split("\n").some((l) =>
+      (readProcText("/proc/self/mounts") ?? "").split("\n").some((l) =>
         l.split(" ")[1] === MQ_DIR && l.split(" ")[2] === "mqueue"
       );
   } catch {
@@ -164,11 +162,11 @@ const posixMq: KindProvider = {
     let out: IpcObjectInfo[];
     if (mqMounted()) {
       out = [];
-      for (const e of [...Deno.readDirSync(MQ_DIR)].sort((a, b) => a.name < b.name ? -1 : 1)) {
-        const info = base("posix-mq", `/${e.name}`, `${MQ_DIR}/${e.name}`);
+      for (const name of (listDir(MQ_DIR) ?? []).sort()) {
+        const info = base("posix-mq", `/${name}`, `${MQ_DIR}/${name}`);
         if (!info) continue;
         try {
-          info.size = qsize(Deno.readTextFileSync(`${MQ_DIR}/${e.name}`));
+          info.size = qsize(readProcText(`${MQ_DIR}/${name}`) ?? "");
         } catch { /* removed meanwhile */ }
         out.push(info);
       }

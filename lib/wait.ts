@@ -28,7 +28,7 @@
 import { libc } from "../ffi/libc.ts";
 import { off } from "../ffi/struct.ts";
 import { unistd, unistdLayout } from "../ffi/unistd.ts";
-import { invalidArgument, type IpcError, sys, timedOut } from "./_errors.ts";
+import { invalidArgument, IpcError, sys, timedOut } from "./_errors.ts";
 
 /** Options every waiting operation takes. */
 export interface WaitOptions {
@@ -346,6 +346,60 @@ export async function untilReady<T>(
     const r = attempt();
     if (r !== null) return r;
   }
+}
+
+/** A descriptor that hints that a condition may have changed, for {@linkcode untilWatched}. */
+export interface Watch {
+  /** The descriptor to poll, or `undefined` to rely on the timer alone. */
+  fd?: number;
+  /** What to poll it for (default `"read"`). */
+  interest?: Interest;
+  /** Called after `fd` was ready, before the next try (e.g. to drain it). */
+  onReady?(): void;
+  /** Longest sleep between tries, in ms: the backoff doubles from 1 up to this. */
+  maxBackoffMs?: number;
+}
+
+/**
+ * Tries `attempt` until it returns non-null, for conditions a descriptor
+ * only sometimes announces (a FIFO peer blocked in its own `open()` raises
+ * no inotify event): between tries it waits for `watch.fd` to be ready or
+ * for a timer whose delay doubles from 1 ms to `watch.maxBackoffMs`,
+ * whichever comes first. The first try is immediate.
+ */
+export async function untilWatched<T>(
+  attempt: () => T | null,
+  deadline: Deadline,
+  watch: Watch = {},
+): Promise<T> {
+  const { fd, interest = "read", onReady, maxBackoffMs = 50 } = watch;
+  deadline.signal?.throwIfAborted();
+  let backoff = 1;
+  for (;;) {
+    const r = attempt();
+    if (r !== null) return r;
+    deadline.check();
+    const nap = Math.min(backoff, deadline.remaining());
+    backoff = Math.min(backoff * 2, maxBackoffMs);
+    if (fd === undefined) await deadline.race(sleep(nap));
+    else if (await readyWithin(fd, interest, nap, deadline.signal)) onReady?.();
+  }
+}
+
+/** Whether `fd` became ready within `ms`; rejects only on abort (or a poll failure). */
+function readyWithin(
+  fd: number,
+  interest: Interest,
+  ms: number,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
+  return waitFd(fd, interest, new Deadline({ timeout: ms, signal }, "poll", fd)).then(
+    () => true,
+    (e) => {
+      if (e instanceof IpcError && e.code === "ETIMEDOUT") return false;
+      throw e;
+    },
+  );
 }
 
 /** How to wait for an object that has no descriptor to poll. */
