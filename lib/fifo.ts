@@ -45,6 +45,8 @@ export interface OpenFifoOptions extends WaitOptions, TrustOptions {
   create?: boolean | CreateFifoOptions;
 }
 
+export type { TrustOptions };
+
 /** Options for {@linkcode tryOpenFifo}. */
 export type TryOpenFifoOptions = TrustOptions;
 

@@ -10,9 +10,9 @@ import {
   listIpcObjects,
   removeSysvObject,
   sysvIdForKey,
-  sysvKinds,
   unlinkSharedMemory,
 } from "../mod.ts";
+import { sysvKinds } from "../lib/sysv_inspect.ts";
 import { runDeno, uniqueName } from "./_helpers.ts";
 import { ipcmk, liveIds, sysvTest, tool } from "./_sysv.ts";
 

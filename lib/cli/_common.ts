@@ -45,6 +45,23 @@ interface Run {
  * What a command handler gets: its arguments, its output and input, and the
  * exit-code contract. A handler writes through the context and returns its
  * exit code, so it runs the same in a process and in an in-process test.
+ *
+ * @example A handler run in-process
+ * ```ts
+ * import { captureIo, type Command, Context } from "@ipckit/ipckit/cli";
+ * const hello: Command = {
+ *   summary: "greet someone",
+ *   run(ctx) {
+ *     ctx.out(`hello ${ctx.args[0] ?? "world"}`);
+ *     return 0;
+ *   },
+ * };
+ * const io = captureIo();
+ * const ctx = new Context(["ada"], io);
+ * const code = await hello.run(ctx);
+ * await ctx.flush();
+ * console.log(code, io.stdoutText); // 0 "hello ada\n"
+ * ```
  */
 export class Context {
   /** The arguments after the command's name. */
@@ -149,7 +166,18 @@ export interface CapturedIo extends Io {
   readonly stderrText: string;
 }
 
-/** An {@linkcode Io} that records output and reads `input` as stdin. */
+/**
+ * An {@linkcode Io} that records output and reads `input` as stdin: how a
+ * test runs a command in-process.
+ *
+ * @example
+ * ```ts
+ * import { captureIo, main } from "@ipckit/ipckit/cli";
+ * const io = captureIo();
+ * const code = await main(["version"], io);
+ * console.log(code, io.stdoutText.startsWith("ipckit "), io.stderrText === "");
+ * ```
+ */
 export function captureIo(input: Uint8Array | string = ""): CapturedIo {
   const out: Uint8Array[] = [];
   const err: Uint8Array[] = [];
