@@ -386,20 +386,24 @@ export async function untilWatched<T>(
   }
 }
 
-/** Whether `fd` became ready within `ms`; rejects only on abort (or a poll failure). */
-function readyWithin(
+/**
+ * Whether `fd` became ready within `ms`; rejects only on abort (or a poll
+ * failure). Async so that a slice already over when it starts (a slow
+ * machine) is a `false`, not a synchronous throw.
+ */
+async function readyWithin(
   fd: number,
   interest: Interest,
   ms: number,
   signal: AbortSignal | undefined,
 ): Promise<boolean> {
-  return waitFd(fd, interest, new Deadline({ timeout: ms, signal }, "poll", fd)).then(
-    () => true,
-    (e) => {
-      if (e instanceof IpcError && e.code === "ETIMEDOUT") return false;
-      throw e;
-    },
-  );
+  try {
+    await waitFd(fd, interest, new Deadline({ timeout: ms, signal }, "poll", fd));
+    return true;
+  } catch (e) {
+    if (e instanceof IpcError && e.code === "ETIMEDOUT") return false;
+    throw e;
+  }
 }
 
 /** How to wait for an object that has no descriptor to poll. */

@@ -9,6 +9,7 @@ import {
   SPIN_MIN_US,
   Spinner,
   untilAcquired,
+  untilWatched,
   waitFd,
 } from "../lib/wait.ts";
 import { runDeno, tempDir } from "./_helpers.ts";
@@ -240,4 +241,37 @@ Deno.test("an aborted signal rejects before the first attempt, even when data is
     (e) => e === reason,
   );
   equal(p.reader.tryRead(new Uint8Array(2)), 1, "the refused read consumed nothing");
+});
+
+Deno.test("untilWatched() retries on its timer when the watched fd stays quiet, and on readiness", async () => {
+  using p = createPipe();
+  let tries = 0;
+  // The pipe never becomes readable: only the 1 ms backoff timer drives the retries.
+  const got = await untilWatched(
+    () => (++tries >= 5 ? "done" : null),
+    new Deadline({ timeout: 5000 }, "open", "x"),
+    { fd: p.reader.fd, maxBackoffMs: 1 },
+  );
+  equal(got, "done");
+  equal(tries, 5);
+  // Readiness wakes it early and runs onReady before the next try.
+  let ready = false;
+  let drained = 0;
+  setTimeout(() => p.writer.tryWrite(new Uint8Array([1])), 30);
+  const t0 = performance.now();
+  await untilWatched(() => (ready ? true : null), new Deadline({ timeout: 5000 }, "open"), {
+    fd: p.reader.fd,
+    maxBackoffMs: 10_000,
+    onReady: () => {
+      drained += p.reader.tryRead(new Uint8Array(8)) ?? 0;
+      ready = true;
+    },
+  });
+  equal(drained, 1);
+  ok(performance.now() - t0 < 2000);
+  // It times out with the caller's deadline, not the slice's.
+  await rejects(
+    untilWatched(() => null, new Deadline({ timeout: 30 }, "open", "fifo"), { fd: p.reader.fd }),
+    (e) => e instanceof IpcError && e.code === "ETIMEDOUT" && e.syscall === "open",
+  );
 });
