@@ -8,7 +8,7 @@
  *
  * @example
  * ```ts
- * import { createPipe } from "@ipckit/ipckit/fd";
+ * import { createPipe } from "@ipckit/ipckit/pipe";
  * using pipe = createPipe();
  * console.log(pipe.reader.closeOnExec); // true
  * ```
