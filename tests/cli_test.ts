@@ -113,6 +113,7 @@ Deno.test("ipckit usage errors exit 2 with one line in ipckit's words", async ()
       ["fifo", "cat", "/tmp/x", "--timeout", "-1"],
       ["fifo", "cat", "/tmp/x", "--timeout", "soon"],
       ["fifo", "rm", "a", "b"],
+      ["fifo", "create", ""],
       ["version", "--foo"],
       ["version", "extra"],
       ["ls", "--kind", "nope"],

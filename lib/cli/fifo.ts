@@ -18,7 +18,9 @@ import {
 
 function onePath(positionals: string[]): string {
   if (positionals.length !== 1) throw new UsageError("expected one PATH");
-  return positionals[0];
+  const [path] = positionals;
+  if (path === "" || path.includes("\0")) throw new UsageError("PATH must be a non-empty path");
+  return path;
 }
 
 const create: Command = {
