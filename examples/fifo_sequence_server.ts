@@ -11,7 +11,7 @@
  * three numbers), then checks that the twelve numbers are all different.
  * `server DIR COUNT` and `client DIR REQUESTS` run one role.
  */
-import { makeFifo, openFifo, removeFifo } from "../mod.ts";
+import { createFifo, openFifo, removeFifo } from "../mod.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -19,7 +19,7 @@ const decoder = new TextDecoder();
 /** Serves `count` requests from `${dir}/seq.fifo`, replying with 1, 2, 3... */
 export async function serve(dir: string, count: number, log = console.log): Promise<void> {
   const wellKnown = `${dir}/seq.fifo`;
-  makeFifo(wellKnown);
+  createFifo(wellKnown);
   try {
     // Hold a write end ourselves so the read end never sees EOF between clients.
     const readerP = openFifo(wellKnown, "read");
@@ -50,7 +50,7 @@ export async function serve(dir: string, count: number, log = console.log): Prom
 /** Asks the server for `requests` numbers and returns them. */
 export async function client(dir: string, requests: number): Promise<number[]> {
   const mine = `${dir}/client-${Deno.pid}.fifo`;
-  makeFifo(mine);
+  createFifo(mine);
   const got: number[] = [];
   try {
     for (let i = 0; i < requests; i++) {

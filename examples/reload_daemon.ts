@@ -14,13 +14,13 @@
  *
  * @module
  */
-import { makeFifo, onShutdown, receiveSignals, removeFifo } from "../mod.ts";
+import { createFifo, onShutdown, receiveSignals, removeFifo } from "../mod.ts";
 
 const [configPath = "/tmp/ipckit-daemon-example.conf"] = Deno.args;
 const control = `${configPath}.ctl`;
 
 let config = Deno.readTextFileSync(configPath).trim();
-makeFifo(control);
+createFifo(control);
 onShutdown(() => {
   console.log("stopping");
   removeFifo(control);

@@ -8,7 +8,7 @@
  *
  * @example
  * ```ts
- * import { createPipe } from "@ipckit/ipckit/fd";
+ * import { createPipe } from "@ipckit/ipckit/pipe";
  * using pipe = createPipe();
  * console.log(pipe.reader.closeOnExec); // true
  * ```
@@ -18,7 +18,14 @@
 import { libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
 import { closedError, invalidArgument, sys, sysOnce, trySys } from "./_errors.ts";
-import { cancelWaits, Deadline, spinnerFor, untilReady, type WaitOptions } from "./wait.ts";
+import {
+  cancelWaits,
+  Deadline,
+  spinnerFor,
+  startWait,
+  untilReady,
+  type WaitOptions,
+} from "./wait.ts";
 
 /** A raw descriptor number, branded so a count or pid cannot be passed by mistake. */
 export type Fd = number & { readonly __fd: unique symbol };
@@ -203,6 +210,9 @@ export class FdHandle extends Descriptor {
    * less than `buffer.length`), or `null` at end of file.
    */
   async read(buffer: Uint8Array, options?: WaitOptions): Promise<number | null> {
+    // Options are validated, and an aborted signal honoured, before the first
+    // attempt; without options there is nothing to check (the fast path).
+    const deadline = options && startWait(options, "read", this.name);
     if (buffer.byteLength === 0) return 0;
     const fd = this.fd;
     const n = this.tryRead(buffer) ??
@@ -210,7 +220,7 @@ export class FdHandle extends Descriptor {
         fd,
         "read",
         () => this.tryRead(buffer),
-        new Deadline(options, "read", this.name),
+        deadline || new Deadline(undefined, "read", this.name),
         spinnerFor(this),
       );
     return n === 0 ? null : n;
@@ -220,7 +230,7 @@ export class FdHandle extends Descriptor {
   async readAll(options?: WaitOptions): Promise<Uint8Array<ArrayBuffer>> {
     const chunks: Uint8Array[] = [];
     let total = 0;
-    const deadline = new Deadline(options, "read", this.name);
+    const deadline = startWait(options, "read", this.name);
     const fd = this.fd;
     for (;;) {
       const chunk = new Uint8Array(65536);
@@ -247,13 +257,14 @@ export class FdHandle extends Descriptor {
 
   /** Writes once room is available; returns how many bytes were written (maybe fewer). */
   async write(data: Uint8Array, options?: WaitOptions): Promise<number> {
+    const deadline = options && startWait(options, "write", this.name);
     if (data.byteLength === 0) return 0;
     return this.tryWrite(data) ??
       await untilReady(
         this.fd,
         "write",
         () => this.tryWrite(data),
-        new Deadline(options, "write", this.name),
+        deadline || new Deadline(undefined, "write", this.name),
         spinnerFor(this),
       );
   }
@@ -261,10 +272,10 @@ export class FdHandle extends Descriptor {
   /** Writes all of `data`, waiting for room as often as needed. */
   async writeAll(data: Uint8Array, options?: WaitOptions): Promise<void> {
     let rest = data;
+    const deadline = startWait(options, "write", this.name);
     const first = this.tryWrite(rest);
     if (first === rest.byteLength) return;
     if (first) rest = rest.subarray(first);
-    const deadline = new Deadline(options, "write", this.name);
     const fd = this.fd;
     while (rest.byteLength > 0) {
       const n = await untilReady(

@@ -1,13 +1,15 @@
 /**
- * Named pipes (FIFOs): create with {@linkcode makeFifo}, open either end with
- * {@linkcode openFifo} (which waits for the other side without blocking the
- * event loop, unlike a plain `open()`), remove with {@linkcode removeFifo}.
+ * Named pipes (FIFOs): create one with {@linkcode createFifo}, open either
+ * end with {@linkcode openFifo} (which waits for the other side without
+ * blocking the event loop, unlike a plain `open()`) or
+ * {@linkcode tryOpenFifo} (which never waits), remove it with
+ * {@linkcode removeFifo}.
  *
  * @example A writer and a reader in one script
  * ```ts
- * import { makeFifo, openFifo, removeFifo } from "@ipckit/ipckit";
+ * import { createFifo, openFifo, removeFifo } from "@ipckit/ipckit";
  * const path = await Deno.makeTempDir() + "/fifo";
- * makeFifo(path);
+ * createFifo(path);
  * const [reader, writer] = await Promise.all([openFifo(path, "read"), openFifo(path, "write")]);
  * await writer.writeAll(new TextEncoder().encode("hi"));
  * writer.close();
@@ -20,48 +22,84 @@
  */
 import { cstr, libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
-import { E, ERRNO } from "../ffi/errno.ts";
-import { invalidArgument, ipcError, sys } from "./_errors.ts";
+import { invalidArgument, sys, trySys } from "./_errors.ts";
 import { FdHandle } from "./fd.ts";
 import { statFd, statPath } from "./_stat.ts";
+import { checkOwner, trustLevel, type TrustOptions } from "./_trust.ts";
 import { checkMode, checkPath } from "./_validate.ts";
-import { Deadline, sleep, waitFd, type WaitOptions } from "./wait.ts";
+import { startWait, untilWatched, type WaitOptions } from "./wait.ts";
 
-/** Options for {@linkcode makeFifo}. */
-export interface MakeFifoOptions {
+/** Options for {@linkcode createFifo}, and for `create` in {@linkcode openFifo}. */
+export interface CreateFifoOptions {
   /** Permission bits, applied exactly (the umask does not reduce them). Default `0o600`. */
   mode?: number;
 }
 
+/** Options for {@linkcode openFifo}. */
+export interface OpenFifoOptions extends WaitOptions, TrustOptions {
+  /**
+   * Create the FIFO first if nothing is at the path (`true` for the
+   * defaults, or the {@linkcode CreateFifoOptions} to use). Without it a
+   * missing FIFO is `NotFound`.
+   */
+  create?: boolean | CreateFifoOptions;
+}
+
+export type { TrustOptions };
+
+/** Options for {@linkcode tryOpenFifo}. */
+export type TryOpenFifoOptions = TrustOptions;
+
 /**
  * Creates a FIFO at `path` with `mkfifo()`, mode `0o600` unless asked.
+ * Exclusive: it never reuses something already at `path`.
+ *
+ * @example
+ * ```ts
+ * import { createFifo, removeFifo } from "@ipckit/ipckit";
+ * const path = await Deno.makeTempDir() + "/jobs.fifo";
+ * createFifo(path, { mode: 0o620 });
+ * removeFifo(path);
+ * ```
  *
  * @throws {IpcError} `AlreadyExists` (EEXIST) if anything is at `path`;
- * `NotFound` (ENOENT) if the directory is missing.
+ * `NotFound` (ENOENT) if the directory is missing; EINVAL for a bad path or
+ * mode.
  */
-export function makeFifo(path: string, options: MakeFifoOptions = {}): void {
+export function createFifo(path: string, options: CreateFifoOptions = {}): void {
   checkPath(path, "mkfifo");
   const mode = checkMode(options.mode ?? 0o600, "mkfifo", path);
+  make(path, mode, false);
+}
+
+/**
+ * `mkfifo()` then the exact mode (mkfifo applies the umask). With
+ * `mayExist`, returns `false` instead of throwing when something is already
+ * at `path`.
+ */
+function make(path: string, mode: number, mayExist: boolean): boolean {
   const p = cstr(path);
-  sys(() => libc().mkfifo(p, mode), "mkfifo", path, { kind: "path" });
-  // mkfifo applies the umask; set the exact mode asked for.
+  const made = trySys(
+    () => libc().mkfifo(p, mode),
+    "mkfifo",
+    path,
+    { kind: "path" },
+    mayExist ? ["EEXIST"] : [],
+  );
+  if (made === null) return false;
   sys(() => libc().chmod(p, mode), "chmod", path);
+  return true;
 }
 
 /** Which end of a FIFO to open. */
 export type FifoEnd = "read" | "write";
 
+/** Opens without waiting: the descriptor, or `null` (ENXIO) for a write end with no reader. */
 function openOnce(path: string, end: FifoEnd): number | null {
   const C = unistd();
   const flags = (end === "read" ? C.O_RDONLY : C.O_WRONLY) | C.O_NONBLOCK | C.O_CLOEXEC;
   const p = cstr(path);
-  for (;;) {
-    const fd = libc().open(p, flags, 0);
-    if (fd >= 0) return fd;
-    const e = ERRNO[0];
-    if (e === E().ENXIO) return null; // write end, no reader yet
-    if (e !== E().EINTR) throw ipcError({ errno: e, syscall: "open", object: path, kind: "FIFO" });
-  }
+  return trySys(() => libc().open(p, flags, 0), "open", path, { kind: "FIFO" }, ["ENXIO"]);
 }
 
 /**
@@ -90,19 +128,28 @@ class FifoReader extends FdHandle {
   }
 }
 
-function adopt(fd: number, path: string, end: FifoEnd): FdHandle {
+function checkEnd(end: unknown, path: string): FifoEnd {
+  if (end !== "read" && end !== "write") {
+    throw invalidArgument("open", path, `end must be "read" or "write", got ${String(end)}`);
+  }
+  return end;
+}
+
+/** Wraps `fd` in a handle once it is known to be a FIFO this caller may trust. */
+function adopt(fd: number, path: string, end: FifoEnd, trust: TrustOptions): FdHandle {
   const handle = end === "read"
     ? new FifoReader(fd, { name: path })
     : new FdHandle(fd, { name: path });
   try {
-    const { type } = statFd(fd, path);
-    if (type !== "fifo") {
+    const st = statFd(fd, path);
+    if (st.type !== "fifo") {
       throw invalidArgument(
         "open",
         path,
-        `not a FIFO (it is a ${type}); create one with makeFifo()`,
+        `not a FIFO (it is a ${st.type}); create one with createFifo()`,
       );
     }
+    checkOwner(st, trust, "open", path, "FIFO");
   } catch (e) {
     handle.close();
     throw e;
@@ -111,13 +158,59 @@ function adopt(fd: number, path: string, end: FifoEnd): FdHandle {
 }
 
 /**
- * Opens the write end if a reader has the FIFO open now, else returns `null`.
- * Never waits.
+ * One non-waiting attempt at `end`: the handle, or `null` if the other side
+ * is not there yet. `state.reader` keeps a read end opened by an earlier
+ * attempt (opening it is what a writer waits for).
  */
-export function tryOpenFifoWriter(path: string): FdHandle | null {
-  checkPath(path, "open");
+function attempt(
+  path: string,
+  end: FifoEnd,
+  trust: TrustOptions,
+  state: { reader?: FifoReader },
+): FdHandle | null {
+  if (end === "read") {
+    state.reader ??= adopt(openOnce(path, "read")!, path, "read", trust) as FifoReader;
+    return state.reader.probe() ? state.reader : null;
+  }
   const fd = openOnce(path, "write");
-  return fd === null ? null : adopt(fd, path, "write");
+  return fd === null ? null : adopt(fd, path, "write", trust);
+}
+
+/**
+ * Opens one end of the FIFO at `path` if the other side is there now, else
+ * returns `null`. Never waits: `"write"` needs a reader that has the FIFO
+ * open, `"read"` a writer that has it open (or has written and gone).
+ *
+ * @example
+ * ```ts
+ * import { createFifo, removeFifo, tryOpenFifo } from "@ipckit/ipckit";
+ * const path = await Deno.makeTempDir() + "/f";
+ * createFifo(path);
+ * console.log(tryOpenFifo(path, "write")); // null: nobody reads
+ * removeFifo(path);
+ * ```
+ *
+ * @throws {IpcError} `NotFound` (ENOENT); EINVAL if `path` is not a FIFO;
+ * `PermissionDenied` (EPERM) for a FIFO this user should not trust (see
+ * {@linkcode TrustOptions}).
+ */
+export function tryOpenFifo(
+  path: string,
+  end: FifoEnd,
+  options: TryOpenFifoOptions = {},
+): FdHandle | null {
+  checkPath(path, "open");
+  checkEnd(end, path);
+  trustLevel(options, "open", path);
+  const state: { reader?: FifoReader } = {};
+  try {
+    const handle = attempt(path, end, options, state);
+    if (handle === null) state.reader?.close();
+    return handle;
+  } catch (e) {
+    state.reader?.close();
+    throw e;
+  }
 }
 
 /**
@@ -140,6 +233,16 @@ function watchOpens(path: string): FdHandle | null {
 
 const drain = new Uint8Array(4096);
 
+/** The mode to create with, or `undefined` not to create. */
+function createMode(create: OpenFifoOptions["create"], path: string): number | undefined {
+  if (create === undefined || create === false) return undefined;
+  if (create === true) return 0o600;
+  if (typeof create !== "object" || create === null) {
+    throw invalidArgument("open", path, "create must be true or { mode }");
+  }
+  return checkMode(create.mode ?? 0o600, "mkfifo", path);
+}
+
 /**
  * Opens one end of the FIFO at `path`, waiting for the other side without
  * blocking the event loop, like a blocking `open()` would:
@@ -147,69 +250,71 @@ const drain = new Uint8Array(4096);
  * - `"write"` resolves once a reader has the FIFO open;
  * - `"read"` resolves once a writer has it open (or has written and gone).
  *
- * The handle reads and writes without blocking; `read()` returns `null` once
- * every writer has closed.
+ * With `create`, a FIFO is made first if nothing is at `path` (an existing
+ * FIFO is used as it is, subject to the trust rule). The handle reads and
+ * writes without blocking; `read()` returns `null` once every writer has
+ * closed.
  *
- * @throws {IpcError} `NotFound` (ENOENT), `PermissionDenied` (EACCES),
- * EINVAL if `path` is not a FIFO, `TimedOut` on timeout.
+ * @example
+ * ```ts
+ * import { openFifo, removeFifo } from "@ipckit/ipckit";
+ * const path = await Deno.makeTempDir() + "/f";
+ * const reading = openFifo(path, "read", { create: { mode: 0o600 }, timeout: 5_000 });
+ * await new Promise((r) => setTimeout(r, 10)); // let the reader make the FIFO
+ * using writer = await openFifo(path, "write", { timeout: 5_000 });
+ * using reader = await reading;
+ * await writer.writeAll(new TextEncoder().encode("hello"));
+ * removeFifo(path);
+ * ```
+ *
+ * @throws {IpcError} `NotFound` (ENOENT) without `create`;
+ * `PermissionDenied` (EACCES, or EPERM for a FIFO this user should not
+ * trust); EINVAL if `path` is not a FIFO or an option is bad; `TimedOut` on
+ * timeout.
  */
 export async function openFifo(
   path: string,
   end: FifoEnd,
-  options?: WaitOptions,
+  options: OpenFifoOptions = {},
 ): Promise<FdHandle> {
   checkPath(path, "open");
-  if (end !== "read" && end !== "write") {
-    throw invalidArgument("open", path, `end must be "read" or "write", got ${String(end)}`);
-  }
-  const deadline = new Deadline(options, "open", path);
-  let reader: FifoReader | undefined;
-  const ready = (): FdHandle | null => {
-    if (end === "read") {
-      reader ??= adopt(openOnce(path, "read")!, path, "read") as FifoReader;
-      return reader.probe() ? reader : null;
-    }
-    const fd = openOnce(path, "write");
-    return fd === null ? null : adopt(fd, path, "write");
-  };
-  const first = ready();
-  if (first) return first;
-  // Watch for opens first, then look again, so a peer arriving in between is
-  // seen. A peer blocked in its own open() (a reader waiting for a writer)
-  // raises no event until it returns, so also retry on a timer that backs off
-  // to 50 ms.
-  using watch = watchOpens(path);
-  let backoff = 1;
+  checkEnd(end, path);
+  const deadline = startWait(options, "open", path);
+  trustLevel(options, "open", path);
+  const mode = createMode(options.create, path);
+  if (mode !== undefined) make(path, mode, true);
+  const state: { reader?: FifoReader } = {};
   try {
-    for (;;) {
-      const handle = ready();
-      if (handle) return handle;
-      deadline.check();
-      const nap = Math.min(backoff, deadline.remaining());
-      backoff = Math.min(backoff * 2, 50);
-      if (!watch) {
-        await deadline.race(sleep(nap));
-        continue;
-      }
-      try {
-        await waitFd(
-          watch.fd,
-          "read",
-          new Deadline({ timeout: nap, signal: deadline.signal }, "open", path),
-        );
-        while ((watch.tryRead(drain) ?? 0) > 0);
-      } catch (e) {
-        if (!(e instanceof Deno.errors.TimedOut)) throw e;
-      }
-    }
+    const first = attempt(path, end, options, state);
+    if (first) return first;
+    // Watch for opens first; the helper then looks again before waiting, so
+    // a peer arriving in between is seen. A peer blocked in its own open()
+    // (a reader waiting for a writer) raises no event until it returns, so
+    // the helper also retries on a timer that backs off to 50 ms.
+    using watch = watchOpens(path);
+    return await untilWatched(() => attempt(path, end, options, state), deadline, {
+      fd: watch?.fd,
+      onReady: () => {
+        while ((watch!.tryRead(drain) ?? 0) > 0);
+      },
+      maxBackoffMs: 50,
+    });
   } catch (e) {
-    reader?.close();
+    state.reader?.close();
     throw e;
   }
 }
 
 /**
  * Removes the FIFO at `path`. Refuses to remove anything that is not a FIFO.
+ *
+ * @example
+ * ```ts
+ * import { createFifo, removeFifo } from "@ipckit/ipckit";
+ * const path = await Deno.makeTempDir() + "/f";
+ * createFifo(path);
+ * removeFifo(path);
+ * ```
  *
  * @throws {IpcError} `NotFound` (ENOENT); EINVAL if `path` is not a FIFO.
  */

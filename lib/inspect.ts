@@ -13,44 +13,21 @@
  *
  * @module
  */
-import type { IpcKind, IpcObjectInfo, KindProvider } from "./_inspect.ts";
-import { invalidArgument } from "./_errors.ts";
-import { posixKinds } from "./posix_inspect.ts";
-import { sysvKinds } from "./sysv_inspect.ts";
+import type { IpcKind, IpcObjectInfo } from "./_inspect.ts";
+import { providers } from "./_kinds.ts";
 
-export type { IpcKind, IpcObjectInfo, KindProvider };
-
-/** Every kind ipckit can list, merged from each family's table. */
-export const kinds: Partial<Record<IpcKind, KindProvider>> = {
-  ...posixKinds,
-  ...sysvKinds,
-};
+export type { IpcKind, IpcObjectInfo };
 
 /** Options for {@linkcode listIpcObjects}. */
 export interface ListIpcObjectsOptions {
   /** Only these kinds (default: all). */
-  kind?: IpcKind | IpcKind[];
+  kind?: IpcKind | readonly IpcKind[];
   /**
    * Only objects whose creator process is known to be gone (`creatorAlive`
    * false): leftovers of crashed programs. The kernel records a creator pid
    * for System V shared memory only.
    */
   orphans?: boolean;
-}
-
-function providers(kind: IpcKind | IpcKind[] | undefined): [IpcKind, KindProvider][] {
-  const wanted = kind === undefined ? Object.keys(kinds) as IpcKind[] : [kind].flat();
-  return wanted.map((k) => {
-    const p = kinds[k];
-    if (!p) {
-      throw invalidArgument(
-        "list",
-        k,
-        `unknown kind; expected one of ${Object.keys(kinds).join(", ")}`,
-      );
-    }
-    return [k, p];
-  });
 }
 
 /**
@@ -67,7 +44,7 @@ function providers(kind: IpcKind | IpcKind[] | undefined): [IpcKind, KindProvide
  * @throws {IpcError} EINVAL for an unknown kind.
  */
 export function listIpcObjects(options: ListIpcObjectsOptions = {}): IpcObjectInfo[] {
-  const all = providers(options.kind).flatMap(([, p]) => p.list());
+  const all = providers(options.kind, "list").flatMap(([, p]) => p.list());
   return options.orphans ? all.filter((o) => o.creatorAlive === false) : all;
 }
 
@@ -82,7 +59,7 @@ export function listIpcObjects(options: ListIpcObjectsOptions = {}): IpcObjectIn
  * ```
  */
 export function listingNotes(options: ListIpcObjectsOptions = {}): string[] {
-  return providers(options.kind).flatMap(([k, p]) => {
+  return providers(options.kind, "list").flatMap(([k, p]) => {
     const n = p.note?.();
     return n ? [`${k}: ${n}`] : [];
   });
@@ -101,5 +78,5 @@ export function listingNotes(options: ListIpcObjectsOptions = {}): string[] {
  * @throws {IpcError} EINVAL for an unknown kind or bad name; `NotFound`; `PermissionDenied`.
  */
 export function removeIpcObject(kind: IpcKind, nameOrId: string | number): void {
-  providers(kind)[0][1].remove(nameOrId);
+  providers(kind, "remove")[0][1].remove(nameOrId);
 }

@@ -38,6 +38,16 @@ export interface Pipe extends Disposable {
  * Creates a pipe with `pipe2()`. Both ends are non-blocking for this process
  * and close-on-exec unless `closeOnExec: false`.
  *
+ * @example Packet mode: each write is read back as one message
+ * ```ts
+ * import { createPipe } from "@ipckit/ipckit";
+ * using pipe = createPipe({ packet: true });
+ * await pipe.writer.write(new TextEncoder().encode("one"));
+ * await pipe.writer.write(new TextEncoder().encode("two"));
+ * const buf = new Uint8Array(64);
+ * console.log(await pipe.reader.read(buf)); // 3: only "one"
+ * ```
+ *
  * @throws {IpcError} EMFILE/ENFILE when out of descriptors.
  */
 export function createPipe(options: PipeOptions = {}): Pipe {
@@ -62,6 +72,13 @@ export function createPipe(options: PipeOptions = {}): Pipe {
 /**
  * The capacity in bytes of the pipe or FIFO behind `handle` (`F_GETPIPE_SZ`).
  *
+ * @example
+ * ```ts
+ * import { createPipe, pipeCapacity } from "@ipckit/ipckit";
+ * using pipe = createPipe();
+ * console.log(pipeCapacity(pipe.writer)); // 65536 on Linux by default
+ * ```
+ *
  * @throws {IpcError} EBADF if the handle is not a pipe or FIFO.
  */
 export function pipeCapacity(handle: FdHandle): number {
@@ -73,6 +90,13 @@ export function pipeCapacity(handle: FdHandle): number {
  * Sets the capacity of the pipe or FIFO behind `handle` (`F_SETPIPE_SZ`);
  * the kernel rounds up to a power-of-two number of pages. Returns the
  * capacity actually set.
+ *
+ * @example
+ * ```ts
+ * import { createPipe, setPipeCapacity } from "@ipckit/ipckit";
+ * using pipe = createPipe();
+ * console.log(setPipeCapacity(pipe.writer, 100_000)); // 131072: rounded up
+ * ```
  *
  * @throws {IpcError} EPERM above `/proc/sys/fs/pipe-max-size` without
  * CAP_SYS_RESOURCE; EBUSY below the data already in the pipe.

@@ -11,9 +11,9 @@
  *
  * @example
  * ```ts
- * import { makeFifo, onShutdown, removeFifo } from "@ipckit/ipckit";
+ * import { createFifo, onShutdown, removeFifo } from "@ipckit/ipckit";
  * const path = (await Deno.makeTempDir()) + "/fifo";
- * makeFifo(path);
+ * createFifo(path);
  * using _cleanup = onShutdown(() => removeFifo(path));
  * // ... on Ctrl-C the FIFO is removed and the script exits with 130.
  * ```

@@ -15,7 +15,8 @@ export * from "./sysv_key.ts";
 export * from "./sysv_msg.ts";
 export * from "./sysv_sem.ts";
 export * from "./sysv_shm.ts";
-export * from "./sysv_inspect.ts";
+// Not the kinds table or creatorAlive(): internals of ls/rm (issue 12).
+export { listSysvObjects, removeSysvObject, sysvIdForKey, type SysvKind } from "./sysv_inspect.ts";
 export {
   type SysvCreateCommon,
   type SysvLimits,

@@ -25,7 +25,7 @@
  * @module
  */
 import { E, ERRNO } from "../ffi/errno.ts";
-import { userName } from "./_host.ts";
+import { readProcText, userName } from "./_host.ts";
 import { libc } from "../ffi/libc.ts";
 import { sysv } from "../ffi/sysv.ts";
 import { invalidArgument, ipcError } from "./_errors.ts";
@@ -43,13 +43,9 @@ const familyOf: Record<SysvKind, SysvFamily> = {
 
 /** Rows of a `/proc/sysvipc` table as column-name records. */
 function readTable(family: SysvFamily): Record<string, string>[] {
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(`/proc/sysvipc/${family}`);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return []; // kernel without SysV IPC
-    throw e;
-  }
+  // Through libc: Deno's fs API demands --allow-all for /proc/sysvipc.
+  const text = readProcText(`/proc/sysvipc/${family}`);
+  if (text === null) return []; // kernel without SysV IPC
   const [head, ...lines] = text.split("\n");
   const cols = head.trim().split(/\s+/);
   return lines.filter((l) => l.trim()).map((l) => {
@@ -62,14 +58,15 @@ let bootTime: number | undefined;
 let ticks = 100;
 
 function processStart(pid: number): { zombie: boolean; start: number } | null {
-  let stat: string;
+  let stat: string | null;
   try {
-    stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    stat = readProcText(`/proc/${pid}/stat`);
   } catch {
     return null;
   }
+  if (stat === null) return null;
   if (bootTime === undefined) {
-    const m = /^btime (\d+)$/m.exec(Deno.readTextFileSync("/proc/stat"));
+    const m = /^btime (\d+)$/m.exec(readProcText("/proc/stat") ?? "");
     bootTime = m ? Number(m[1]) : 0;
     ticks = 100; // USER_HZ is 100 on every Linux ABI ipckit supports
   }

@@ -26,8 +26,9 @@
  * @module
  */
 import { libc } from "../ffi/libc.ts";
-import { unistd } from "../ffi/unistd.ts";
-import { invalidArgument, type IpcError, sys, timedOut } from "./_errors.ts";
+import { off } from "../ffi/struct.ts";
+import { unistd, unistdLayout } from "../ffi/unistd.ts";
+import { invalidArgument, IpcError, sys, timedOut } from "./_errors.ts";
 
 /** Options every waiting operation takes. */
 export interface WaitOptions {
@@ -35,7 +36,9 @@ export interface WaitOptions {
   signal?: AbortSignal;
   /**
    * Milliseconds to wait before rejecting with a `TimedOut` error (code
-   * `ETIMEDOUT`). `0` tries once; omitted or `Infinity` waits forever.
+   * `ETIMEDOUT`). `0` tries once; omitted or `Infinity` waits forever;
+   * anything else (negative, `NaN`, `null`, a string) is EINVAL before any
+   * syscall.
    */
   timeout?: number;
 }
@@ -56,9 +59,15 @@ export class Deadline {
   /** The caller's abort signal, if any. */
   readonly signal: AbortSignal | undefined;
 
-  /** Validates `options` (before any syscall) and starts the clock. */
+  /**
+   * Validates `options` (before any syscall) and starts the clock. Only an
+   * omitted `timeout` means "forever": `null`, `NaN`, negatives and
+   * non-numbers are EINVAL, so a computed timeout that went wrong never turns
+   * into an endless wait.
+   */
   constructor(options: WaitOptions | undefined, syscall: string, object?: string | number) {
-    const timeout = options?.timeout ?? Infinity;
+    const given = options?.timeout;
+    const timeout = given === undefined ? Infinity : given;
     if (typeof timeout !== "number" || Number.isNaN(timeout) || timeout < 0) {
       throw invalidArgument(
         syscall,
@@ -143,6 +152,21 @@ export class Deadline {
   }
 }
 
+/**
+ * Makes the {@linkcode Deadline} of a wait and throws at once if its signal
+ * is already aborted: what every wait does before its first attempt, so bad
+ * options and a cancelled caller never reach a syscall.
+ */
+export function startWait(
+  options: WaitOptions | undefined,
+  syscall: string,
+  object?: string | number,
+): Deadline {
+  const deadline = new Deadline(options, syscall, object);
+  deadline.signal?.throwIfAborted();
+  return deadline;
+}
+
 interface FdWaiter {
   fd: number;
   events: number;
@@ -190,6 +214,10 @@ class Reactor {
   async #run(): Promise<void> {
     const lib = libc();
     const C = unistd();
+    // struct pollfd from the ffi table: int fd; short events; short revents.
+    const L = unistdLayout().pollfd;
+    const { size } = L;
+    const [fdAt, eventsAt, reventsAt] = [off(L, "fd"), off(L, "events"), off(L, "revents")];
     if (this.#wakeFd < 0) {
       this.#wakeFd = sys(
         () => lib.eventfd(0, C.EFD_NONBLOCK | C.EFD_CLOEXEC),
@@ -201,20 +229,20 @@ class Reactor {
     try {
       while (this.#waiters.size > 0) {
         const waiters = [...this.#waiters];
-        const fds = new Uint8Array(8 * (waiters.length + 1));
+        const fds = new Uint8Array(size * (waiters.length + 1));
         const view = new DataView(fds.buffer);
-        view.setInt32(0, this.#wakeFd, true);
-        view.setInt16(4, C.POLLIN, true);
+        view.setInt32(fdAt, this.#wakeFd, true);
+        view.setInt16(eventsAt, C.POLLIN, true);
         for (let i = 0; i < waiters.length; i++) {
-          view.setInt32(8 * (i + 1), waiters[i].fd, true);
-          view.setInt16(8 * (i + 1) + 4, waiters[i].events, true);
+          view.setInt32(size * (i + 1) + fdAt, waiters[i].fd, true);
+          view.setInt16(size * (i + 1) + eventsAt, waiters[i].events, true);
         }
         // A hint only: errno after a pool call belongs to another thread.
         const n = await lib.poll_nb(fds, BigInt(waiters.length + 1), 1000);
-        if (view.getInt16(6, true) !== 0) lib.read(this.#wakeFd, this.#drain, 8n);
+        if (view.getInt16(reventsAt, true) !== 0) lib.read(this.#wakeFd, this.#drain, 8n);
         if (n <= 0) continue;
         for (let i = 0; i < waiters.length; i++) {
-          const revents = view.getInt16(8 * (i + 1) + 6, true);
+          const revents = view.getInt16(size * (i + 1) + reventsAt, true);
           const w = waiters[i];
           if (revents !== 0 && this.#waiters.delete(w)) w.resolve(revents);
         }
@@ -317,6 +345,64 @@ export async function untilReady<T>(
     deadline.signal?.throwIfAborted();
     const r = attempt();
     if (r !== null) return r;
+  }
+}
+
+/** A descriptor that hints that a condition may have changed, for {@linkcode untilWatched}. */
+export interface Watch {
+  /** The descriptor to poll, or `undefined` to rely on the timer alone. */
+  fd?: number;
+  /** What to poll it for (default `"read"`). */
+  interest?: Interest;
+  /** Called after `fd` was ready, before the next try (e.g. to drain it). */
+  onReady?(): void;
+  /** Longest sleep between tries, in ms: the backoff doubles from 1 up to this. */
+  maxBackoffMs?: number;
+}
+
+/**
+ * Tries `attempt` until it returns non-null, for conditions a descriptor
+ * only sometimes announces (a FIFO peer blocked in its own `open()` raises
+ * no inotify event): between tries it waits for `watch.fd` to be ready or
+ * for a timer whose delay doubles from 1 ms to `watch.maxBackoffMs`,
+ * whichever comes first. The first try is immediate.
+ */
+export async function untilWatched<T>(
+  attempt: () => T | null,
+  deadline: Deadline,
+  watch: Watch = {},
+): Promise<T> {
+  const { fd, interest = "read", onReady, maxBackoffMs = 50 } = watch;
+  deadline.signal?.throwIfAborted();
+  let backoff = 1;
+  for (;;) {
+    const r = attempt();
+    if (r !== null) return r;
+    deadline.check();
+    const nap = Math.min(backoff, deadline.remaining());
+    backoff = Math.min(backoff * 2, maxBackoffMs);
+    if (fd === undefined) await deadline.race(sleep(nap));
+    else if (await readyWithin(fd, interest, nap, deadline.signal)) onReady?.();
+  }
+}
+
+/**
+ * Whether `fd` became ready within `ms`; rejects only on abort (or a poll
+ * failure). Async so that a slice already over when it starts (a slow
+ * machine) is a `false`, not a synchronous throw.
+ */
+async function readyWithin(
+  fd: number,
+  interest: Interest,
+  ms: number,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
+  try {
+    await waitFd(fd, interest, new Deadline({ timeout: ms, signal }, "poll", fd));
+    return true;
+  } catch (e) {
+    if (e instanceof IpcError && e.code === "ETIMEDOUT") return false;
+    throw e;
   }
 }
 

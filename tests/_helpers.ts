@@ -241,3 +241,48 @@ export async function assertNoLeaks(fn: () => Promise<void> | void): Promise<voi
   assertEquals(ipcSnapshot(), before, "IPC objects leaked");
   assertEquals(fdCount(), fds, "descriptors leaked");
 }
+
+/** What one CLI run printed and returned. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `ipckit args` in this process through `main(args, captureIo(stdin))`:
+ * the way to test a CLI command in a millisecond.
+ */
+export async function ipckitInProcess(args: string[], stdin = ""): Promise<CliResult> {
+  const { captureIo, main } = await import("../lib/cli/main.ts");
+  const io = captureIo(stdin);
+  const code = await main(args, io);
+  return { code, stdout: io.stdoutText, stderr: io.stderrText };
+}
+
+/**
+ * The permission flags of the `ipc` task in deno.json, exactly: end-to-end
+ * CLI tests run with these (never `-A`), so a command that needs more than
+ * users grant fails here first.
+ */
+export function ipcTaskFlags(): string[] {
+  const json = JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url)));
+  const task: string = json.tasks.ipc;
+  const words = task.split(/\s+/);
+  const flags = words.slice(words.indexOf("run") + 1).filter((w) => w.startsWith("-"));
+  if (flags.some((f) => f === "-A" || f === "--allow-all")) {
+    throw new Error(`the ipc task must not grant everything: ${task}`);
+  }
+  return flags;
+}
+
+/** Runs `lib/cli/main.ts args` in a new Deno process with the `ipc` task's flags. */
+export async function ipckitProcess(args: string[]): Promise<CliResult> {
+  const cli = new URL("../lib/cli/main.ts", import.meta.url).pathname;
+  const out = await command(Deno.execPath(), ["run", ...ipcTaskFlags(), cli, ...args], {
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}

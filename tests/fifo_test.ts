@@ -1,31 +1,31 @@
 import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
-import { IpcError, makeFifo, openFifo, removeFifo, tryOpenFifoWriter } from "../mod.ts";
+import { createFifo, IpcError, openFifo, removeFifo, tryOpenFifo } from "../mod.ts";
 import { buildC, fdsTo, tempDir } from "./_helpers.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-Deno.test("makeFifo() creates a FIFO with mode 0600 by default, exactly as asked otherwise", () => {
+Deno.test("createFifo() creates a FIFO with mode 0600 by default, exactly as asked otherwise", () => {
   using dir = tempDir();
-  makeFifo(`${dir.path}/a`);
+  createFifo(`${dir.path}/a`);
   const a = Deno.lstatSync(`${dir.path}/a`);
   ok(a.isFifo);
   equal(a.mode! & 0o7777, 0o600);
-  makeFifo(`${dir.path}/b`, { mode: 0o666 }); // wider than a typical umask allows
+  createFifo(`${dir.path}/b`, { mode: 0o666 }); // wider than a typical umask allows
   equal(Deno.lstatSync(`${dir.path}/b`).mode! & 0o7777, 0o666);
 });
 
-Deno.test("makeFifo() rejects bad input with typed errors", () => {
+Deno.test("createFifo() rejects bad input with typed errors", () => {
   using dir = tempDir();
   const path = `${dir.path}/f`;
   throws(
-    () => makeFifo(path, { mode: 0o10000 }),
+    () => createFifo(path, { mode: 0o10000 }),
     (e) => e instanceof IpcError && e.code === "EINVAL",
   );
-  throws(() => makeFifo(path, { mode: -1 }), (e) => e instanceof IpcError && e.code === "EINVAL");
-  throws(() => makeFifo(""), (e) => e instanceof IpcError && e.code === "EINVAL");
-  throws(() => makeFifo(`${dir.path}/x\0y`), (e) => e instanceof IpcError && e.code === "EINVAL");
-  throws(() => makeFifo(`${dir.path}/missing/f`), (e) => {
+  throws(() => createFifo(path, { mode: -1 }), (e) => e instanceof IpcError && e.code === "EINVAL");
+  throws(() => createFifo(""), (e) => e instanceof IpcError && e.code === "EINVAL");
+  throws(() => createFifo(`${dir.path}/x\0y`), (e) => e instanceof IpcError && e.code === "EINVAL");
+  throws(() => createFifo(`${dir.path}/missing/f`), (e) => {
     ok(e instanceof Deno.errors.NotFound);
     equal((e as IpcError).code, "ENOENT");
     equal((e as IpcError).syscall, "mkfifo");
@@ -33,7 +33,7 @@ Deno.test("makeFifo() rejects bad input with typed errors", () => {
   });
   Deno.writeTextFileSync(path, "a regular file");
   throws(
-    () => makeFifo(path),
+    () => createFifo(path),
     (e) => e instanceof Deno.errors.AlreadyExists && (e as IpcError).code === "EEXIST",
   );
 });
@@ -57,8 +57,8 @@ Deno.test("openFifo() refuses a path that is a regular file, and leaks nothing",
 Deno.test("openFifo() for writing waits for a reader and times out when none comes", async () => {
   using dir = tempDir();
   const path = `${dir.path}/f`;
-  makeFifo(path);
-  equal(tryOpenFifoWriter(path), null);
+  createFifo(path);
+  equal(tryOpenFifo(path, "write"), null);
   const t0 = performance.now();
   await rejects(
     openFifo(path, "write", { timeout: 150 }),
@@ -76,7 +76,7 @@ Deno.test("openFifo() for writing waits for a reader and times out when none com
 Deno.test("both ends opened concurrently in one process connect", async () => {
   using dir = tempDir();
   const path = `${dir.path}/f`;
-  makeFifo(path);
+  createFifo(path);
   const [r, w] = await Promise.all([openFifo(path, "read"), openFifo(path, "write")]);
   using reader = r;
   using writer = w;
@@ -88,7 +88,7 @@ Deno.test("both ends opened concurrently in one process connect", async () => {
 Deno.test("a FIFO reader sees a writer that connects late, and EOF when it leaves", async () => {
   using dir = tempDir();
   const path = `${dir.path}/f`;
-  makeFifo(path);
+  createFifo(path);
   const reading = openFifo(path, "read", { timeout: 5000 });
   await new Promise((r) => setTimeout(r, 100));
   using w = await openFifo(path, "write");
@@ -102,7 +102,7 @@ Deno.test("FIFOs interoperate with a C peer using blocking open() both ways", as
   const bin = await buildC("pipe_peer.c");
   using dir = tempDir();
   const path = `${dir.path}/f`;
-  makeFifo(path);
+  createFifo(path);
   // C writes, ipckit reads.
   const writer = new Deno.Command(bin, { args: ["fifo-write", path, "from C"] }).spawn();
   {
@@ -131,7 +131,7 @@ Deno.test("FIFOs made by mkfifo(1) work, and ours work with the shell", async ()
   }
   await sh.status;
   const ours = `${dir.path}/ours`;
-  makeFifo(ours);
+  createFifo(ours);
   const cat = new Deno.Command("cat", { args: [ours], stdout: "piped" }).spawn();
   {
     using w = await openFifo(ours, "write", { timeout: 10_000 });
@@ -159,4 +159,99 @@ Deno.test("the FIFO sequence-number example serves several client processes", as
     b,
   ) => a - b);
   equal(numbers.join(","), "1,2,3,4,5,6");
+});
+
+Deno.test("tryOpenFifo() never waits: null without a peer, a handle with one", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/f`;
+  createFifo(path);
+  equal(tryOpenFifo(path, "write"), null);
+  equal(tryOpenFifo(path, "read"), null);
+  deepEqual(fdsTo(path), [], "a read end without a writer is not kept");
+  const reading = openFifo(path, "read", { timeout: 5000 });
+  await new Promise((r) => setTimeout(r, 20));
+  const w = tryOpenFifo(path, "write");
+  ok(w, "a reader is waiting, so the write end opens at once");
+  using writer = w;
+  using reader = await reading;
+  using second = tryOpenFifo(path, "read");
+  ok(second, "a writer is connected, so a read end opens at once");
+  await writer.writeAll(enc.encode("x"));
+  throws(
+    () => tryOpenFifo(path, "both" as "read"),
+    (e) => e instanceof IpcError && e.code === "EINVAL",
+  );
+  throws(() => tryOpenFifo(`${dir.path}/none`, "write"), (e) => e instanceof Deno.errors.NotFound);
+  equal(reader.tryRead(new Uint8Array(1)) ?? second.tryRead(new Uint8Array(1)), 1);
+});
+
+Deno.test("openFifo() with create makes a missing FIFO with the mode asked, reuses an existing one", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/f`;
+  await rejects(openFifo(path, "write", { timeout: 0 }), (e) => e instanceof Deno.errors.NotFound);
+  await rejects(
+    openFifo(path, "write", { create: { mode: 0o640 }, timeout: 0 }),
+    (e) => e instanceof Deno.errors.TimedOut,
+  );
+  ok(Deno.lstatSync(path).isFifo);
+  equal(Deno.lstatSync(path).mode! & 0o7777, 0o640);
+  // An existing FIFO is opened as it is (its mode is not changed).
+  const [r, w] = await Promise.all([
+    openFifo(path, "read", { create: true }),
+    openFifo(path, "write", { create: { mode: 0o600 } }),
+  ]);
+  r.close();
+  w.close();
+  equal(Deno.lstatSync(path).mode! & 0o7777, 0o640);
+  // Something that is not a FIFO is still refused.
+  Deno.writeTextFileSync(`${dir.path}/plain`, "x");
+  await rejects(
+    openFifo(`${dir.path}/plain`, "read", { create: true }),
+    (e) => e instanceof IpcError && e.code === "EINVAL",
+  );
+});
+
+Deno.test("openFifo() refuses bad options before touching the path", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/f`;
+  for (
+    const options of [
+      { timeout: null },
+      { timeout: -1 },
+      { timeout: "5" },
+      { create: { mode: 0o10000 } },
+      { create: "yes" },
+      { trust: "nobody" },
+    ]
+  ) {
+    await rejects(
+      openFifo(path, "read", options as unknown as { timeout: number }),
+      (e) => e instanceof IpcError && e.code === "EINVAL",
+      JSON.stringify(options),
+    );
+  }
+  await rejects(
+    openFifo(path, "read", { create: true, signal: AbortSignal.abort(new Error("gone")) }),
+    (e) => (e as Error).message === "gone",
+  );
+  throws(() => Deno.lstatSync(path), Deno.errors.NotFound, "nothing was created");
+});
+
+Deno.test("openFifo() refuses a FIFO others may write unless trust is any", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/f`;
+  createFifo(path, { mode: 0o622 });
+  await rejects(
+    openFifo(path, "read", { timeout: 0 }),
+    (e) => e instanceof Deno.errors.PermissionDenied && (e as IpcError).code === "EPERM",
+  );
+  deepEqual(fdsTo(path), [], "the refused read end was closed");
+  throws(
+    () => tryOpenFifo(path, "read"),
+    (e) => e instanceof IpcError && e.code === "EPERM",
+  );
+  await rejects(
+    openFifo(path, "read", { timeout: 0, trust: "any" }),
+    (e) => e instanceof Deno.errors.TimedOut,
+  );
 });

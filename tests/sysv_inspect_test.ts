@@ -11,8 +11,8 @@ import {
   removeSharedMemory,
   removeSysvObject,
   sysvIdForKey,
-  sysvKinds,
 } from "../mod.ts";
+import { sysvKinds } from "../lib/sysv_inspect.ts";
 import { runDeno, uniqueName } from "./_helpers.ts";
 import { ipcmk, liveIds, sysvTest, tool } from "./_sysv.ts";
 

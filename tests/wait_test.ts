@@ -1,4 +1,4 @@
-import { equal, ok, rejects } from "node:assert/strict";
+import { equal, ok, rejects, throws } from "node:assert/strict";
 import { createPipe, IpcError } from "../mod.ts";
 import {
   Deadline,
@@ -9,6 +9,7 @@ import {
   SPIN_MIN_US,
   Spinner,
   untilAcquired,
+  untilWatched,
   waitFd,
 } from "../lib/wait.ts";
 import { runDeno, tempDir } from "./_helpers.ts";
@@ -199,4 +200,78 @@ Deno.test("Spinner holds the loop at most SPIN_MAX_US and adapts its budget", ()
   equal(new Spinner().spin(() => (++n >= 3 ? "got it" : null)), "got it");
   equal(n, 3);
   ok(SPIN_MIN_US < SPIN_MAX_US);
+});
+
+Deno.test("Deadline refuses timeout null, NaN, negatives and strings when it is made", () => {
+  for (const timeout of [null, NaN, -1, -Infinity, "5", "", {}]) {
+    throws(
+      () => new Deadline({ timeout } as unknown as { timeout: number }, "read", "x"),
+      (e) => e instanceof IpcError && e.code === "EINVAL" && e.syscall === "read",
+      String(timeout),
+    );
+  }
+  // Omitted, Infinity and 0 are the valid spellings of "forever" and "once".
+  equal(new Deadline({}, "read").remaining(), Infinity);
+  equal(new Deadline(undefined, "read").remaining(), Infinity);
+  equal(new Deadline({ timeout: Infinity }, "read").remaining(), Infinity);
+  equal(new Deadline({ timeout: 0 }, "read").remaining(), 0);
+});
+
+Deno.test("a wait with timeout null is EINVAL before any attempt, even when data is ready", async () => {
+  using p = createPipe();
+  await p.writer.write(new Uint8Array([1, 2]));
+  await rejects(
+    p.reader.read(new Uint8Array(1), { timeout: null as unknown as number }),
+    (e) => e instanceof IpcError && e.code === "EINVAL",
+  );
+  // Nothing was consumed by the refused call.
+  equal(p.reader.tryRead(new Uint8Array(2)), 2);
+});
+
+Deno.test("an aborted signal rejects before the first attempt, even when data is ready", async () => {
+  using p = createPipe();
+  await p.writer.write(new Uint8Array([1]));
+  const reason = new Error("already gone");
+  await rejects(
+    p.reader.read(new Uint8Array(1), { signal: AbortSignal.abort(reason) }),
+    (e) => e === reason,
+  );
+  await rejects(
+    p.writer.writeAll(new Uint8Array(1), { signal: AbortSignal.abort(reason) }),
+    (e) => e === reason,
+  );
+  equal(p.reader.tryRead(new Uint8Array(2)), 1, "the refused read consumed nothing");
+});
+
+Deno.test("untilWatched() retries on its timer when the watched fd stays quiet, and on readiness", async () => {
+  using p = createPipe();
+  let tries = 0;
+  // The pipe never becomes readable: only the 1 ms backoff timer drives the retries.
+  const got = await untilWatched(
+    () => (++tries >= 5 ? "done" : null),
+    new Deadline({ timeout: 5000 }, "open", "x"),
+    { fd: p.reader.fd, maxBackoffMs: 1 },
+  );
+  equal(got, "done");
+  equal(tries, 5);
+  // Readiness wakes it early and runs onReady before the next try.
+  let ready = false;
+  let drained = 0;
+  setTimeout(() => p.writer.tryWrite(new Uint8Array([1])), 30);
+  const t0 = performance.now();
+  await untilWatched(() => (ready ? true : null), new Deadline({ timeout: 5000 }, "open"), {
+    fd: p.reader.fd,
+    maxBackoffMs: 10_000,
+    onReady: () => {
+      drained += p.reader.tryRead(new Uint8Array(8)) ?? 0;
+      ready = true;
+    },
+  });
+  equal(drained, 1);
+  ok(performance.now() - t0 < 2000);
+  // It times out with the caller's deadline, not the slice's.
+  await rejects(
+    untilWatched(() => null, new Deadline({ timeout: 30 }, "open", "fifo"), { fd: p.reader.fd }),
+    (e) => e instanceof IpcError && e.code === "ETIMEDOUT" && e.syscall === "open",
+  );
 });

@@ -45,6 +45,23 @@ interface Run {
  * What a command handler gets: its arguments, its output and input, and the
  * exit-code contract. A handler writes through the context and returns its
  * exit code, so it runs the same in a process and in an in-process test.
+ *
+ * @example A handler run in-process
+ * ```ts
+ * import { captureIo, type Command, Context } from "@ipckit/ipckit/cli";
+ * const hello: Command = {
+ *   summary: "greet someone",
+ *   run(ctx) {
+ *     ctx.out(`hello ${ctx.args[0] ?? "world"}`);
+ *     return 0;
+ *   },
+ * };
+ * const io = captureIo();
+ * const ctx = new Context(["ada"], io);
+ * const code = await hello.run(ctx);
+ * await ctx.flush();
+ * console.log(code, io.stdoutText); // 0 "hello ada\n"
+ * ```
  */
 export class Context {
   /** The arguments after the command's name. */
@@ -149,7 +166,18 @@ export interface CapturedIo extends Io {
   readonly stderrText: string;
 }
 
-/** An {@linkcode Io} that records output and reads `input` as stdin. */
+/**
+ * An {@linkcode Io} that records output and reads `input` as stdin: how a
+ * test runs a command in-process.
+ *
+ * @example
+ * ```ts
+ * import { captureIo, main } from "@ipckit/ipckit/cli";
+ * const io = captureIo();
+ * const code = await main(["version"], io);
+ * console.log(code, io.stdoutText.startsWith("ipckit "), io.stderrText === "");
+ * ```
+ */
 export function captureIo(input: Uint8Array | string = ""): CapturedIo {
   const out: Uint8Array[] = [];
   const err: Uint8Array[] = [];
@@ -210,7 +238,7 @@ export function parse(
   let parsed;
   try {
     parsed = parseArgs({
-      args: ctx.args,
+      args: joinValues(ctx.args, options),
       options: { ...options, help: { type: "boolean", short: "h" } },
       allowPositionals,
       strict: true,
@@ -223,6 +251,27 @@ export function parse(
     return null;
   }
   return parsed as Parsed;
+}
+
+/**
+ * `--flag VALUE` as `--flag=VALUE` for string options, so a value that starts
+ * with "-" (`--timeout -1`) reaches the flag's own check and its message,
+ * instead of parseArgs' "argument is ambiguous".
+ */
+function joinValues(args: string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--") {
+      out.push(...args.slice(i));
+      break;
+    }
+    const name = a.startsWith("--") && !a.includes("=") ? a.slice(2) : undefined;
+    if (name && options[name]?.type === "string" && i + 1 < args.length) {
+      out.push(`${a}=${args[++i]}`);
+    } else out.push(a);
+  }
+  return out;
 }
 
 /** Parses a non-negative integer flag, or throws a {@linkcode UsageError}. */
@@ -240,10 +289,49 @@ export function intFlag(
   return n;
 }
 
+/**
+ * `--mode 0600` (octal, as chmod(1) takes it) as a number, `undefined` when
+ * absent; anything else is a {@linkcode UsageError}.
+ */
+export function modeFlag(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const text = String(value);
+  const m = /^(?:0o?)?([0-7]{1,4})$/.exec(text);
+  if (!m) {
+    throw new UsageError(`--mode must be octal between 0000 and 7777 like 0600, got "${text}"`);
+  }
+  return parseInt(m[1], 8);
+}
+
+/**
+ * `--timeout MS` as a number of milliseconds, `undefined` when absent (wait
+ * forever); anything but a non-negative integer is a {@linkcode UsageError}.
+ */
+export function timeoutFlag(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const text = String(value);
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n)) {
+    throw new UsageError(`--timeout must be a whole number of milliseconds >= 0, got "${text}"`);
+  }
+  return n;
+}
+
+/** `--any-owner` as the library's trust option. */
+export function trustFlag(value: unknown): { trust: "owner" | "any" } {
+  return { trust: value ? "any" : "owner" };
+}
+
+/** `summary` (a lower-case fragment) as a sentence: capitalised, with a final period. */
+export function sentence(summary: string): string {
+  const s = summary.replace(/\.$/, "");
+  return s.charAt(0).toUpperCase() + s.slice(1) + ".";
+}
+
 /** Dispatches to a table of subcommands: `group NAME ...`. */
 export function group(name: string, summary: string, commands: Record<string, Command>): Command {
   const usage = () =>
-    `Usage: ipckit ${name} <command> [options]\n\n${summary}.\n\nCommands:\n` +
+    `Usage: ipckit ${name} <command> [options]\n\n${sentence(summary)}\n\nCommands:\n` +
     Object.entries(commands).map(([k, c]) => `  ${k.padEnd(10)} ${c.summary}`).join("\n") +
     `\n\nRun 'ipckit ${name} <command> --help' for a command's options.`;
   return {

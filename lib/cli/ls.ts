@@ -1,22 +1,37 @@
 /**
  * `ipckit ls [--json] [--kind K]` and `ipckit rm KIND NAME`: list and remove
- * IPC objects of every kind in the `kinds` table of `lib/inspect.ts`.
+ * IPC objects of every kind in the table of `lib/_kinds.ts`.
  *
  * @module
  */
-import { kinds, listingNotes, listIpcObjects, removeIpcObject } from "../inspect.ts";
+import { listingNotes, listIpcObjects, removeIpcObject } from "../inspect.ts";
 import type { IpcKind, IpcObjectInfo } from "../_inspect.ts";
+import { isKind, kindNames } from "../_kinds.ts";
 import { formatSysvKey, parseSysvKey } from "../sysv_key.ts";
 import { sysvIdForKey, type SysvKind } from "../sysv_inspect.ts";
 import { type Command, EXIT, intFlag, parse, UsageError } from "./_common.ts";
 
-function kindArg(text: string, _usage: string): IpcKind {
-  if (!(text in kinds)) {
-    throw new UsageError(
-      `unknown kind "${text}"; expected one of ${Object.keys(kinds).join(", ")}`,
-    );
+function kindArg(text: string): IpcKind {
+  if (!isKind(text)) {
+    throw new UsageError(`unknown kind "${text}"; expected one of ${kindNames().join(", ")}`);
   }
-  return text as IpcKind;
+  return text;
+}
+
+// deno-lint-ignore no-control-regex -- matching control characters is the point
+const CONTROL = /[\x00-\x1f\x7f-\x9f\\]/g;
+const NAMED: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\" };
+
+/**
+ * `text` safe for a terminal: control characters (newline, ESC, C1) and the
+ * backslash are shown as escapes, so a name cannot fake table rows or send
+ * terminal commands. `--json` output is already escaped by JSON.
+ */
+export function printable(text: string): string {
+  return text.replace(
+    CONTROL,
+    (c) => NAMED[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
 }
 
 function row(o: IpcObjectInfo): string[] {
@@ -31,8 +46,8 @@ function row(o: IpcObjectInfo): string[] {
     : `${o.size ?? "?"} B`;
   return [
     o.kind,
-    o.name ?? `key ${formatSysvKey(o.key ?? 0)} id ${o.id}`,
-    o.owner,
+    o.name === undefined ? `key ${formatSysvKey(o.key ?? 0)} id ${o.id}` : printable(o.name),
+    printable(o.owner),
     `0${o.mode.toString(8)}`,
     what,
     o.creatorPid === undefined ? "-" : String(o.creatorPid),
@@ -43,15 +58,15 @@ function row(o: IpcObjectInfo): string[] {
 
 /** `ipckit ls`. */
 export const lsCommand: Command = {
-  summary: "list POSIX and System V IPC objects (like ipcs/lsipc), --orphans for leftovers",
+  summary: "list POSIX and System V IPC objects, like ipcs and lsipc",
   run(ctx) {
-    const usage =
-      `Usage: ipckit ls [--json] [--kind ${Object.keys(kinds).join("|")}]... [--orphans]\n\n` +
+    const usage = `Usage: ipckit ls [--json] [--kind ${kindNames().join("|")}]... [--orphans]\n\n` +
       "Lists IPC objects visible to you: name or key and id, owner, mode, size or counts,\n" +
       "creator and last pid, and whether the creator still runs. --json prints one record\n" +
       "per line. --orphans keeps objects whose creator is gone (the kernel records a creator\n" +
       "for System V shared memory only). Notes about what cannot be listed here (e.g.\n" +
-      "/dev/mqueue not mounted) go to stderr.";
+      "/dev/mqueue not mounted) go to stderr. Control characters in names are shown as\n" +
+      "escapes (\\n, \\x1b).";
     const p = parse(
       ctx,
       {
@@ -60,12 +75,10 @@ export const lsCommand: Command = {
         orphans: { type: "boolean" },
       },
       usage,
-      {
-        allowPositionals: false,
-      },
+      { allowPositionals: false },
     );
     if (!p) return EXIT.ok;
-    const kind = ((p.values.kind as string[] | undefined) ?? []).map((k) => kindArg(k, usage));
+    const kind = ((p.values.kind as string[] | undefined) ?? []).map(kindArg);
     const opts = { kind: kind.length ? kind : undefined, orphans: !!p.values.orphans };
     const objects = listIpcObjects(opts);
     if (p.values.json) { for (const o of objects) ctx.json(o); }
@@ -84,7 +97,7 @@ export const lsCommand: Command = {
 
 /** `ipckit rm KIND NAME` and `ipckit rm sysv-* (ID | --key KEY)`. */
 export const rmCommand: Command = {
-  summary: "remove an IPC object: ipckit rm KIND (NAME | ID | --key KEY)",
+  summary: "remove a POSIX or System V IPC object, like ipcrm",
   run(ctx) {
     const usage = `Usage: ipckit rm posix-mq|posix-sem|posix-shm NAME\n` +
       `       ipckit rm sysv-msg|sysv-sem|sysv-shm (ID | --key KEY)\n\n` +
@@ -94,17 +107,17 @@ export const rmCommand: Command = {
     const p = parse(ctx, { key: { type: "string" } }, usage);
     if (!p) return EXIT.ok;
     const [kindText, target, ...extra] = p.positionals;
-    if (kindText === undefined) throw new UsageError(`expected KIND`);
-    const kind = kindArg(kindText, usage);
+    if (kindText === undefined) throw new UsageError("expected KIND");
+    const kind = kindArg(kindText);
     if (!kind.startsWith("sysv-")) {
       if (target === undefined || extra.length || p.values.key !== undefined) {
-        throw new UsageError(`expected KIND NAME`);
+        throw new UsageError("expected KIND NAME");
       }
       removeIpcObject(kind, target);
       return EXIT.ok;
     }
     if (extra.length || (target === undefined) === (p.values.key === undefined)) {
-      throw new UsageError(`pass exactly one of ID and --key`);
+      throw new UsageError("pass exactly one of ID and --key");
     }
     let id: number;
     if (target !== undefined) id = intFlag(target, "ID", { max: 0x7fffffff })!;

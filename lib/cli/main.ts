@@ -3,11 +3,11 @@
  * The `ipckit` command: Linux IPC from the shell.
  *
  * ```sh
- * deno run --allow-ffi --allow-read --allow-write jsr:@ipckit/ipckit/cli fifo make /tmp/f
+ * deno run --allow-ffi --allow-read --allow-write jsr:@ipckit/ipckit/cli fifo create /tmp/f
  * ```
  *
- * Exit codes: 0 ok, 1 operational error (message on stderr), 2 usage error,
- * 124 timeout.
+ * Exit codes: 0 ok, 1 failure at run time (one line on stderr), 2 anything
+ * wrong with the command line (one line plus a hint to `--help`), 124 timeout.
  *
  * @module
  */
@@ -37,9 +37,9 @@ import { lsCommand, rmCommand } from "./ls.ts";
 const version: Command = {
   summary: "print ipckit's version",
   run(ctx) {
-    const p = parse(ctx, { json: { type: "boolean" } }, "Usage: ipckit version [--json]", {
-      allowPositionals: false,
-    });
+    const usage = "Usage: ipckit version [--json]\n\nPrints ipckit's version, the Deno version " +
+      "and the target it runs on; --json prints them as one record.";
+    const p = parse(ctx, { json: { type: "boolean" } }, usage, { allowPositionals: false });
     if (!p) return EXIT.ok;
     const info = { ipckit: denoJson.version, deno: Deno.version.deno, target: Deno.build.target };
     if (p.values.json) ctx.json(info);
@@ -68,7 +68,8 @@ export const commands: Record<string, Command> = {
 function usage(): string {
   return "Usage: ipckit <command> [options]\n\nLinux IPC from the shell.\n\nCommands:\n" +
     Object.entries(commands).map(([k, c]) => `  ${k.padEnd(10)} ${c.summary}`).join("\n") +
-    "\n\nRun 'ipckit <command> --help' for more. Exit codes: 0 ok, 1 error, 2 usage, 124 timeout.";
+    "\n\nRun 'ipckit <command> --help' for a command's options. Exit codes: 0 ok, 1 failure" +
+    "\nat run time, 2 anything wrong with the command line, 124 timeout.";
 }
 
 /**
