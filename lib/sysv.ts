@@ -16,14 +16,8 @@ export * from "./sysv_msg.ts";
 export * from "./sysv_sem.ts";
 export * from "./sysv_shm.ts";
 export * from "./sysv_inspect.ts";
-export {
-  type SysvCreateCommon,
-  type SysvLimits,
-  sysvLimits,
-  SysvObject,
-  type SysvOpenCommon,
-  type SysvOpenOptions,
-  type SysvPerm,
-  type SysvTarget,
-  type SysvTrust,
-} from "./_sysv.ts";
+export type { TrustOptions } from "./_trust.ts";
+export { type SysvLimits, sysvLimits } from "./_sysv_limits.ts";
+export { type SysvHandleOptions, SysvObject } from "./_sysv_object.ts";
+export { type SysvCreateCommon, type SysvOpenOptions, type SysvTarget } from "./_sysv_open.ts";
+export type { SysvPerm } from "./_sysv_perm.ts";
