@@ -8,7 +8,7 @@ import { kinds, listingNotes, listIpcObjects, removeIpcObject } from "../inspect
 import type { IpcKind, IpcObjectInfo } from "../_inspect.ts";
 import { formatSysvKey, parseSysvKey } from "../sysv_key.ts";
 import { sysvIdForKey, type SysvKind } from "../sysv_inspect.ts";
-import { type Command, EXIT, intFlag, parse, UsageError } from "./_common.ts";
+import { type Command, EXIT, parse, UsageError } from "./_common.ts";
 
 function kindArg(text: string, _usage: string): IpcKind {
   if (!(text in kinds)) {
