@@ -103,7 +103,7 @@ export abstract class SysvObject implements Disposable {
     try {
       return sys(call, syscall, this.name, { kind: familyNoun[this.#family], ...ctx });
     } catch (e) {
-      throw this.failure(e as IpcError, syscall, ctx);
+      throw this.failure(e as IpcError, syscall);
     }
   }
 
@@ -123,7 +123,7 @@ export abstract class SysvObject implements Disposable {
         wouldBlock,
       );
     } catch (e) {
-      throw this.failure(e as IpcError, syscall, ctx);
+      throw this.failure(e as IpcError, syscall);
     }
   }
 
@@ -169,12 +169,11 @@ export abstract class SysvObject implements Disposable {
    * The error for a failed call: EIDRM ("was removed") when the object no
    * longer exists, else `err` itself.
    */
-  protected failure(err: IpcError, syscall: string, ctx?: CallContext): IpcError {
+  protected failure(err: IpcError, syscall: string): IpcError {
     const kind = familyNoun[this.#family];
     if (err.code === "EIDRM" || (err.code === "EINVAL" && this.isGone())) {
       return ipcError({ code: "EIDRM", syscall, object: this.name, kind });
     }
-    void ctx;
     return err;
   }
 

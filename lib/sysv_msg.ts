@@ -276,20 +276,18 @@ export class SysvMessageQueue extends SysvObject {
     const big = this.#sizeBig.of(size);
     const r = this.attempt(() => libc().msgsnd(id, buf, big, sysv().IPC_NOWAIT), syscall);
     if (r !== null) return true;
-    {
-      // Full, or a message that can never fit (the kernel says EAGAIN forever).
-      const max = this.stat().queueBytes;
-      if (size > max) {
-        throw ipcError({
-          code: "EMSGSIZE",
-          syscall,
-          object: this.name,
-          detail: `message of ${size} bytes exceeds the queue's capacity (msg_qbytes ${max})`,
-          limit: "msg_qbytes",
-        });
-      }
-      return null;
+    // Full, or a message that can never fit (the kernel says EAGAIN forever).
+    const max = this.stat().queueBytes;
+    if (size > max) {
+      throw ipcError({
+        code: "EMSGSIZE",
+        syscall,
+        object: this.name,
+        detail: `message of ${size} bytes exceeds the queue's capacity (msg_qbytes ${max})`,
+        limit: "msg_qbytes",
+      });
     }
+    return null;
   }
 
   /**
