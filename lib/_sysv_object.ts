@@ -7,7 +7,7 @@
  * @module
  */
 import { off } from "../ffi/struct.ts";
-import { type CallContext, closedError, type IpcError, ipcError, sys, trySys } from "./_errors.ts";
+import { closedError, type IpcError, ipcError, sys, trySys } from "./_errors.ts";
 import { checkOwner, type TrustOptions } from "./_trust.ts";
 import { checkMode } from "./_validate.ts";
 import {
@@ -99,7 +99,7 @@ export abstract class SysvObject implements Disposable {
    * Runs `call` (retrying EINTR) and returns its result; a failure is thrown
    * as EIDRM when the object is gone (see {@linkcode failure}).
    */
-  protected call(call: () => number, syscall: string, ctx?: CallContext): number {
+  protected call(call: () => number, syscall: string, ctx?: { limit?: string }): number {
     try {
       return sys(call, syscall, this.name, { kind: familyNoun[this.#family], ...ctx });
     } catch (e) {
@@ -112,7 +112,7 @@ export abstract class SysvObject implements Disposable {
     call: () => number,
     syscall: string,
     wouldBlock?: readonly string[],
-    ctx?: CallContext,
+    ctx?: { limit?: string },
   ): number | null {
     try {
       return trySys(
@@ -143,7 +143,7 @@ export abstract class SysvObject implements Disposable {
     syscall: string,
     changes: { uid?: number; gid?: number; mode?: number },
     edit?: (v: DataView) => void,
-    ctx: CallContext = {},
+    ctx: { limit?: string } = {},
   ): void {
     this.live(syscall);
     if (changes.mode !== undefined) checkMode(changes.mode, syscall, this.name);
