@@ -185,6 +185,12 @@ Deno.test(
     equal(r.code, 0, r.stderr);
     const recs = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
     ok(recs.some((o) => o.id === q.id && o.key === q.key), r.stdout);
+    using shm = createSysvSharedMemory({ size: 64, removeOnClose: true });
+    t.add("shm", shm.id);
+    r = await ipckitProcess(["ls", "--json", "--kind", "sysv-shm"]);
+    equal(r.code, 0, r.stderr);
+    const segs = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    ok(segs.some((o) => o.id === shm.id && o.creatorAlive === true), r.stdout);
     r = await ipckitProcess(["rm", "sysv-msg", String(q.id)]);
     equal(r.code, 0, r.stderr);
     ok(!liveIds("msg").has(q.id));
