@@ -22,169 +22,42 @@
  * @module
  */
 import { libc } from "../ffi/libc.ts";
-import { getField, off, setField } from "../ffi/struct.ts";
+import { off, setField } from "../ffi/struct.ts";
 import { sysv, sysvLayout } from "../ffi/sysv.ts";
 import { invalidArgument, type IpcError, ipcError } from "./_errors.ts";
-import { Message } from "./message.ts";
-import { Deadline, type WaitOptions } from "./wait.ts";
+import { Deadline } from "./wait.ts";
 import { sysvLimits } from "./_sysv_limits.ts";
 import { type SysvHandleOptions, SysvObject } from "./_sysv_object.ts";
-import {
-  createWith,
-  openFamily,
-  type SysvCreateCommon,
-  type SysvOpenOptions,
-} from "./_sysv_open.ts";
-import { decodePerm, type SysvPerm, timeField } from "./_sysv_perm.ts";
+import { createWith, openFamily, type SysvOpenOptions } from "./_sysv_open.ts";
 import { SysvWaiter } from "./_sysv_wait.ts";
+import { BigCache, checkSize, checkType, readType, writeType } from "./_sysv_msgbuf.ts";
+import {
+  type CreateSysvMessageQueueOptions,
+  decodeMsqid,
+  SysvMessage,
+  type SysvMsgSetOptions,
+  type SysvMsgStat,
+  type SysvReceivedInto,
+  type SysvReceiveOptions,
+  type SysvReceiveSelect,
+  type SysvSendOptions,
+} from "./_sysv_msg_types.ts";
 
-/** A message received from a System V queue: its bytes and its `type`. */
-export class SysvMessage extends Message {
-  /** Its type (>= 1). */
-  readonly type: number;
-
-  /** Wraps a received payload and its type. */
-  constructor(bytes: Uint8Array<ArrayBuffer>, type: number) {
-    super(bytes);
-    this.type = type;
-  }
-}
-
-/** What {@linkcode SysvMessageQueue.receiveInto} reports. */
-export interface SysvReceivedInto {
-  /** Bytes copied into the buffer. */
-  length: number;
-  /** The message's type. */
-  type: number;
-}
-
-/** Options for {@linkcode SysvMessageQueue.send}. */
-export interface SysvSendOptions extends WaitOptions {
-  /** Message type, an integer >= 1. Default `1`. */
-  type?: number;
-}
-
-/** Which message to take, for {@linkcode SysvMessageQueue.receive}. */
-export interface SysvReceiveSelect {
-  /**
-   * `0` (default): the first message. `T > 0`: the first message of type `T`
-   * (or, with `except`, of any other type). `T < 0`: the first message of
-   * the lowest type that is `<= -T` (a priority queue).
-   */
-  type?: number;
-  /** With `type > 0`: take the first message whose type is NOT `type` (`MSG_EXCEPT`). */
-  except?: boolean;
-  /**
-   * Largest message accepted, in bytes. Default `kernel.msgmax` (so every
-   * message fits). A larger message stays queued and the call throws E2BIG.
-   */
-  messageSize?: number;
-  /**
-   * Accept a message longer than `messageSize` by cutting it (`MSG_NOERROR`):
-   * the rest is lost. Default `false`.
-   */
-  truncate?: boolean;
-}
-
-/** Options for {@linkcode SysvMessageQueue.receive}. */
-export interface SysvReceiveOptions extends SysvReceiveSelect, WaitOptions {}
-
-/** What `IPC_STAT` reports about a queue. */
-export interface SysvMsgStat {
-  /** Owner, creator and permissions. */
-  perm: SysvPerm;
-  /** Last `msgsnd`, or `null`. */
-  sendTime: Date | null;
-  /** Last `msgrcv`, or `null`. */
-  receiveTime: Date | null;
-  /** Creation or last `IPC_SET`. */
-  changeTime: Date | null;
-  /** Bytes queued. */
-  bytes: number;
-  /** Messages queued. */
-  messages: number;
-  /** Capacity in bytes (`msg_qbytes`); also the most messages it can hold. */
-  queueBytes: number;
-  /** Pid of the last sender (0 if none). */
-  lastSendPid: number;
-  /** Pid of the last receiver (0 if none). */
-  lastReceivePid: number;
-}
-
-/** Changes for {@linkcode SysvMessageQueue.set} (`IPC_SET`). */
-export interface SysvMsgSetOptions {
-  /** New owner uid. */
-  uid?: number;
-  /** New owner gid. */
-  gid?: number;
-  /** New permission bits (0 to 0o777). */
-  mode?: number;
-  /** New capacity in bytes; above `kernel.msgmnb` needs CAP_SYS_RESOURCE. */
-  queueBytes?: number;
-}
-
-/** Options for {@linkcode createSysvMessageQueue}. */
-export interface CreateSysvMessageQueueOptions extends SysvCreateCommon {
-  /** Capacity in bytes (`msg_qbytes`). Default `kernel.msgmnb`. */
-  queueBytes?: number;
-}
+export {
+  type CreateSysvMessageQueueOptions,
+  SysvMessage,
+  type SysvMsgSetOptions,
+  type SysvMsgStat,
+  type SysvReceivedInto,
+  type SysvReceiveOptions,
+  type SysvReceiveSelect,
+  type SysvSendOptions,
+};
 
 const encoder = new TextEncoder();
 
 /** The errors of a non-blocking `msgrcv` that mean "nothing to take now". */
 const NO_MESSAGE = ["ENOMSG", "EAGAIN"];
-
-/** A one-entry `BigInt()` cache: hot loops pass the same size or type again and again. */
-class BigCache {
-  #n = NaN;
-  #big = 0n;
-  of(n: number): bigint {
-    if (n !== this.#n) {
-      this.#big = BigInt(n);
-      this.#n = n;
-    }
-    return this.#big;
-  }
-}
-
-const views = new WeakMap<ArrayBuffer, DataView>();
-
-function viewOf(buf: Uint8Array<ArrayBuffer>): DataView {
-  let v = views.get(buf.buffer);
-  if (v === undefined) views.set(buf.buffer, v = new DataView(buf.buffer));
-  return v;
-}
-
-/** Writes a `long` message type (a safe integer) without allocating a BigInt. */
-function writeType(buf: Uint8Array<ArrayBuffer>, at: number, type: number): void {
-  const v = viewOf(buf);
-  v.setUint32(at, type >>> 0, true);
-  v.setInt32(at + 4, Math.floor(type / 2 ** 32), true);
-}
-
-/** Reads a `long` message type. */
-function readType(buf: Uint8Array<ArrayBuffer>, at: number): number {
-  const v = viewOf(buf);
-  return v.getInt32(at + 4, true) * 2 ** 32 + v.getUint32(at, true);
-}
-
-function checkType(type: unknown, syscall: string, object: string, min: number): number {
-  if (typeof type !== "number" || !Number.isSafeInteger(type) || type < min) {
-    throw invalidArgument(
-      syscall,
-      object,
-      `message type must be a safe integer >= ${min}, got ${String(type)}`,
-    );
-  }
-  return type;
-}
-
-function checkSize(n: unknown, what: string, syscall: string, object: string): number {
-  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) {
-    throw invalidArgument(syscall, object, `${what} must be an integer >= 0, got ${String(n)}`);
-  }
-  return n;
-}
 
 /**
  * A System V message queue. Made by {@linkcode createSysvMessageQueue} or
@@ -556,21 +429,6 @@ export class SysvMessageQueue extends SysvObject {
       if (queueBytes !== undefined) setField(v, sysvLayout().msqid_ds, "msg_qbytes", queueBytes);
     }, { limit: "kernel.msgmnb" });
   }
-}
-
-function decodeMsqid(v: DataView): SysvMsgStat {
-  const L = sysvLayout().msqid_ds;
-  return {
-    perm: decodePerm(v, off(L, "msg_perm")),
-    sendTime: timeField(v, L, "msg_stime"),
-    receiveTime: timeField(v, L, "msg_rtime"),
-    changeTime: timeField(v, L, "msg_ctime"),
-    bytes: getField(v, L, "msg_cbytes"),
-    messages: getField(v, L, "msg_qnum"),
-    queueBytes: getField(v, L, "msg_qbytes"),
-    lastSendPid: getField(v, L, "msg_lspid", true),
-    lastReceivePid: getField(v, L, "msg_lrpid", true),
-  };
 }
 
 const msgget = (key: number, flags: number) => libc().msgget(key, flags);

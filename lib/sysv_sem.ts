@@ -23,111 +23,34 @@
  * @module
  */
 import { libc } from "../ffi/libc.ts";
-import { getField, off, setField } from "../ffi/struct.ts";
+import { getField, setField } from "../ffi/struct.ts";
 import { sysv, sysvLayout } from "../ffi/sysv.ts";
 import { invalidArgument, type IpcError, ipcError } from "./_errors.ts";
 import { Deadline, type WaitOptions } from "./wait.ts";
 import { sysvLimits } from "./_sysv_limits.ts";
 import { type SysvHandleOptions, SysvObject } from "./_sysv_object.ts";
-import {
-  createWith,
-  openFamily,
-  type SysvCreateCommon,
-  type SysvOpenOptions,
-} from "./_sysv_open.ts";
-import { decodePerm, dsLayout, type SysvPerm, timeField } from "./_sysv_perm.ts";
+import { createWith, openFamily, type SysvOpenOptions } from "./_sysv_open.ts";
+import { dsLayout } from "./_sysv_perm.ts";
 import { SysvWaiter } from "./_sysv_wait.ts";
+import { checkValue, type Encoded, encodeOps, sameOps } from "./_sysv_sembuf.ts";
+import {
+  type CreateSysvSemaphoreSetOptions,
+  decodeSemid,
+  SEMVMX,
+  type SysvSemOp,
+  type SysvSemSetOptions,
+  type SysvSemStat,
+  type SysvSemUnitOptions,
+} from "./_sysv_sem_types.ts";
 
-/**
- * Largest value a System V semaphore can hold (`SEMVMX` in the kernel's
- * `<linux/sem.h>`; glibc's headers do not define it, so it is fixed here and
- * tested against the kernel's ERANGE).
- */
-export const SEMVMX = 32767;
-
-/** One operation of a {@linkcode SysvSemaphoreSet.op} call. */
-export interface SysvSemOp {
-  /** Which semaphore of the set (0-based). */
-  index: number;
-  /**
-   * `> 0` adds; `< 0` waits until the value is at least `-delta` and
-   * subtracts it; `0` waits until the value is zero.
-   */
-  delta: number;
-  /**
-   * `SEM_UNDO`: the kernel reverts this change when the process exits. Default
-   * `false` for {@linkcode SysvSemaphoreSet.op}, `true` for `wait`/`post`.
-   */
-  undo?: boolean;
-}
-
-/** Options for {@linkcode SysvSemaphoreSet.wait}, `tryWait` and `post`. */
-export interface SysvSemUnitOptions {
-  /** How much to take or give back. Default `1`. */
-  count?: number;
-  /** `SEM_UNDO` (default `true`): use the same setting for the wait and its post. */
-  undo?: boolean;
-}
-
-/** What `IPC_STAT` reports about a set. */
-export interface SysvSemStat {
-  /** Owner, creator and permissions. */
-  perm: SysvPerm;
-  /** Last successful `semop`, or `null` (never: possibly not initialised yet). */
-  opTime: Date | null;
-  /** Creation or last `IPC_SET`/`SETVAL`/`SETALL`. */
-  changeTime: Date | null;
-  /** Semaphores in the set. */
-  count: number;
-}
-
-/** Changes for {@linkcode SysvSemaphoreSet.set} (`IPC_SET`). */
-export interface SysvSemSetOptions {
-  /** New owner uid. */
-  uid?: number;
-  /** New owner gid. */
-  gid?: number;
-  /** New permission bits (0 to 0o777). */
-  mode?: number;
-}
-
-/** Options for {@linkcode createSysvSemaphoreSet}. */
-export interface CreateSysvSemaphoreSetOptions extends SysvCreateCommon {
-  /** Number of semaphores (1 to SEMMSL). Default `values.length`, or 1. */
-  count?: number;
-  /** Initial values (0 to {@linkcode SEMVMX}); default all 0. */
-  values?: number[];
-}
-
-/** Operations encoded as `struct sembuf[]`, with a snapshot to detect changes. */
-interface Encoded {
-  snapshot: SysvSemOp[];
-  nowait: Uint8Array<ArrayBuffer>;
-  wait: Uint8Array<ArrayBuffer>;
-  n: bigint;
-}
-
-function sameOps(a: SysvSemOp[], b: SysvSemOp[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i], y = b[i];
-    if (x.index !== y?.index || x.delta !== y.delta || x.undo !== !!y.undo) return false;
-  }
-  return true;
-}
-
-function checkValue(v: unknown, syscall: string, object: string): number {
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > SEMVMX) {
-    throw ipcError({
-      code: "ERANGE",
-      syscall,
-      object,
-      detail: `a semaphore value must be an integer from 0 to ${SEMVMX} (SEMVMX), got ${v}`,
-      limit: "SEMVMX",
-    });
-  }
-  return v;
-}
+export {
+  type CreateSysvSemaphoreSetOptions,
+  SEMVMX,
+  type SysvSemOp,
+  type SysvSemSetOptions,
+  type SysvSemStat,
+  type SysvSemUnitOptions,
+};
 
 /**
  * A System V semaphore set. Made by {@linkcode createSysvSemaphoreSet} or
@@ -195,7 +118,7 @@ export class SysvSemaphoreSet extends SysvObject {
     // encoding when every field is unchanged, which makes tryOp() cheap.
     const hit = this.#cache.get(ops);
     if (hit !== undefined && sameOps(hit.snapshot, ops)) return hit;
-    const [nowait, wait] = this.#encode(ops, syscall);
+    const [nowait, wait] = encodeOps(ops, syscall, this.name, (i) => this.#index(i, syscall));
     const enc: Encoded = {
       snapshot: ops.map((o) => ({ index: o.index, delta: o.delta, undo: !!o.undo })),
       nowait,
@@ -204,51 +127,6 @@ export class SysvSemaphoreSet extends SysvObject {
     };
     if (Array.isArray(ops)) this.#cache.set(ops, enc);
     return enc;
-  }
-
-  #encode(ops: SysvSemOp[], syscall: string): [Uint8Array<ArrayBuffer>, Uint8Array<ArrayBuffer>] {
-    if (!Array.isArray(ops) || ops.length === 0) {
-      throw invalidArgument(syscall, this.name, "pass at least one operation");
-    }
-    const { semopm } = sysvLimits();
-    if (ops.length > semopm) {
-      throw ipcError({
-        code: "E2BIG",
-        syscall,
-        object: this.name,
-        detail: `${ops.length} operations exceed SEMOPM (${semopm}) per call`,
-        limit: "kernel.sem (SEMOPM)",
-      });
-    }
-    const C = sysv();
-    const L = sysvLayout().sembuf;
-    const nowait = new Uint8Array(L.size * ops.length);
-    const wait = new Uint8Array(L.size * ops.length);
-    const vn = new DataView(nowait.buffer);
-    const vw = new DataView(wait.buffer);
-    ops.forEach((op, i) => {
-      if (typeof op !== "object" || op === null) {
-        throw invalidArgument(syscall, this.name, "each operation is { index, delta, undo? }");
-      }
-      const index = this.#index(op.index, syscall);
-      const d = op.delta;
-      if (typeof d !== "number" || !Number.isInteger(d) || d < -SEMVMX || d > SEMVMX) {
-        throw ipcError({
-          code: "ERANGE",
-          syscall,
-          object: this.name,
-          detail: `delta must be an integer from -${SEMVMX} to ${SEMVMX}, got ${String(d)}`,
-          limit: "SEMVMX",
-        });
-      }
-      const flags = op.undo ? C.SEM_UNDO : 0;
-      for (const [v, f] of [[vn, flags | C.IPC_NOWAIT], [vw, flags]] as const) {
-        setField(v, L, "sem_num", index, i * L.size);
-        setField(v, L, "sem_op", d, i * L.size);
-        setField(v, L, "sem_flg", f, i * L.size);
-      }
-    });
-    return [nowait, wait];
   }
 
   #tryEncoded(enc: Encoded, syscall: string): true | null {
@@ -495,16 +373,6 @@ export class SysvSemaphoreSet extends SysvObject {
   set(changes: SysvSemSetOptions): void {
     this.applySet("semctl(IPC_SET)", changes);
   }
-}
-
-function decodeSemid(v: DataView): SysvSemStat {
-  const L = dsLayout("sem");
-  return {
-    perm: decodePerm(v, off(L, "sem_perm")),
-    opTime: timeField(v, L, "sem_otime"),
-    changeTime: timeField(v, L, "sem_ctime"),
-    count: getField(v, L, "sem_nsems"),
-  };
 }
 
 /**
