@@ -26,7 +26,7 @@ function syncMsg(): number {
   const t0 = performance.now();
   for (let i = 0; i < SYNC_N; i++) {
     q.trySend(data, { type: 1 });
-    q.tryReceive({ maxSize: 64 });
+    q.tryReceive({ messageSize: 64 });
   }
   return (performance.now() - t0) * 1000 / SYNC_N;
 }
@@ -80,7 +80,7 @@ async function asyncMsg(bin: string, ipckit: boolean): Promise<number> {
     const t0 = performance.now();
     for (let i = 0; i < RT_N / 4; i++) {
       await q.send(data, { type: 1 });
-      await q.receive({ type: 2, maxSize: 64 });
+      await q.receive({ type: 2, messageSize: 64 });
     }
     return (performance.now() - t0) * 1000 / (RT_N / 4);
   });
@@ -93,7 +93,7 @@ async function asyncSem(bin: string, ipckit: boolean): Promise<number> {
     const wait = [{ index: 1, delta: -1 }];
     const t0 = performance.now();
     for (let i = 0; i < RT_N; i++) {
-      s.release(0, { undo: false });
+      s.post(0, { undo: false });
       await s.op(wait);
     }
     return (performance.now() - t0) * 1000 / RT_N;

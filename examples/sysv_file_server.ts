@@ -56,7 +56,7 @@ export async function serve(queue: SysvMessageQueue): Promise<number> {
   for (;;) {
     const msg = await queue.receive();
     if (msg.type === STOP) return served;
-    const req = JSON.parse(dec.decode(msg.data)) as Request;
+    const req = JSON.parse(dec.decode(msg.bytes)) as Request;
     served++;
     answer(msg.type, req); // concurrently: one slow client does not hold up the rest
   }
@@ -70,8 +70,8 @@ export async function fetchFile(serverId: number, path: string): Promise<Uint8Ar
   const parts: Uint8Array[] = [];
   for (;;) {
     const msg = await reply.receive({ timeout: 10000 });
-    if (msg.type === CHUNK) parts.push(msg.data);
-    else if (msg.type === ERROR) throw new Error(dec.decode(msg.data));
+    if (msg.type === CHUNK) parts.push(msg.bytes);
+    else if (msg.type === ERROR) throw new Error(dec.decode(msg.bytes));
     else break;
   }
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));

@@ -67,7 +67,7 @@ async function demo(): Promise<void> {
 
   await lock.read({ timeout: 1000 });
   await lock.read({ timeout: 1000 });
-  console.log(`two readers hold it: readers=${sem.getValue(READERS)}`);
+  console.log(`two readers hold it: readers=${sem.value(READERS)}`);
   await lock.write({ timeout: 100 }).catch((e) => console.log(`writer waits: ${e.code}`));
   lock.unlockRead();
   lock.unlockRead();
@@ -79,7 +79,7 @@ async function demo(): Promise<void> {
   }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   const line = (await reader.read()).value?.trim();
-  console.log(`child: ${line}; writer=${sem.getValue(WRITER)}`);
+  console.log(`child: ${line}; writer=${sem.value(WRITER)}`);
   child.kill("SIGKILL");
   await child.status;
   await reader.cancel();

@@ -17,14 +17,8 @@ export * from "./sysv_sem.ts";
 export * from "./sysv_shm.ts";
 // Not the kinds table or creatorAlive(): internals of ls/rm (issue 12).
 export { listSysvObjects, removeSysvObject, sysvIdForKey, type SysvKind } from "./sysv_inspect.ts";
-export {
-  type SysvCreateCommon,
-  type SysvLimits,
-  sysvLimits,
-  SysvObject,
-  type SysvOpenCommon,
-  type SysvOpenOptions,
-  type SysvPerm,
-  type SysvTarget,
-  type SysvTrust,
-} from "./_sysv.ts";
+export type { TrustOptions } from "./_trust.ts";
+export { type SysvLimits, sysvLimits } from "./_sysv_limits.ts";
+export { type SysvHandleOptions, SysvObject } from "./_sysv_object.ts";
+export { type SysvCreateCommon, type SysvOpenOptions, type SysvTarget } from "./_sysv_open.ts";
+export type { SysvPerm } from "./_sysv_perm.ts";

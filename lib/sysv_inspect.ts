@@ -17,20 +17,22 @@
  *
  * @example Segments whose creator is gone
  * ```ts
- * import { sysvKinds } from "@ipckit/ipckit";
- * const orphans = sysvKinds["sysv-shm"].list().filter((o) => o.creatorAlive === false);
+ * import { listIpcObjects } from "@ipckit/ipckit";
+ * const orphans = listIpcObjects({ kinds: ["sysv-shm"] })
+ *   .filter((o) => o.creatorAlive === false);
  * console.log(orphans.map((o) => o.id));
  * ```
  *
  * @module
  */
-import { E, ERRNO } from "../ffi/errno.ts";
 import { readProcText, userName } from "./_host.ts";
 import { libc } from "../ffi/libc.ts";
 import { sysv } from "../ffi/sysv.ts";
-import { invalidArgument, ipcError } from "./_errors.ts";
+import { invalidArgument, type IpcError, ipcError, sys } from "./_errors.ts";
 import type { IpcObjectInfo, KindProvider } from "./_inspect.ts";
-import { checkId, familyNoun, idForKey, idName, type SysvFamily } from "./_sysv.ts";
+import { checkId } from "./_sysv_key.ts";
+import { idForKey } from "./_sysv_open.ts";
+import { familyNoun, idName, type SysvFamily } from "./_sysv_perm.ts";
 
 /** The System V kinds of {@linkcode IpcObjectInfo}. */
 export type SysvKind = "sysv-msg" | "sysv-sem" | "sysv-shm";
@@ -43,9 +45,9 @@ const familyOf: Record<SysvKind, SysvFamily> = {
 
 /** Rows of a `/proc/sysvipc` table as column-name records. */
 function readTable(family: SysvFamily): Record<string, string>[] {
-  // Through libc: Deno's fs API demands --allow-all for /proc/sysvipc.
+  // Through libc (lib/_host.ts): Deno asks for --allow-all to read /proc/sysvipc.
   const text = readProcText(`/proc/sysvipc/${family}`);
-  if (text === null) return []; // kernel without SysV IPC
+  if (text === null) return []; // kernel without System V IPC
   const [head, ...lines] = text.split("\n");
   const cols = head.trim().split(/\s+/);
   return lines.filter((l) => l.trim()).map((l) => {
@@ -79,7 +81,7 @@ function processStart(pid: number): { zombie: boolean; start: number } | null {
  * Whether `pid` is a live process that could have created an object changed
  * at `ctime` (seconds): `undefined` for pid 0 (not recorded).
  */
-export function creatorAlive(pid: number, ctime: number): boolean | undefined {
+function creatorAlive(pid: number, ctime: number): boolean | undefined {
   if (!(pid > 0)) return undefined;
   const p = processStart(pid);
   if (p === null || p.zombie) return false;
@@ -180,16 +182,14 @@ export function removeSysvObject(kind: SysvKind, id: number | string): void {
   }
   const n = typeof id === "string" && /^\d+$/.test(id) ? Number(id) : id;
   const checked = checkId(n, syscall);
-  for (;;) {
-    if (rmid(family, checked) !== -1) return;
-    const e = ERRNO[0];
-    if (e === E().EINTR) continue;
-    throw ipcError({
-      errno: e === E().EINVAL || e === E().EIDRM ? E().ENOENT : e,
-      syscall,
-      object: `${idName[family]} ${checked}`,
-      kind: familyNoun[family],
-    });
+  const object = `${idName[family]} ${checked}`;
+  try {
+    sys(() => rmid(family, checked), syscall, object, { kind: familyNoun[family] });
+  } catch (e) {
+    const code = (e as IpcError).code;
+    // EINVAL: no object has this id (any more).
+    if (code !== "EINVAL" && code !== "EIDRM") throw e;
+    throw ipcError({ code: "ENOENT", syscall, object, kind: familyNoun[family] });
   }
 }
 

@@ -17,7 +17,7 @@
 import { cstr, libc } from "../ffi/libc.ts";
 import { invalidArgument, sys } from "./_errors.ts";
 import { checkPath } from "./_validate.ts";
-import { formatKey } from "./_sysv.ts";
+import { formatKey } from "./_sysv_key.ts";
 import { statPath } from "./_stat.ts";
 
 /** The key that always makes a new object reachable only by id. */
@@ -77,10 +77,11 @@ export function formatSysvKey(key: number): string {
  * @example
  * ```ts
  * import { parseSysvKey } from "@ipckit/ipckit";
- * console.log(parseSysvKey("-1") === parseSysvKey("0xffffffff")); // true
+ * console.log(parseSysvKey("-2") === parseSysvKey("0xfffffffe")); // true
  * ```
  *
- * @throws {IpcError} EINVAL if `text` is not a 32-bit key.
+ * @throws {IpcError} EINVAL if `text` is not a 32-bit key, or is -1
+ * (`0xffffffff`, what a failed `ftok()` returns).
  */
 export function parseSysvKey(text: string): number {
   const t = text.trim();
@@ -93,6 +94,9 @@ export function parseSysvKey(text: string): number {
       text,
       "a key is 0x followed by up to 8 hex digits, or a 32-bit decimal integer",
     );
+  }
+  if ((n | 0) === -1) {
+    throw invalidArgument("key", text, "key -1 (0xffffffff) is ftok()'s failure value, not a key");
   }
   return n >>> 0;
 }

@@ -16,170 +16,48 @@
  * using q = createSysvMessageQueue({ removeOnClose: true });
  * await q.send("hello", { type: 2 });
  * const msg = await q.receive({ timeout: 1000 });
- * console.log(msg.type, new TextDecoder().decode(msg.data)); // 2 hello
+ * console.log(msg.type, msg.text()); // 2 hello
  * ```
  *
  * @module
  */
-import { E, ERRNO } from "../ffi/errno.ts";
 import { libc } from "../ffi/libc.ts";
-import { getField, off, setField } from "../ffi/struct.ts";
+import { off, setField } from "../ffi/struct.ts";
 import { sysv, sysvLayout } from "../ffi/sysv.ts";
-import { invalidArgument, ipcError } from "./_errors.ts";
-import { Deadline, type WaitOptions } from "./wait.ts";
+import { invalidArgument, type IpcError, ipcError } from "./_errors.ts";
+import { Deadline } from "./wait.ts";
+import { sysvLimits } from "./_sysv_limits.ts";
+import { type SysvHandleOptions, SysvObject } from "./_sysv_object.ts";
+import { createWith, openFamily, type SysvOpenOptions } from "./_sysv_open.ts";
+import { SysvWaiter } from "./_sysv_wait.ts";
+import { BigCache, checkSize, checkType, readType, writeType } from "./_sysv_msgbuf.ts";
 import {
-  createWith,
-  decodePerm,
-  openFamily,
-  type SysvCreateCommon,
-  sysvLimits,
-  SysvObject,
-  type SysvOpenOptions,
-  type SysvPerm,
-  SysvWaiter,
-  timeField,
-} from "./_sysv.ts";
+  type CreateSysvMessageQueueOptions,
+  decodeMsqid,
+  SysvMessage,
+  type SysvMsgSetOptions,
+  type SysvMsgStat,
+  type SysvReceivedInto,
+  type SysvReceiveOptions,
+  type SysvReceiveSelect,
+  type SysvSendOptions,
+} from "./_sysv_msg_types.ts";
 
-/** A received message. */
-export interface SysvMessage {
-  /** Its type (>= 1). */
-  type: number;
-  /** Its bytes. */
-  data: Uint8Array<ArrayBuffer>;
-}
-
-/** What {@linkcode SysvMessageQueue.tryReceiveInto} reports. */
-export interface SysvReceivedInto {
-  /** The message's type. */
-  type: number;
-  /** Bytes copied into the buffer. */
-  size: number;
-}
-
-/** Options for {@linkcode SysvMessageQueue.send}. */
-export interface SysvSendOptions extends WaitOptions {
-  /** Message type, an integer >= 1. Default `1`. */
-  type?: number;
-}
-
-/** Which message to take, for {@linkcode SysvMessageQueue.receive}. */
-export interface SysvReceiveSelect {
-  /**
-   * `0` (default): the first message. `T > 0`: the first message of type `T`
-   * (or, with `except`, of any other type). `T < 0`: the first message of
-   * the lowest type that is `<= -T` (a priority queue).
-   */
-  type?: number;
-  /** With `type > 0`: take the first message whose type is NOT `type` (`MSG_EXCEPT`). */
-  except?: boolean;
-  /**
-   * Largest message accepted, in bytes. Default `kernel.msgmax` (so every
-   * message fits). A larger message stays queued and the call throws E2BIG.
-   */
-  maxSize?: number;
-  /**
-   * Accept a message longer than `maxSize` by cutting it (`MSG_NOERROR`):
-   * the rest is lost. Default `false`.
-   */
-  truncate?: boolean;
-}
-
-/** Options for {@linkcode SysvMessageQueue.receive}. */
-export interface SysvReceiveOptions extends SysvReceiveSelect, WaitOptions {}
-
-/** What `IPC_STAT` reports about a queue. */
-export interface SysvMsgStat {
-  /** Owner, creator and permissions. */
-  perm: SysvPerm;
-  /** Last `msgsnd`, or `null`. */
-  sendTime: Date | null;
-  /** Last `msgrcv`, or `null`. */
-  receiveTime: Date | null;
-  /** Creation or last `IPC_SET`. */
-  changeTime: Date | null;
-  /** Bytes queued. */
-  bytes: number;
-  /** Messages queued. */
-  messages: number;
-  /** Capacity in bytes (`msg_qbytes`); also the most messages it can hold. */
-  maxBytes: number;
-  /** Pid of the last sender (0 if none). */
-  lastSendPid: number;
-  /** Pid of the last receiver (0 if none). */
-  lastReceivePid: number;
-}
-
-/** Changes for {@linkcode SysvMessageQueue.set} (`IPC_SET`). */
-export interface SysvMsgSetOptions {
-  /** New owner uid. */
-  uid?: number;
-  /** New owner gid. */
-  gid?: number;
-  /** New permission bits (0 to 0o777). */
-  mode?: number;
-  /** New capacity in bytes; above `kernel.msgmnb` needs CAP_SYS_RESOURCE. */
-  maxBytes?: number;
-}
-
-/** Options for {@linkcode createSysvMessageQueue}. */
-export interface CreateSysvMessageQueueOptions extends SysvCreateCommon {
-  /** Capacity in bytes (`msg_qbytes`). Default `kernel.msgmnb`. */
-  maxBytes?: number;
-}
+export {
+  type CreateSysvMessageQueueOptions,
+  SysvMessage,
+  type SysvMsgSetOptions,
+  type SysvMsgStat,
+  type SysvReceivedInto,
+  type SysvReceiveOptions,
+  type SysvReceiveSelect,
+  type SysvSendOptions,
+};
 
 const encoder = new TextEncoder();
 
-/** A one-entry `BigInt()` cache: hot loops pass the same size or type again and again. */
-class BigCache {
-  #n = NaN;
-  #big = 0n;
-  of(n: number): bigint {
-    if (n !== this.#n) {
-      this.#big = BigInt(n);
-      this.#n = n;
-    }
-    return this.#big;
-  }
-}
-
-const views = new WeakMap<ArrayBuffer, DataView>();
-
-function viewOf(buf: Uint8Array<ArrayBuffer>): DataView {
-  let v = views.get(buf.buffer);
-  if (v === undefined) views.set(buf.buffer, v = new DataView(buf.buffer));
-  return v;
-}
-
-/** Writes a `long` message type (a safe integer) without allocating a BigInt. */
-function writeType(buf: Uint8Array<ArrayBuffer>, at: number, type: number): void {
-  const v = viewOf(buf);
-  v.setUint32(at, type >>> 0, true);
-  v.setInt32(at + 4, Math.floor(type / 2 ** 32), true);
-}
-
-/** Reads a `long` message type. */
-function readType(buf: Uint8Array<ArrayBuffer>, at: number): number {
-  const v = viewOf(buf);
-  return v.getInt32(at + 4, true) * 2 ** 32 + v.getUint32(at, true);
-}
-
-function checkType(type: unknown, syscall: string, object: string, min: number): number {
-  if (typeof type !== "number" || !Number.isSafeInteger(type) || type < min) {
-    throw invalidArgument(
-      syscall,
-      object,
-      `message type must be a safe integer >= ${min}, got ${String(type)}`,
-    );
-  }
-  return type;
-}
-
-function checkSize(n: unknown, what: string, syscall: string, object: string): number {
-  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) {
-    throw invalidArgument(syscall, object, `${what} must be an integer >= 0, got ${String(n)}`);
-  }
-  return n;
-}
+/** The errors of a non-blocking `msgrcv` that mean "nothing to take now". */
+const NO_MESSAGE = ["ENOMSG", "EAGAIN"];
 
 /**
  * A System V message queue. Made by {@linkcode createSysvMessageQueue} or
@@ -203,9 +81,13 @@ export class SysvMessageQueue extends SysvObject {
   readonly #maxBig = new BigCache();
   readonly #typeBig = new BigCache();
 
-  /** Wraps an id; use {@linkcode createSysvMessageQueue} or {@linkcode openSysvMessageQueue}. */
-  constructor(id: number, key: number, removeOnClose = false) {
-    super("msg", id, key, removeOnClose);
+  /**
+   * Opens the queue with `id` after checking with `IPC_STAT` that it exists
+   * and passes the trust rule; {@linkcode openSysvMessageQueue} also takes
+   * a key.
+   */
+  constructor(id: number, options: SysvHandleOptions = {}) {
+    super("msg", id, options);
   }
 
   /** @internal */
@@ -261,38 +143,35 @@ export class SysvMessageQueue extends SysvObject {
     return [buf, bytes.byteLength];
   }
 
-  /** One `msgsnd(IPC_NOWAIT)`: true if sent, false if the queue is full. */
-  #sendOnce(buf: Uint8Array<ArrayBuffer>, size: number, syscall: string): boolean {
+  /** One `msgsnd(IPC_NOWAIT)`: true if sent, null if the queue is full. */
+  #sendOnce(buf: Uint8Array<ArrayBuffer>, size: number, syscall: string): true | null {
     const id = this.live(syscall);
-    for (;;) {
-      if (libc().msgsnd(id, buf, this.#sizeBig.of(size), sysv().IPC_NOWAIT) === 0) return true;
-      const n = ERRNO[0];
-      if (n === E().EINTR) continue;
-      if (n !== E().EAGAIN) throw this.failure(n, syscall);
-      // Full, or a message that can never fit (the kernel says EAGAIN forever).
-      const max = this.stat().maxBytes;
-      if (size > max) {
-        throw ipcError({
-          code: "EMSGSIZE",
-          syscall,
-          object: this.name,
-          detail: `message of ${size} bytes exceeds the queue's capacity (msg_qbytes ${max})`,
-          limit: "msg_qbytes",
-        });
-      }
-      return false;
+    const big = this.#sizeBig.of(size);
+    const r = this.attempt(() => libc().msgsnd(id, buf, big, sysv().IPC_NOWAIT), syscall);
+    if (r !== null) return true;
+    // Full, or a message that can never fit (the kernel says EAGAIN forever).
+    const max = this.stat().queueBytes;
+    if (size > max) {
+      throw ipcError({
+        code: "EMSGSIZE",
+        syscall,
+        object: this.name,
+        detail: `message of ${size} bytes exceeds the queue's capacity (msg_qbytes ${max})`,
+        limit: "msg_qbytes",
+      });
     }
+    return null;
   }
 
   /**
-   * Sends one message if the queue has room now; `false` if it is full.
-   * Never waits.
+   * Sends one message if the queue has room now (`true`); `null` if it is
+   * full. Never waits.
    *
    * @throws {IpcError} EINVAL for a type < 1; EMSGSIZE for a message larger
    * than `kernel.msgmax` or than the queue's capacity; EIDRM if the queue was
    * removed; `BadResource` (EBADF) after `close()`.
    */
-  trySend(data: Uint8Array | string, options: { type?: number } = {}): boolean {
+  trySend(data: Uint8Array | string, options: { type?: number } = {}): true | null {
     const type = checkType(options.type ?? 1, "msgsnd", this.name, 1);
     const [buf, size] = this.#encode(data, type, "msgsnd", true);
     return this.#sendOnce(buf, size, "msgsnd");
@@ -317,7 +196,7 @@ export class SysvMessageQueue extends SysvObject {
     const type = checkType(options.type ?? 1, "msgsnd", this.name, 1);
     const [buf, size] = this.#encode(data, type, "msgsnd", false);
     await this.#spinner.wait(
-      { attempt: () => this.#sendOnce(buf, size, "msgsnd") || null },
+      { attempt: () => this.#sendOnce(buf, size, "msgsnd") },
       deadline,
     );
   }
@@ -325,9 +204,9 @@ export class SysvMessageQueue extends SysvObject {
   #select(options: SysvReceiveSelect): [number, number, number] {
     const C = sysv();
     const type = checkType(options.type ?? 0, "msgrcv", this.name, Number.MIN_SAFE_INTEGER);
-    const maxSize = checkSize(
-      options.maxSize ?? sysvLimits().msgmax,
-      "maxSize",
+    const messageSize = checkSize(
+      options.messageSize ?? sysvLimits().msgmax,
+      "messageSize",
       "msgrcv",
       this.name,
     );
@@ -339,15 +218,15 @@ export class SysvMessageQueue extends SysvObject {
       flags |= C.MSG_EXCEPT;
     }
     if (options.truncate) flags |= C.MSG_NOERROR;
-    return [type, maxSize, flags];
+    return [type, messageSize, flags];
   }
 
-  #receiveOnce(type: number, maxSize: number, flags: number): SysvMessage | null {
-    const n = this.#receiveRaw(type, maxSize, flags);
+  #receiveOnce(type: number, messageSize: number, flags: number): SysvMessage | null {
+    const n = this.#receiveRaw(type, messageSize, flags);
     if (n < 0) return null;
     const L = sysvLayout().msgbuf;
     const base = off(L, "mtext");
-    return { type: readType(this.#rbuf, off(L, "mtype")), data: this.#rbuf.slice(base, base + n) };
+    return new SysvMessage(this.#rbuf.slice(base, base + n), readType(this.#rbuf, off(L, "mtype")));
   }
 
   #receiveInto(target: Uint8Array, type: number, flags: number): SysvReceivedInto | null {
@@ -356,35 +235,36 @@ export class SysvMessageQueue extends SysvObject {
     const L = sysvLayout().msgbuf;
     const base = off(L, "mtext");
     target.set(this.#rbuf.subarray(base, base + n));
-    return { type: readType(this.#rbuf, off(L, "mtype")), size: n };
+    return { length: n, type: readType(this.#rbuf, off(L, "mtype")) };
   }
 
   /** One `msgrcv(IPC_NOWAIT)` into the handle's buffer: the text length, or -1 if none. */
-  #receiveRaw(type: number, maxSize: number, flags: number): number {
+  #receiveRaw(type: number, messageSize: number, flags: number): number {
     const id = this.live("msgrcv");
     const L = sysvLayout().msgbuf;
     const base = off(L, "mtext");
-    if (this.#rbuf.byteLength < base + maxSize) this.#rbuf = new Uint8Array(base + maxSize);
+    if (this.#rbuf.byteLength < base + messageSize) this.#rbuf = new Uint8Array(base + messageSize);
     const buf = this.#rbuf;
-    const bigMax = this.#maxBig.of(maxSize);
+    const bigMax = this.#maxBig.of(messageSize);
     const bigType = this.#typeBig.of(type);
-    for (;;) {
-      const n = libc().msgrcv(id, buf, bigMax, bigType, flags);
-      if (n >= 0) return n;
-      const e = ERRNO[0];
-      if (e === E().EINTR) continue;
-      if (e === E().ENOMSG || e === E().EAGAIN) return -1;
-      if (e === E().E2BIG) {
+    try {
+      return this.attempt(
+        () => libc().msgrcv(id, buf, bigMax, bigType, flags),
+        "msgrcv",
+        NO_MESSAGE,
+      ) ?? -1;
+    } catch (e) {
+      if ((e as IpcError).code === "E2BIG") {
         throw ipcError({
-          errno: e,
+          code: "E2BIG",
           syscall: "msgrcv",
           object: this.name,
-          detail: `the next matching message is larger than maxSize (${maxSize} bytes); ` +
+          detail: `the next matching message is larger than messageSize (${messageSize} bytes); ` +
             "it stays queued",
-          hint: "pass a larger maxSize, or truncate: true to cut it",
+          hint: "pass a larger messageSize, or truncate: true to cut it",
         });
       }
-      throw this.failure(e, "msgrcv");
+      throw e;
     }
   }
 
@@ -392,19 +272,19 @@ export class SysvMessageQueue extends SysvObject {
    * Takes one message if a matching one is queued now, else `null`. Never
    * waits.
    *
-   * @throws {IpcError} E2BIG if the message is larger than `maxSize` (it stays
+   * @throws {IpcError} E2BIG if the message is larger than `messageSize` (it stays
    * queued); EINVAL for a bad selection; EIDRM if the queue was removed;
    * `BadResource` (EBADF) after `close()`.
    */
   tryReceive(options: SysvReceiveSelect = {}): SysvMessage | null {
-    const [type, maxSize, flags] = this.#select(options);
-    return this.#receiveOnce(type, maxSize, flags);
+    const [type, messageSize, flags] = this.#select(options);
+    return this.#receiveOnce(type, messageSize, flags);
   }
 
   /**
    * Like {@linkcode tryReceive}, but copies the message into `buffer` (whose
    * length is the largest message accepted) instead of allocating: returns
-   * its type and size, or `null` if none is queued. Never waits.
+   * its length and type, or `null` if none is queued. Never waits.
    *
    * @example A receive loop without allocations
    * ```ts
@@ -412,7 +292,7 @@ export class SysvMessageQueue extends SysvObject {
    * using q = createSysvMessageQueue({ removeOnClose: true });
    * q.trySend("abc");
    * const buf = new Uint8Array(64);
-   * const got = q.tryReceiveInto(buf); // { type: 1, size: 3 }
+   * const got = q.tryReceiveInto(buf); // { length: 3, type: 1 }
    * ```
    *
    * @throws {IpcError} as {@linkcode tryReceive} (E2BIG if the message is
@@ -420,7 +300,7 @@ export class SysvMessageQueue extends SysvObject {
    */
   tryReceiveInto(
     buffer: Uint8Array,
-    options: Omit<SysvReceiveSelect, "maxSize"> = {},
+    options: Omit<SysvReceiveSelect, "messageSize"> = {},
   ): SysvReceivedInto | null {
     if (!(buffer instanceof Uint8Array)) {
       throw invalidArgument("msgrcv", this.name, "buffer must be a Uint8Array");
@@ -437,7 +317,7 @@ export class SysvMessageQueue extends SysvObject {
    */
   receiveInto(
     buffer: Uint8Array,
-    options: Omit<SysvReceiveOptions, "maxSize"> = {},
+    options: Omit<SysvReceiveOptions, "messageSize"> = {},
   ): Promise<SysvReceivedInto> {
     try {
       if (!(buffer instanceof Uint8Array)) {
@@ -463,7 +343,7 @@ export class SysvMessageQueue extends SysvObject {
    * import { createSysvMessageQueue } from "@ipckit/ipckit";
    * using q = createSysvMessageQueue({ removeOnClose: true });
    * setTimeout(() => q.trySend("late"), 10);
-   * const { data } = await q.receive({ timeout: 1000 });
+   * const msg = await q.receive({ timeout: 1000 });
    * ```
    *
    * @throws {IpcError} as {@linkcode tryReceive}; EIDRM promptly if the queue
@@ -473,14 +353,48 @@ export class SysvMessageQueue extends SysvObject {
   receive(options: SysvReceiveOptions = {}): Promise<SysvMessage> {
     try {
       const deadline = new Deadline(options, "msgrcv", this.name);
-      const [type, maxSize, flags] = this.#select(options);
+      const [type, messageSize, flags] = this.#select(options);
       return this.#spinner.wait(
-        { attempt: () => this.#receiveOnce(type, maxSize, flags) },
+        { attempt: () => this.#receiveOnce(type, messageSize, flags) },
         deadline,
       );
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  /**
+   * Receives messages as they arrive, until `signal` aborts (the iteration
+   * then ends quietly) or the queue is closed. Takes the receive options
+   * (`type`, `except`, `messageSize`, `truncate`) for every message.
+   *
+   * @example
+   * ```ts
+   * import { createSysvMessageQueue } from "@ipckit/ipckit";
+   * using q = createSysvMessageQueue({ removeOnClose: true });
+   * q.trySend("one");
+   * const ac = new AbortController();
+   * for await (const m of q.messages({ signal: ac.signal })) {
+   *   console.log(m.text()); // one
+   *   ac.abort();
+   * }
+   * ```
+   */
+  async *messages(options: SysvReceiveOptions = {}): AsyncGenerator<SysvMessage> {
+    const { signal } = options;
+    while (!this.closed && !signal?.aborted) {
+      try {
+        yield await this.receive(options);
+      } catch (e) {
+        if (signal?.aborted || this.closed) return;
+        throw e;
+      }
+    }
+  }
+
+  /** Same as {@linkcode messages} without options. */
+  [Symbol.asyncIterator](): AsyncGenerator<SysvMessage> {
+    return this.messages();
   }
 
   /**
@@ -500,7 +414,7 @@ export class SysvMessageQueue extends SysvObject {
    * ```ts
    * import { createSysvMessageQueue } from "@ipckit/ipckit";
    * using q = createSysvMessageQueue({ removeOnClose: true });
-   * q.set({ mode: 0o640, maxBytes: 4096 });
+   * q.set({ mode: 0o640, queueBytes: 4096 });
    * ```
    *
    * @throws {IpcError} `PermissionDenied` (EPERM) unless owner or creator (or
@@ -508,28 +422,13 @@ export class SysvMessageQueue extends SysvObject {
    */
   set(changes: SysvMsgSetOptions): void {
     const syscall = "msgctl(IPC_SET)";
-    const maxBytes = changes.maxBytes === undefined
+    const queueBytes = changes.queueBytes === undefined
       ? undefined
-      : checkSize(changes.maxBytes, "maxBytes", syscall, this.name);
+      : checkSize(changes.queueBytes, "queueBytes", syscall, this.name);
     this.applySet(syscall, changes, (v) => {
-      if (maxBytes !== undefined) setField(v, sysvLayout().msqid_ds, "msg_qbytes", maxBytes);
+      if (queueBytes !== undefined) setField(v, sysvLayout().msqid_ds, "msg_qbytes", queueBytes);
     }, { limit: "kernel.msgmnb" });
   }
-}
-
-function decodeMsqid(v: DataView): SysvMsgStat {
-  const L = sysvLayout().msqid_ds;
-  return {
-    perm: decodePerm(v, off(L, "msg_perm")),
-    sendTime: timeField(v, L, "msg_stime"),
-    receiveTime: timeField(v, L, "msg_rtime"),
-    changeTime: timeField(v, L, "msg_ctime"),
-    bytes: getField(v, L, "msg_cbytes"),
-    messages: getField(v, L, "msg_qnum"),
-    maxBytes: getField(v, L, "msg_qbytes"),
-    lastSendPid: getField(v, L, "msg_lspid", true),
-    lastReceivePid: getField(v, L, "msg_lrpid", true),
-  };
 }
 
 const msgget = (key: number, flags: number) => libc().msgget(key, flags);
@@ -551,11 +450,11 @@ const msgget = (key: number, flags: number) => libc().msgget(key, flags);
 export function createSysvMessageQueue(
   options: CreateSysvMessageQueueOptions = {},
 ): SysvMessageQueue {
-  const [id, key] = createWith("msg", "msgget", options, msgget);
-  const q = new SysvMessageQueue(id, key, options.removeOnClose ?? false);
-  if (options.maxBytes !== undefined) {
+  const [id] = createWith("msg", "msgget", options ?? {}, msgget);
+  const q = new SysvMessageQueue(id, { trust: "any", removeOnClose: options.removeOnClose });
+  if (options.queueBytes !== undefined) {
     try {
-      q.set({ maxBytes: options.maxBytes });
+      q.set({ queueBytes: options.queueBytes });
     } catch (e) {
       q.remove();
       throw e;
@@ -567,7 +466,8 @@ export function createSysvMessageQueue(
 /**
  * Opens an existing message queue by `key` or by `id`, after checking that
  * this user (or `trustedUids`) owns and created it and that group and others
- * cannot write to it (`trust: "any"` skips that check).
+ * cannot write to it (`trust: "any"` skips that check). With `create` and a
+ * key, creates the queue if no queue has that key (open or create).
  *
  * @example
  * ```ts
@@ -581,9 +481,15 @@ export function createSysvMessageQueue(
  * `PermissionDenied` (EACCES) without read
  * permission, (EPERM) for an untrusted queue.
  */
-export function openSysvMessageQueue(options: SysvOpenOptions): SysvMessageQueue {
-  return openFamily("msg", options, msgget, (id, buf) => libc().msgctl(id, sysv().IPC_STAT, buf), (
-    id,
-    key,
-  ) => new SysvMessageQueue(id, key, options.removeOnClose ?? false));
+export function openSysvMessageQueue(
+  options: SysvOpenOptions<Omit<CreateSysvMessageQueueOptions, "key" | "removeOnClose">>,
+): SysvMessageQueue {
+  return openFamily(
+    "msg",
+    options,
+    msgget,
+    (id, trust) => new SysvMessageQueue(id, { ...trust, removeOnClose: options.removeOnClose }),
+    (key, create) =>
+      createSysvMessageQueue({ ...create, key, removeOnClose: options.removeOnClose }),
+  );
 }

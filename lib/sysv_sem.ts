@@ -12,126 +12,45 @@
  * ```ts
  * import { createSysvSemaphoreSet } from "@ipckit/ipckit";
  * using sem = createSysvSemaphoreSet({ values: [1], removeOnClose: true });
- * await sem.acquire(0, { timeout: 1000 }); // SEM_UNDO by default
+ * await sem.wait(0, { timeout: 1000 }); // SEM_UNDO by default
  * try {
  *   // critical section
  * } finally {
- *   sem.release(0);
+ *   sem.post(0);
  * }
  * ```
  *
  * @module
  */
-import { E, ERRNO } from "../ffi/errno.ts";
 import { libc } from "../ffi/libc.ts";
-import { getField, off, setField } from "../ffi/struct.ts";
+import { getField, setField } from "../ffi/struct.ts";
 import { sysv, sysvLayout } from "../ffi/sysv.ts";
-import { invalidArgument, ipcError } from "./_errors.ts";
+import { invalidArgument, type IpcError, ipcError } from "./_errors.ts";
 import { Deadline, type WaitOptions } from "./wait.ts";
+import { sysvLimits } from "./_sysv_limits.ts";
+import { type SysvHandleOptions, SysvObject } from "./_sysv_object.ts";
+import { createWith, openFamily, type SysvOpenOptions } from "./_sysv_open.ts";
+import { dsLayout } from "./_sysv_perm.ts";
+import { SysvWaiter } from "./_sysv_wait.ts";
+import { checkValue, type Encoded, encodeOps, sameOps } from "./_sysv_sembuf.ts";
 import {
-  createWith,
-  decodePerm,
-  dsLayout,
-  openFamily,
-  type SysvCreateCommon,
-  sysvLimits,
-  SysvObject,
-  type SysvOpenOptions,
-  type SysvPerm,
-  SysvWaiter,
-  timeField,
-} from "./_sysv.ts";
+  type CreateSysvSemaphoreSetOptions,
+  decodeSemid,
+  SEMVMX,
+  type SysvSemOp,
+  type SysvSemSetOptions,
+  type SysvSemStat,
+  type SysvSemUnitOptions,
+} from "./_sysv_sem_types.ts";
 
-/**
- * Largest value a System V semaphore can hold (`SEMVMX` in the kernel's
- * `<linux/sem.h>`; glibc's headers do not define it, so it is fixed here and
- * tested against the kernel's ERANGE).
- */
-export const SEMVMX = 32767;
-
-/** One operation of a {@linkcode SysvSemaphoreSet.op} call. */
-export interface SysvSemOp {
-  /** Which semaphore of the set (0-based). */
-  index: number;
-  /**
-   * `> 0` adds; `< 0` waits until the value is at least `-delta` and
-   * subtracts it; `0` waits until the value is zero.
-   */
-  delta: number;
-  /**
-   * `SEM_UNDO`: the kernel reverts this change when the process exits. Default
-   * `false` for {@linkcode SysvSemaphoreSet.op}, `true` for `acquire`/`release`.
-   */
-  undo?: boolean;
-}
-
-/** Options for {@linkcode SysvSemaphoreSet.acquire} and `release`. */
-export interface SysvAcquireOptions {
-  /** How much to take or give back. Default `1`. */
-  count?: number;
-  /** `SEM_UNDO` (default `true`): use the same setting for the acquire and its release. */
-  undo?: boolean;
-}
-
-/** What `IPC_STAT` reports about a set. */
-export interface SysvSemStat {
-  /** Owner, creator and permissions. */
-  perm: SysvPerm;
-  /** Last successful `semop`, or `null` (never: possibly not initialised yet). */
-  opTime: Date | null;
-  /** Creation or last `IPC_SET`/`SETVAL`/`SETALL`. */
-  changeTime: Date | null;
-  /** Semaphores in the set. */
-  count: number;
-}
-
-/** Changes for {@linkcode SysvSemaphoreSet.set} (`IPC_SET`). */
-export interface SysvSemSetOptions {
-  /** New owner uid. */
-  uid?: number;
-  /** New owner gid. */
-  gid?: number;
-  /** New permission bits (0 to 0o777). */
-  mode?: number;
-}
-
-/** Options for {@linkcode createSysvSemaphoreSet}. */
-export interface CreateSysvSemaphoreSetOptions extends SysvCreateCommon {
-  /** Number of semaphores (1 to SEMMSL). Default `values.length`, or 1. */
-  count?: number;
-  /** Initial values (0 to {@linkcode SEMVMX}); default all 0. */
-  values?: number[];
-}
-
-/** Operations encoded as `struct sembuf[]`, with a snapshot to detect changes. */
-interface Encoded {
-  snapshot: SysvSemOp[];
-  nowait: Uint8Array<ArrayBuffer>;
-  wait: Uint8Array<ArrayBuffer>;
-  n: bigint;
-}
-
-function sameOps(a: SysvSemOp[], b: SysvSemOp[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i], y = b[i];
-    if (x.index !== y?.index || x.delta !== y.delta || x.undo !== !!y.undo) return false;
-  }
-  return true;
-}
-
-function checkValue(v: unknown, syscall: string, object: string): number {
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > SEMVMX) {
-    throw ipcError({
-      code: "ERANGE",
-      syscall,
-      object,
-      detail: `a semaphore value must be an integer from 0 to ${SEMVMX} (SEMVMX), got ${v}`,
-      limit: "SEMVMX",
-    });
-  }
-  return v;
-}
+export {
+  type CreateSysvSemaphoreSetOptions,
+  SEMVMX,
+  type SysvSemOp,
+  type SysvSemSetOptions,
+  type SysvSemStat,
+  type SysvSemUnitOptions,
+};
 
 /**
  * A System V semaphore set. Made by {@linkcode createSysvSemaphoreSet} or
@@ -144,7 +63,7 @@ function checkValue(v: unknown, syscall: string, object: string): number {
  * using sem = createSysvSemaphoreSet({ values: [3, 0], removeOnClose: true });
  * // move one unit from semaphore 0 to semaphore 1, all or nothing
  * await sem.op([{ index: 0, delta: -1 }, { index: 1, delta: 1 }], { timeout: 1000 });
- * console.log(sem.getAll()); // [2, 1]
+ * console.log(sem.values()); // [2, 1]
  * ```
  */
 export class SysvSemaphoreSet extends SysvObject {
@@ -154,10 +73,14 @@ export class SysvSemaphoreSet extends SysvObject {
   readonly #spinner = new SysvWaiter();
   readonly #lockOps = new Map<string, SysvSemOp[]>();
 
-  /** Wraps an id; use {@linkcode createSysvSemaphoreSet} or {@linkcode openSysvSemaphoreSet}. */
-  constructor(id: number, key: number, count: number, removeOnClose = false) {
-    super("sem", id, key, removeOnClose);
-    this.count = count;
+  /**
+   * Opens the set with `id` after checking with `IPC_STAT` that it exists
+   * and passes the trust rule (its size comes from the kernel);
+   * {@linkcode openSysvSemaphoreSet} also takes a key.
+   */
+  constructor(id: number, options: SysvHandleOptions = {}) {
+    super("sem", id, options);
+    this.count = getField(this.statView("semctl(IPC_STAT)"), dsLayout("sem"), "sem_nsems");
   }
 
   /** @internal */
@@ -195,7 +118,7 @@ export class SysvSemaphoreSet extends SysvObject {
     // encoding when every field is unchanged, which makes tryOp() cheap.
     const hit = this.#cache.get(ops);
     if (hit !== undefined && sameOps(hit.snapshot, ops)) return hit;
-    const [nowait, wait] = this.#encode(ops, syscall);
+    const [nowait, wait] = encodeOps(ops, syscall, this.name, (i) => this.#index(i, syscall));
     const enc: Encoded = {
       snapshot: ops.map((o) => ({ index: o.index, delta: o.delta, undo: !!o.undo })),
       nowait,
@@ -206,60 +129,15 @@ export class SysvSemaphoreSet extends SysvObject {
     return enc;
   }
 
-  #encode(ops: SysvSemOp[], syscall: string): [Uint8Array<ArrayBuffer>, Uint8Array<ArrayBuffer>] {
-    if (!Array.isArray(ops) || ops.length === 0) {
-      throw invalidArgument(syscall, this.name, "pass at least one operation");
-    }
-    const { semopm } = sysvLimits();
-    if (ops.length > semopm) {
-      throw ipcError({
-        code: "E2BIG",
-        syscall,
-        object: this.name,
-        detail: `${ops.length} operations exceed SEMOPM (${semopm}) per call`,
-        limit: "kernel.sem (SEMOPM)",
-      });
-    }
-    const C = sysv();
-    const L = sysvLayout().sembuf;
-    const nowait = new Uint8Array(L.size * ops.length);
-    const wait = new Uint8Array(L.size * ops.length);
-    const vn = new DataView(nowait.buffer);
-    const vw = new DataView(wait.buffer);
-    ops.forEach((op, i) => {
-      if (typeof op !== "object" || op === null) {
-        throw invalidArgument(syscall, this.name, "each operation is { index, delta, undo? }");
-      }
-      const index = this.#index(op.index, syscall);
-      const d = op.delta;
-      if (typeof d !== "number" || !Number.isInteger(d) || d < -SEMVMX || d > SEMVMX) {
-        throw ipcError({
-          code: "ERANGE",
-          syscall,
-          object: this.name,
-          detail: `delta must be an integer from -${SEMVMX} to ${SEMVMX}, got ${String(d)}`,
-          limit: "SEMVMX",
-        });
-      }
-      const flags = op.undo ? C.SEM_UNDO : 0;
-      for (const [v, f] of [[vn, flags | C.IPC_NOWAIT], [vw, flags]] as const) {
-        setField(v, L, "sem_num", index, i * L.size);
-        setField(v, L, "sem_op", d, i * L.size);
-        setField(v, L, "sem_flg", f, i * L.size);
-      }
-    });
-    return [nowait, wait];
-  }
-
-  #tryEncoded(enc: Encoded, syscall: string): boolean {
+  #tryEncoded(enc: Encoded, syscall: string): true | null {
     const id = this.live(syscall);
-    const lib = libc();
-    for (;;) {
-      if (lib.semop(id, enc.nowait, enc.n) === 0) return true;
-      const e = ERRNO[0];
-      if (e === E().EINTR) continue;
-      if (e === E().EAGAIN) return false;
-      throw this.failure(e, syscall, { limit: e === E().ERANGE ? "SEMVMX" : undefined });
+    try {
+      return this.attempt(() => libc().semop(id, enc.nowait, enc.n), syscall) === null
+        ? null
+        : true;
+    } catch (e) {
+      if ((e as IpcError).code !== "ERANGE") throw e;
+      throw ipcError({ code: "ERANGE", syscall, object: this.name, limit: "SEMVMX" });
     }
   }
 
@@ -273,14 +151,15 @@ export class SysvSemaphoreSet extends SysvObject {
   }
 
   /**
-   * Applies every operation in `ops` atomically if that can be done now;
-   * `false` (nothing applied) if one of them would have to wait. Never waits.
+   * Applies every operation in `ops` atomically if that can be done now
+   * (`true`); `null` (nothing applied) if one of them would have to wait.
+   * Never waits.
    *
    * @throws {IpcError} EINVAL for a bad index or no operations; E2BIG above
    * SEMOPM operations; ERANGE if a value would pass {@linkcode SEMVMX};
    * EIDRM if the set was removed; `BadResource` (EBADF) after `close()`.
    */
-  tryOp(ops: SysvSemOp[]): boolean {
+  tryOp(ops: SysvSemOp[]): true | null {
     return this.#tryEncoded(this.#encoded(ops, "semop"), "semop");
   }
 
@@ -305,7 +184,7 @@ export class SysvSemaphoreSet extends SysvObject {
     const enc = this.#encoded(ops, "semop");
     const L = sysvLayout().timespec;
     await this.#spinner.wait<true>({
-      attempt: () => this.#tryEncoded(enc, "semop") || null,
+      attempt: () => this.#tryEncoded(enc, "semop"),
       park: (ms) => {
         if (this.closed) return Promise.resolve(null);
         const ts = new Uint8Array(L.size);
@@ -330,13 +209,13 @@ export class SysvSemaphoreSet extends SysvObject {
    * ```ts
    * import { createSysvSemaphoreSet } from "@ipckit/ipckit";
    * using sem = createSysvSemaphoreSet({ values: [1], removeOnClose: true });
-   * await sem.acquire(0, { timeout: 1000 });
-   * sem.release(0);
+   * await sem.wait(0, { timeout: 1000 });
+   * sem.post(0);
    * ```
    *
    * @throws {IpcError} as {@linkcode op}.
    */
-  acquire(index = 0, options: SysvAcquireOptions & WaitOptions = {}): Promise<void> {
+  wait(index = 0, options: SysvSemUnitOptions & WaitOptions = {}): Promise<void> {
     try {
       return this.op(this.#lockOp(index, options, -1, "semop"), options);
     } catch (e) {
@@ -345,27 +224,28 @@ export class SysvSemaphoreSet extends SysvObject {
   }
 
   /**
-   * Takes `count` from semaphore `index` if it can now; `false` otherwise.
+   * Takes `count` from semaphore `index` if it can now (`true`); `null` if
+   * it would have to wait. Never waits.
    *
    * @throws {IpcError} as {@linkcode tryOp}.
    */
-  tryAcquire(index = 0, options: SysvAcquireOptions = {}): boolean {
+  tryWait(index = 0, options: SysvSemUnitOptions = {}): true | null {
     return this.tryOp(this.#lockOp(index, options, -1, "semop"));
   }
 
   /**
    * Gives `count` (default 1) back to semaphore `index`. Use the same `undo`
-   * setting as the matching acquire (default `true` for both).
+   * setting as the matching wait (default `true` for both).
    *
    * @throws {IpcError} ERANGE past {@linkcode SEMVMX}; EIDRM if removed.
    */
-  release(index = 0, options: SysvAcquireOptions = {}): void {
+  post(index = 0, options: SysvSemUnitOptions = {}): void {
     this.tryOp(this.#lockOp(index, options, 1, "semop"));
   }
 
   #lockOp(
     index: number,
-    options: SysvAcquireOptions,
+    options: SysvSemUnitOptions,
     sign: 1 | -1,
     syscall: string,
   ): SysvSemOp[] {
@@ -385,9 +265,7 @@ export class SysvSemaphoreSet extends SysvObject {
 
   #ctl(index: number, cmd: number, name: string, arg = 0n): number {
     const id = this.live(`semctl(${name})`);
-    const r = libc().semctl(id, index, cmd, arg);
-    if (r === -1) throw this.failure(ERRNO[0], `semctl(${name})`);
-    return r;
+    return this.call(() => libc().semctl(id, index, cmd, arg), `semctl(${name})`);
   }
 
   /**
@@ -397,12 +275,12 @@ export class SysvSemaphoreSet extends SysvObject {
    * ```ts
    * import { createSysvSemaphoreSet } from "@ipckit/ipckit";
    * using sem = createSysvSemaphoreSet({ values: [4], removeOnClose: true });
-   * console.log(sem.getValue(0)); // 4
+   * console.log(sem.value(0)); // 4
    * ```
    *
    * @throws {IpcError} EINVAL for a bad index; EIDRM if removed.
    */
-  getValue(index: number): number {
+  value(index: number): number {
     return this.#ctl(this.#index(index, "semctl(GETVAL)"), sysv().GETVAL, "GETVAL");
   }
 
@@ -424,12 +302,10 @@ export class SysvSemaphoreSet extends SysvObject {
    *
    * @throws {IpcError} EIDRM if removed.
    */
-  getAll(): number[] {
+  values(): number[] {
     const id = this.live("semctl(GETALL)");
     const values = new Uint16Array(this.count);
-    if (libc().semctl_buf(id, 0, sysv().GETALL, values) === -1) {
-      throw this.failure(ERRNO[0], "semctl(GETALL)");
-    }
+    this.call(() => libc().semctl_buf(id, 0, sysv().GETALL, values), "semctl(GETALL)");
     return [...values];
   }
 
@@ -439,7 +315,7 @@ export class SysvSemaphoreSet extends SysvObject {
    * @throws {IpcError} EINVAL for the wrong number of values; ERANGE outside
    * 0..SEMVMX; EIDRM if removed.
    */
-  setAll(values: number[]): void {
+  setValues(values: number[]): void {
     const id = this.live("semctl(SETALL)");
     if (!Array.isArray(values) || values.length !== this.count) {
       throw invalidArgument(
@@ -449,9 +325,7 @@ export class SysvSemaphoreSet extends SysvObject {
       );
     }
     const arr = Uint16Array.from(values.map((v) => checkValue(v, "semctl(SETALL)", this.name)));
-    if (libc().semctl_buf(id, 0, sysv().SETALL, arr) === -1) {
-      throw this.failure(ERRNO[0], "semctl(SETALL)");
-    }
+    this.call(() => libc().semctl_buf(id, 0, sysv().SETALL, arr), "semctl(SETALL)");
   }
 
   /**
@@ -459,7 +333,7 @@ export class SysvSemaphoreSet extends SysvObject {
    *
    * @throws {IpcError} EINVAL for a bad index; EIDRM if removed.
    */
-  getPid(index: number): number {
+  lastPid(index: number): number {
     return this.#ctl(this.#index(index, "semctl(GETPID)"), sysv().GETPID, "GETPID");
   }
 
@@ -468,7 +342,7 @@ export class SysvSemaphoreSet extends SysvObject {
    *
    * @throws {IpcError} EINVAL for a bad index; EIDRM if removed.
    */
-  getNcnt(index: number): number {
+  increaseWaiters(index: number): number {
     return this.#ctl(this.#index(index, "semctl(GETNCNT)"), sysv().GETNCNT, "GETNCNT");
   }
 
@@ -477,7 +351,7 @@ export class SysvSemaphoreSet extends SysvObject {
    *
    * @throws {IpcError} EINVAL for a bad index; EIDRM if removed.
    */
-  getZcnt(index: number): number {
+  zeroWaiters(index: number): number {
     return this.#ctl(this.#index(index, "semctl(GETZCNT)"), sysv().GETZCNT, "GETZCNT");
   }
 
@@ -501,16 +375,6 @@ export class SysvSemaphoreSet extends SysvObject {
   }
 }
 
-function decodeSemid(v: DataView): SysvSemStat {
-  const L = dsLayout("sem");
-  return {
-    perm: decodePerm(v, off(L, "sem_perm")),
-    opTime: timeField(v, L, "sem_otime"),
-    changeTime: timeField(v, L, "sem_ctime"),
-    count: getField(v, L, "sem_nsems"),
-  };
-}
-
 /**
  * Creates a new semaphore set with `IPC_CREAT|IPC_EXCL` (mode `0o600`, key
  * `IPC_PRIVATE` unless asked) and initialises it: values are set, then one
@@ -521,7 +385,7 @@ function decodeSemid(v: DataView): SysvSemStat {
  * ```ts
  * import { createSysvSemaphoreSet } from "@ipckit/ipckit";
  * using sem = createSysvSemaphoreSet({ values: [1, 5], removeOnClose: true });
- * console.log(sem.count, sem.getAll()); // 2 [1, 5]
+ * console.log(sem.count, sem.values()); // 2 [1, 5]
  * ```
  *
  * @throws {IpcError} EINVAL for a count outside 1..SEMMSL or values that do
@@ -548,16 +412,16 @@ export function createSysvSemaphoreSet(
     }
     for (const v of values) checkValue(v, "semget", "initial value");
   }
-  const [id, key] = createWith(
+  const [id] = createWith(
     "sem",
     "semget",
     options,
     (k, flags) => libc().semget(k, count, flags),
     { limit: "kernel.sem" },
   );
-  const set = new SysvSemaphoreSet(id, key, count, options.removeOnClose ?? false);
+  const set = new SysvSemaphoreSet(id, { trust: "any", removeOnClose: options.removeOnClose });
   try {
-    if (values?.some((v) => v !== 0)) set.setAll(values);
+    if (values?.some((v) => v !== 0)) set.setValues(values);
     // Stamp sem_otime: +1 then -1 (or -1 then +1 at SEMVMX) in one atomic semop.
     const up = (values?.[0] ?? 0) < SEMVMX;
     set.tryOp([{ index: 0, delta: up ? 1 : -1 }, { index: 0, delta: up ? -1 : 1 }]);
@@ -570,7 +434,8 @@ export function createSysvSemaphoreSet(
 
 /**
  * Opens an existing semaphore set by `key` or by `id`, after the owner and
- * mode check (see `SysvOpenCommon.trust`).
+ * mode check (`trust`, `trustedUids`); with `create` and a key, creates
+ * the set if no set has that key (open or create).
  *
  * @example
  * ```ts
@@ -584,18 +449,15 @@ export function createSysvSemaphoreSet(
  * id; `PermissionDenied` (EACCES) without read permission, (EPERM)
  * for an untrusted set.
  */
-export function openSysvSemaphoreSet(options: SysvOpenOptions): SysvSemaphoreSet {
+export function openSysvSemaphoreSet(
+  options: SysvOpenOptions<Omit<CreateSysvSemaphoreSetOptions, "key" | "removeOnClose">>,
+): SysvSemaphoreSet {
   return openFamily(
     "sem",
     options,
     (k, flags) => libc().semget(k, 0, flags),
-    (id, buf) => libc().semctl_buf(id, 0, sysv().IPC_STAT, buf),
-    (id, key, v) =>
-      new SysvSemaphoreSet(
-        id,
-        key,
-        getField(v, dsLayout("sem"), "sem_nsems"),
-        options.removeOnClose ?? false,
-      ),
+    (id, trust) => new SysvSemaphoreSet(id, { ...trust, removeOnClose: options.removeOnClose }),
+    (key, create) =>
+      createSysvSemaphoreSet({ ...create, key, removeOnClose: options.removeOnClose }),
   );
 }

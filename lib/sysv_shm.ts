@@ -20,23 +20,20 @@
  *
  * @module
  */
-import { E, ERRNO } from "../ffi/errno.ts";
-import { libc } from "../ffi/libc.ts";
 import { getField, off } from "../ffi/struct.ts";
 import { sysv, sysvLayout } from "../ffi/sysv.ts";
-import { closedError, invalidArgument, ipcError } from "./_errors.ts";
+import { libc } from "../ffi/libc.ts";
+import { invalidArgument, type IpcError } from "./_errors.ts";
+import { checkRange, Mapping } from "./_mapping.ts";
+import { sysvLimits } from "./_sysv_limits.ts";
+import { type SysvHandleOptions, SysvObject } from "./_sysv_object.ts";
 import {
   createWith,
-  decodePerm,
-  dsLayout,
   openFamily,
   type SysvCreateCommon,
-  sysvLimits,
-  SysvObject,
   type SysvOpenOptions,
-  type SysvPerm,
-  timeField,
-} from "./_sysv.ts";
+} from "./_sysv_open.ts";
+import { decodePerm, dsLayout, type SysvPerm, timeField } from "./_sysv_perm.ts";
 
 /** What `IPC_STAT` reports about a segment. */
 export interface SysvShmStat {
@@ -84,31 +81,17 @@ export interface SysvAttachOptions {
   readOnly?: boolean;
 }
 
-function checkRange(
-  offset: unknown,
-  length: unknown,
-  size: number,
-  syscall: string,
-  object: string,
-): [number, number] {
-  if (typeof offset !== "number" || !Number.isInteger(offset) || offset < 0 || offset > size) {
-    throw invalidArgument(syscall, object, `offset must be 0 to ${size}, got ${String(offset)}`);
-  }
-  if (
-    typeof length !== "number" || !Number.isInteger(length) || length < 0 ||
-    offset + length > size
-  ) {
-    throw invalidArgument(
-      syscall,
-      object,
-      `length ${String(length)} at offset ${offset} passes the end of the ${size}-byte segment`,
-    );
-  }
-  return [offset, length];
-}
+let attachment: (
+  mapping: Mapping,
+  readOnly: boolean,
+  onDetach: (a: SysvShmAttachment) => void,
+) => SysvShmAttachment;
 
 /**
- * One attachment (`shmat`) of a segment into this process.
+ * One attachment (`shmat`) of a segment into this process, held by the
+ * shared {@linkcode Mapping} owner: its size is the segment's size as
+ * `IPC_STAT` reports it when attaching, and detaching works (and releases
+ * the segment) even after the caller transferred the buffer away.
  *
  * @example Read-only attachments copy
  * ```ts
@@ -120,60 +103,47 @@ function checkRange(
  * ```
  */
 export class SysvShmAttachment implements Disposable {
-  #ptr: Deno.PointerObject | null;
-  #buffer: ArrayBuffer;
-  readonly #name: string;
+  readonly #mapping: Mapping;
   readonly #onDetach: (a: SysvShmAttachment) => void;
   /** Attached with `SHM_RDONLY`. */
   readonly readOnly: boolean;
-  /** Size of the segment in bytes. */
-  readonly size: number;
 
-  /** @internal Made by {@linkcode SysvSharedMemory.attach}. */
-  constructor(
-    ptr: Deno.PointerObject,
-    size: number,
+  static {
+    attachment = (m, r, d) => new SysvShmAttachment(m, r, d);
+  }
+
+  /** Made by {@linkcode SysvSharedMemory.attach}. */
+  private constructor(
+    mapping: Mapping,
     readOnly: boolean,
-    name: string,
     onDetach: (a: SysvShmAttachment) => void,
   ) {
-    this.#ptr = ptr;
-    this.size = size;
+    this.#mapping = mapping;
     this.readOnly = readOnly;
-    this.#name = name;
     this.#onDetach = onDetach;
-    this.#buffer = Deno.UnsafePointerView.getArrayBuffer(ptr, size);
+  }
+
+  /** Size of the attached segment in bytes (as `IPC_STAT` reported it). */
+  get size(): number {
+    return this.#mapping.size;
   }
 
   /** Whether {@linkcode detach} has been called. */
   get detached(): boolean {
-    return this.#ptr === null;
-  }
-
-  #live(syscall: string): ArrayBuffer {
-    if (this.#ptr === null) throw closedError(syscall, this.#name);
-    return this.#buffer;
+    return !this.#mapping.mapped;
   }
 
   /**
-   * The one `ArrayBuffer` over the shared bytes (writable attachments only).
-   * Build typed views on it; they go to length 0 when detached. Do not
-   * `transfer()` it away.
+   * The `ArrayBuffer` over the shared bytes (writable attachments only).
+   * Build typed views on it; they go to length 0 when detached. If you
+   * transfer it away, the next read of this property gives a new one, and
+   * `detach()` still releases the segment.
    *
    * @throws {IpcError} `PermissionDenied` (EACCES) on a read-only attachment;
    * `BadResource` (EBADF) after `detach()`.
    */
   get buffer(): ArrayBuffer {
-    const b = this.#live("shm buffer");
-    if (this.readOnly) {
-      throw ipcError({
-        code: "EACCES",
-        syscall: "shm buffer",
-        object: this.#name,
-        detail: "attached read-only: a write would crash the process, so only read() is offered",
-      });
-    }
-    return b;
+    return this.#mapping.buffer("shm buffer");
   }
 
   /** A `Uint8Array` over all of {@linkcode buffer} (writable attachments only). */
@@ -188,9 +158,9 @@ export class SysvShmAttachment implements Disposable {
    * (EBADF) after `detach()`.
    */
   read(offset = 0, length: number = this.size - offset): Uint8Array<ArrayBuffer> {
-    const b = this.#live("shm read");
-    const [o, n] = checkRange(offset, length, this.size, "shm read", this.#name);
-    return new Uint8Array(b, o, n).slice();
+    if (this.detached) return this.#mapping.copy(0, 0); // throws EBADF
+    checkRange(offset, length, this.size, "shm read", this.#mapping.name);
+    return this.#mapping.copy(offset, length);
   }
 
   /**
@@ -202,10 +172,10 @@ export class SysvShmAttachment implements Disposable {
   write(data: Uint8Array, offset = 0): void {
     const b = this.buffer;
     if (!(data instanceof Uint8Array)) {
-      throw invalidArgument("shm write", this.#name, "data must be a Uint8Array");
+      throw invalidArgument("shm write", this.#mapping.name, "data must be a Uint8Array");
     }
-    const [o] = checkRange(offset, data.byteLength, this.size, "shm write", this.#name);
-    new Uint8Array(b).set(data, o);
+    checkRange(offset, data.byteLength, this.size, "shm write", this.#mapping.name);
+    new Uint8Array(b).set(data, offset);
   }
 
   /**
@@ -213,12 +183,9 @@ export class SysvShmAttachment implements Disposable {
    * first, so stale views read `undefined` instead of crashing. Idempotent.
    */
   detach(): void {
-    const ptr = this.#ptr;
-    if (ptr === null) return;
-    this.#ptr = null;
-    this.#buffer.transfer(0); // detach every view before unmapping
+    if (this.detached) return;
     this.#onDetach(this);
-    while (libc().shmdt(ptr) === -1 && ERRNO[0] === E().EINTR) { /* retry */ }
+    this.#mapping.unmap();
   }
 
   /** Same as {@linkcode detach}. */
@@ -241,14 +208,18 @@ export class SysvShmAttachment implements Disposable {
  * ```
  */
 export class SysvSharedMemory extends SysvObject {
-  /** Size in bytes. */
+  /** Size in bytes, as `IPC_STAT` reported it when opened. */
   readonly size: number;
   readonly #attachments = new Set<SysvShmAttachment>();
 
-  /** Wraps an id; use {@linkcode createSysvSharedMemory} or {@linkcode openSysvSharedMemory}. */
-  constructor(id: number, key: number, size: number, removeOnClose = false) {
-    super("shm", id, key, removeOnClose);
-    this.size = size;
+  /**
+   * Opens the segment with `id` after checking with `IPC_STAT` that it
+   * exists and passes the trust rule (its size comes from the kernel);
+   * {@linkcode openSysvSharedMemory} also takes a key.
+   */
+  constructor(id: number, options: SysvHandleOptions = {}) {
+    super("shm", id, options);
+    this.size = getField(this.statView("shmctl(IPC_STAT)"), dsLayout("shm"), "shm_segsz");
   }
 
   /** @internal */
@@ -289,16 +260,20 @@ export class SysvSharedMemory extends SysvObject {
   attach(options: SysvAttachOptions = {}): SysvShmAttachment {
     const id = this.live("shmat");
     const readOnly = options.readOnly ?? false;
-    const ptr = libc().shmat(id, null, readOnly ? sysv().SHM_RDONLY : 0);
-    const n = ERRNO[0]; // read before anything can allocate; meaningful only on failure
-    if (ptr === null || Deno.UnsafePointer.value(ptr) === 0xffffffffffffffffn) {
-      throw this.failure(n, "shmat");
+    // The size is the kernel's, read now: never more than the segment holds.
+    const size = this.stat().size;
+    let mapping: Mapping;
+    try {
+      mapping = Mapping.map(
+        { kind: "sysv", id, object: this.name },
+        { size, readOnly, name: this.name, identity: `sysv:${id}` },
+      );
+    } catch (e) {
+      throw this.failure(e as IpcError, "shmat");
     }
-    const a = new SysvShmAttachment(
-      ptr,
-      this.size,
+    const a = attachment(
+      mapping,
       readOnly,
-      this.name,
       (x) => this.#attachments.delete(x),
     );
     this.#attachments.add(a);
@@ -368,19 +343,20 @@ export function createSysvSharedMemory(options: CreateSysvSharedMemoryOptions): 
       { limit: "kernel.shmmax" },
     );
   }
-  const [id, key] = createWith(
+  const [id] = createWith(
     "shm",
     "shmget",
     options,
     (k, flags) => libc().shmget(k, BigInt(size), flags),
     { limit: "kernel.shmall" },
   );
-  return new SysvSharedMemory(id, key, size, options.removeOnClose ?? false);
+  return new SysvSharedMemory(id, { trust: "any", removeOnClose: options.removeOnClose });
 }
 
 /**
  * Opens an existing segment by `key` or by `id`, after the owner and mode
- * check (see `SysvOpenCommon.trust`). The size is read from the segment.
+ * check (`trust`, `trustedUids`). The size is read from the segment. With
+ * `create` and a key, creates the segment if no segment has that key.
  *
  * @example
  * ```ts
@@ -394,18 +370,15 @@ export function createSysvSharedMemory(options: CreateSysvSharedMemoryOptions): 
  * id; `PermissionDenied` (EACCES) without read permission, (EPERM)
  * for an untrusted segment.
  */
-export function openSysvSharedMemory(options: SysvOpenOptions): SysvSharedMemory {
+export function openSysvSharedMemory(
+  options: SysvOpenOptions<Omit<CreateSysvSharedMemoryOptions, "key" | "removeOnClose">>,
+): SysvSharedMemory {
   return openFamily(
     "shm",
     options,
     (k, flags) => libc().shmget(k, 0n, flags),
-    (id, buf) => libc().shmctl(id, sysv().IPC_STAT, buf),
-    (id, key, v) =>
-      new SysvSharedMemory(
-        id,
-        key,
-        getField(v, dsLayout("shm"), "shm_segsz"),
-        options.removeOnClose ?? false,
-      ),
+    (id, trust) => new SysvSharedMemory(id, { ...trust, removeOnClose: options.removeOnClose }),
+    (key, create) =>
+      createSysvSharedMemory({ ...create, key, removeOnClose: options.removeOnClose }),
   );
 }

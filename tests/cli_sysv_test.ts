@@ -5,28 +5,40 @@ import {
   createSysvSharedMemory,
   formatSysvKey,
   openSysvMessageQueue,
+  openSysvSemaphoreSet,
 } from "../mod.ts";
-import { runDeno } from "./_helpers.ts";
+import { main } from "../lib/cli/main.ts";
+import { captureIo } from "../lib/cli/_common.ts";
 import { liveIds, runPeer, sysvTest } from "./_sysv.ts";
 
 const cli = new URL("../lib/cli/main.ts", import.meta.url);
-const dec = new TextDecoder();
 
-function ipckit(args: string[], stdin?: string) {
-  if (stdin === undefined) return runDeno(cli, args);
-  return (async () => {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", "--no-check", cli.pathname, ...args],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(stdin));
-    await w.close();
-    const out = await child.output();
-    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-  })();
+/** `ipckit ARGS` in this process, with `stdin`. */
+async function ipckit(args: string[], stdin = "") {
+  const io = captureIo(stdin);
+  const code = await main(args, io);
+  return { code, stdout: io.stdoutText, stderr: io.stderrText };
+}
+
+/** `ipckit ARGS` as its own process, with the `ipc` task's flags (never -A). */
+async function ipckitProcess(args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-ffi",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-run",
+      "--no-check",
+      cli.pathname,
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
 Deno.test(
@@ -93,7 +105,7 @@ Deno.test(
     equal(r.code, 0, r.stderr);
     r = await ipckit(["sysv", "sem", "op", ...id, "0:-1", "1:+3", "2:-1"]);
     equal(r.code, 0, r.stderr);
-    deepEqual(s.getAll(), [1, 3, 0]);
+    deepEqual(s.values(), [1, 3, 0]);
     r = await ipckit(["sysv", "sem", "get", "--key", formatSysvKey(s.key), "1"]);
     equal(r.stdout, "3\n");
     r = await ipckit(["sysv", "sem", "get", ...id, "--json"]);
@@ -102,13 +114,14 @@ Deno.test(
     ok(recs[1].pid > 0);
     r = await ipckit(["sysv", "sem", "set", ...id, "2", "9"]);
     equal(r.code, 0);
-    equal(s.getValue(2), 9);
+    equal(s.value(2), 9);
     r = await ipckit(["sysv", "sem", "op", ...id, "0:-2", "--timeout", "100"]);
     equal(r.code, 124);
-    deepEqual(s.getAll(), [1, 3, 9], "nothing applied on timeout");
-    r = await ipckit(["sysv", "sem", "op", ...id, "0:-1", "undo"]);
-    equal(r.code, 0);
-    equal(s.getValue(0), 1, "SEM_UNDO reverted at exit");
+    deepEqual(s.values(), [1, 3, 9], "nothing applied on timeout");
+    // SEM_UNDO is reverted when the process exits: a real process.
+    r = await ipckitProcess(["sysv", "sem", "op", ...id, "0:-1", "undo"]);
+    equal(r.code, 0, r.stderr);
+    equal(s.value(0), 1, "SEM_UNDO reverted at exit");
     equal((await ipckit(["sysv", "sem", "op", ...id, "7:-1"])).code, 1);
     equal((await ipckit(["sysv", "sem", "op", ...id, "zero"])).code, 2);
     equal((await ipckit(["sysv", "sem", "set", ...id, "0", "40000"])).code, 1);
@@ -146,13 +159,55 @@ Deno.test(
     using q = openSysvMessageQueue({ id: rec.id, removeOnClose: true });
     equal(q.key, rec.key);
     equal(q.stat().perm.mode, 0o640);
-    r = await ipckit(["sysv", "mk", "sysv-sem", "--count", "4"]);
+    r = await ipckit(["sysv", "mk", "sysv-sem", "--semaphores", "4"]);
     const sid = t.add("sem", Number(r.stdout));
     r = await ipckit(["sysv", "mk", "sysv-shm", "--size", "128"]);
     const mid = t.add("shm", Number(r.stdout));
     ok(liveIds("sem").has(sid) && liveIds("shm").has(mid));
+    equal(openSysvSemaphoreSet({ id: sid }).count, 4);
     equal((await ipckit(["rm", "sysv-sem", String(sid)])).code, 0);
     equal((await ipckit(["rm", "sysv-shm", String(mid)])).code, 0);
     equal((await ipckit(["sysv", "mk", "sysv-shm"])).code, 2);
+    equal(
+      (await ipckit(["sysv", "mk", "sysv-sem", "--count", "4"])).code,
+      2,
+      "--count is not mk's",
+    );
+  }),
+);
+
+Deno.test(
+  "ipckit ls and rm work with the ipc task's flags (no --allow-all for /proc/sysvipc)",
+  sysvTest(async (t) => {
+    const q = createSysvMessageQueue({ key: "random" });
+    t.add("msg", q.id);
+    let r = await ipckitProcess(["ls", "--json", "--kind", "sysv-msg"]);
+    equal(r.code, 0, r.stderr);
+    const recs = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    ok(recs.some((o) => o.id === q.id && o.key === q.key), r.stdout);
+    using shm = createSysvSharedMemory({ size: 64, removeOnClose: true });
+    t.add("shm", shm.id);
+    r = await ipckitProcess(["ls", "--json", "--kind", "sysv-shm"]);
+    equal(r.code, 0, r.stderr);
+    const segs = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    ok(segs.some((o) => o.id === shm.id && o.creatorAlive === true), r.stdout);
+    r = await ipckitProcess(["rm", "sysv-msg", String(q.id)]);
+    equal(r.code, 0, r.stderr);
+    ok(!liveIds("msg").has(q.id));
+    q.close();
+  }),
+);
+
+Deno.test(
+  "ipckit rm and sysv usage errors name the argument, exit 2",
+  sysvTest(async () => {
+    const r = await ipckit(["rm", "sysv-msg", "abc"]);
+    equal(r.code, 2);
+    ok(!r.stderr.includes("--ID"), r.stderr);
+    ok(r.stderr.includes("ID must be"), r.stderr);
+    const s = await ipckit(["sysv", "sem", "get", "--id", "0", "x"]);
+    ok(!s.stderr.includes("--INDEX"), s.stderr);
+    equal((await ipckit(["sysv", "msg", "recv", "--key", "-1"])).code, 2, "key -1 is refused");
+    equal((await ipckit(["sysv", "msg", "recv", "--key", "0xffffffff"])).code, 2);
   }),
 );

@@ -26,14 +26,14 @@ Deno.test({
     const script = `import * as k from "${mod}";
 const s = k.createSysvSemaphoreSet({ values: [3, 4, 5], removeOnClose: true });
 const st = s.stat();
-await s.acquire(1, { timeout: 5000 });
+await s.wait(1, { timeout: 5000 });
 const q = k.createSysvMessageQueue({ removeOnClose: true });
 q.trySend("arm", { type: 3 });
 const m = q.tryReceive();
 const shm = k.createSysvSharedMemory({ size: 64, removeOnClose: true });
 shm.attach().write(new Uint8Array([1, 2, 3]));
 console.log(JSON.stringify([Deno.build.arch, st.count, st.perm.mode, st.opTime !== null,
-  s.getAll(), m.type, new TextDecoder().decode(m.data), shm.stat().size, shm.stat().attached]));
+  s.values(), m.type, new TextDecoder().decode(m.bytes), shm.stat().size, shm.stat().attached]));
 s.close(); q.close(); shm.close();`;
     const out = await new Deno.Command("qemu-aarch64", {
       args: ["-L", "/usr/aarch64-linux-gnu", deno!, "eval", "--no-check", script],

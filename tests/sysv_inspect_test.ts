@@ -13,10 +13,17 @@ import {
   sysvIdForKey,
 } from "../mod.ts";
 import { sysvKinds } from "../lib/sysv_inspect.ts";
-import { runDeno, uniqueName } from "./_helpers.ts";
+import { uniqueName } from "./_helpers.ts";
+import { main } from "../lib/cli/main.ts";
+import { captureIo } from "../lib/cli/_common.ts";
 import { ipcmk, liveIds, sysvTest, tool } from "./_sysv.ts";
 
-const cli = new URL("../lib/cli/main.ts", import.meta.url);
+/** `ipckit ARGS` in this process. */
+async function ipckit(args: string[]) {
+  const io = captureIo();
+  const code = await main(args, io);
+  return { code, stdout: io.stdoutText, stderr: io.stderrText };
+}
 
 function code(c: string) {
   return (e: unknown) => e instanceof IpcError && e.code === c;
@@ -154,24 +161,24 @@ Deno.test(
     t.add("msg", q.id);
     const orphan = t.add("shm", await ipcmk(["-M", "32"]));
     try {
-      const all = await runDeno(cli, ["ls", "--json"]);
+      const all = await ipckit(["ls", "--json"]);
       equal(all.code, 0, all.stderr);
       const recs = all.stdout.trim().split("\n").map((l) => JSON.parse(l) as IpcObjectInfo);
       deepEqual(recs.find((r) => r.kind === "sysv-shm" && r.id === m.id), find("sysv-shm", m.id));
       ok(recs.some((r) => r.kind === "sysv-msg" && r.id === q.id));
 
-      const shmOnly = await runDeno(cli, ["ls", "--json", "--kind", "sysv-shm"]);
+      const shmOnly = await ipckit(["ls", "--json", "--kind", "sysv-shm"]);
       ok(shmOnly.stdout.trim().split("\n").every((l) => JSON.parse(l).kind === "sysv-shm"));
 
-      const orphans = await runDeno(cli, ["ls", "--json", "--orphans"]);
+      const orphans = await ipckit(["ls", "--json", "--orphans"]);
       const ids = orphans.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
       ok(ids.some((r) => r.id === orphan && r.kind === "sysv-shm"), "ipcmk segment listed");
       ok(!ids.some((r) => r.id === m.id && r.kind === "sysv-shm"), "live creator not listed");
 
-      const table = await runDeno(cli, ["ls"]);
+      const table = await ipckit(["ls"]);
       ok(table.stdout.split("\n")[0].startsWith("KIND"));
       ok(table.stdout.includes(formatSysvKey(0)));
-      equal((await runDeno(cli, ["ls", "--kind", "bogus"])).code, 2);
+      equal((await ipckit(["ls", "--kind", "bogus"])).code, 2);
     } finally {
       removeSysvObject("sysv-shm", orphan);
     }
@@ -185,17 +192,17 @@ Deno.test(
     t.add("msg", q.id);
     const s = createSysvSemaphoreSet({ key: "random" });
     t.add("sem", s.id);
-    let r = await runDeno(cli, ["rm", "sysv-msg", String(q.id)]);
+    let r = await ipckit(["rm", "sysv-msg", String(q.id)]);
     equal(r.code, 0, r.stderr);
-    r = await runDeno(cli, ["rm", "sysv-sem", "--key", formatSysvKey(s.key)]);
+    r = await ipckit(["rm", "sysv-sem", "--key", formatSysvKey(s.key)]);
     equal(r.code, 0, r.stderr);
     ok(!liveIds("msg").has(q.id) && !liveIds("sem").has(s.id));
-    r = await runDeno(cli, ["rm", "sysv-msg", String(q.id)]);
+    r = await ipckit(["rm", "sysv-msg", String(q.id)]);
     equal(r.code, 1);
     ok(r.stderr.includes("ENOENT"));
-    equal((await runDeno(cli, ["rm", "sysv-msg"])).code, 2);
-    equal((await runDeno(cli, ["rm", "sysv-msg", "1", "--key", "0x1"])).code, 2);
-    equal((await runDeno(cli, ["rm", "bogus", "1"])).code, 2);
+    equal((await ipckit(["rm", "sysv-msg"])).code, 2);
+    equal((await ipckit(["rm", "sysv-msg", "1", "--key", "0x1"])).code, 2);
+    equal((await ipckit(["rm", "bogus", "1"])).code, 2);
     q.close();
     s.close();
   }),
@@ -212,12 +219,12 @@ Deno.test(
       const both = listIpcObjects({ kind: ["posix-shm", "sysv-shm"] });
       ok(both.some((o) => o.kind === "posix-shm" && o.name === name && o.size === 64));
       ok(both.some((o) => o.kind === "sysv-shm" && o.id === sysv.id && o.size === 100));
-      const r = await runDeno(cli, ["ls", "--json", "--kind", "posix-shm", "--kind", "sysv-shm"]);
+      const r = await ipckit(["ls", "--json", "--kind", "posix-shm", "--kind", "sysv-shm"]);
       equal(r.code, 0, r.stderr);
       const recs = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as IpcObjectInfo);
       ok(recs.some((o) => o.kind === "posix-shm" && o.name === name && o.mode === 0o600));
       ok(recs.some((o) => o.kind === "sysv-shm" && o.id === sysv.id && o.creatorAlive === true));
-      const rm = await runDeno(cli, ["rm", "posix-shm", name]);
+      const rm = await ipckit(["rm", "posix-shm", name]);
       equal(rm.code, 0, rm.stderr);
       ok(!listIpcObjects({ kind: "posix-shm" }).some((o) => o.name === name));
     } finally {

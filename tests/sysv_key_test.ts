@@ -1,5 +1,14 @@
 import { equal, throws } from "node:assert/strict";
-import { formatSysvKey, ftok, IpcError, parseSysvKey } from "../mod.ts";
+import {
+  createSysvMessageQueue,
+  formatSysvKey,
+  ftok,
+  IpcError,
+  openSysvSemaphoreSet,
+  openSysvSharedMemory,
+  parseSysvKey,
+  sysvIdForKey,
+} from "../mod.ts";
 import { tempDir } from "./_helpers.ts";
 import { runPeer } from "./_sysv.ts";
 
@@ -30,11 +39,21 @@ Deno.test("ftok() rejects a project id outside 1..255 and a missing path", () =>
 
 Deno.test("parseSysvKey() reads ipcs hex and signed or unsigned decimal", () => {
   equal(parseSysvKey("0x0000abcd"), 0xabcd);
-  equal(parseSysvKey("0XFFFFFFFF"), 0xffffffff);
-  equal(parseSysvKey("-1"), 0xffffffff);
-  equal(parseSysvKey("4294967295"), 0xffffffff);
+  equal(parseSysvKey("0XFFFFFFFE"), 0xfffffffe);
+  equal(parseSysvKey("-2"), 0xfffffffe);
+  equal(parseSysvKey("4294967294"), 0xfffffffe);
   equal(formatSysvKey(parseSysvKey("-2147483648")), "0x80000000");
-  for (const bad of ["", "0x", "0x123456789", "4294967296", "12a", "1e3"]) {
+  // -1 is what a failed ftok() returns: never a key.
+  for (const bad of ["", "0x", "0x123456789", "4294967296", "12a", "1e3", "-1", "0xffffffff"]) {
     throws(() => parseSysvKey(bad), code("EINVAL"), bad);
+  }
+});
+
+Deno.test("key -1 (ftok's failure value) is EINVAL everywhere a key is taken", () => {
+  for (const key of [-1, 0xffffffff]) {
+    throws(() => createSysvMessageQueue({ key }), code("EINVAL"));
+    throws(() => openSysvSemaphoreSet({ key }), code("EINVAL"));
+    throws(() => openSysvSharedMemory({ key }), code("EINVAL"));
+    throws(() => sysvIdForKey("sysv-msg", key), code("EINVAL"));
   }
 });

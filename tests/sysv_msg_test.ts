@@ -6,6 +6,7 @@ import {
   parseSysvKey,
   sysvLimits,
 } from "../mod.ts";
+import { Message } from "../lib/message.ts";
 import { spawnReady, tempDir } from "./_helpers.ts";
 import { cPeer, ipcmk, liveIds, runPeer, sysvTest, tool } from "./_sysv.ts";
 
@@ -53,7 +54,7 @@ Deno.test(
     }
     const take = (o: Parameters<typeof q.tryReceive>[0]) => {
       const m = q.tryReceive(o)!;
-      return [m.type, dec.decode(m.data)];
+      return [m.type, dec.decode(m.bytes)];
     };
     deepEqual(take({ type: 2 }), [2, "two"]);
     deepEqual(take({ type: -6 }), [2, "two-b"]);
@@ -70,7 +71,7 @@ Deno.test(
     t.add("msg", q.id);
     const payloads = [new Uint8Array(0), new Uint8Array([0, 1, 0, 255]), enc.encode("ünï✓")];
     for (const p of payloads) q.trySend(p);
-    for (const p of payloads) deepEqual(q.tryReceive()!.data, p);
+    for (const p of payloads) deepEqual(q.tryReceive()!.bytes, p);
   }),
 );
 
@@ -135,11 +136,11 @@ Deno.test(
 Deno.test(
   "SysvMessageQueue.send() waits while the queue is full and EMSGSIZE past its capacity",
   sysvTest(async (t) => {
-    using q = createSysvMessageQueue({ maxBytes: 100, removeOnClose: true });
+    using q = createSysvMessageQueue({ queueBytes: 100, removeOnClose: true });
     t.add("msg", q.id);
-    equal(q.stat().maxBytes, 100);
+    equal(q.stat().queueBytes, 100);
     ok(q.trySend(new Uint8Array(60)));
-    equal(q.trySend(new Uint8Array(60)), false);
+    equal(q.trySend(new Uint8Array(60)), null);
     const sending = q.send(new Uint8Array(60), { timeout: 2000 });
     setTimeout(() => q.tryReceive(), 30);
     await sending;
@@ -163,7 +164,7 @@ Deno.test(
       (e) => code("EMSGSIZE")(e) && (e as IpcError).limit === "kernel.msgmax",
     );
     throws(() => q.tryReceive({ type: 0, except: true }), code("EINVAL"));
-    throws(() => q.tryReceive({ maxSize: -1 }), code("EINVAL"));
+    throws(() => q.tryReceive({ messageSize: -1 }), code("EINVAL"));
     throws(() => createSysvMessageQueue({ key: 2 ** 33 }), code("EINVAL"));
     throws(() => createSysvMessageQueue({ key: NaN }), code("EINVAL"));
     throws(() => createSysvMessageQueue({ mode: 0o1777 }), code("EINVAL"));
@@ -173,14 +174,14 @@ Deno.test(
 );
 
 Deno.test(
-  "SysvMessageQueue.tryReceive() throws E2BIG for a message over maxSize and keeps it queued",
+  "SysvMessageQueue.tryReceive() throws E2BIG for a message over messageSize and keeps it queued",
   sysvTest((t) => {
     using q = createSysvMessageQueue({ removeOnClose: true });
     t.add("msg", q.id);
     q.trySend("0123456789abcdef");
-    throws(() => q.tryReceive({ maxSize: 10 }), code("E2BIG"));
+    throws(() => q.tryReceive({ messageSize: 10 }), code("E2BIG"));
     equal(q.stat().messages, 1);
-    equal(dec.decode(q.tryReceive({ maxSize: 10, truncate: true })!.data), "0123456789");
+    equal(dec.decode(q.tryReceive({ messageSize: 10, truncate: true })!.bytes), "0123456789");
   }),
 );
 
@@ -280,7 +281,7 @@ Deno.test(
     for (const text of ["one", "two words", "x".repeat(4000)]) {
       await q.send(text, { type: 1 });
       const m = await q.receive({ type: 2, timeout: 5000 });
-      equal(dec.decode(m.data), text);
+      equal(dec.decode(m.bytes), text);
     }
     await q.send("quit", { type: 1 });
     equal((await echo.process.status).code, 0);
@@ -291,10 +292,10 @@ Deno.test(
       .out.split(" ").map((x, i) => i === 5 ? parseInt(x, 8) : Number(x));
     deepEqual(
       [qnum, cbytes, qbytes, lspid, mode, uid],
-      [st.messages, st.bytes, st.maxBytes, st.lastSendPid, st.perm.mode, st.perm.uid],
+      [st.messages, st.bytes, st.queueBytes, st.lastSendPid, st.perm.mode, st.perm.uid],
     );
     const m = q.tryReceive({ type: 7 })!;
-    equal(dec.decode(m.data), "from C");
+    equal(dec.decode(m.bytes), "from C");
   }),
 );
 
@@ -308,7 +309,7 @@ Deno.test(
       l.split(/\s+/)[1] === String(id)
     )!;
     deepEqual(row.trim().split(/\s+/).slice(4), ["2", "1"]);
-    equal(dec.decode((await q.receive({ timeout: 1000 })).data), "hi");
+    equal(dec.decode((await q.receive({ timeout: 1000 })).bytes), "hi");
   }),
 );
 
@@ -317,10 +318,10 @@ Deno.test(
   sysvTest((t) => {
     using q = createSysvMessageQueue({ removeOnClose: true });
     t.add("msg", q.id);
-    q.set({ mode: 0o640, maxBytes: 512 });
+    q.set({ mode: 0o640, queueBytes: 512 });
     const st = q.stat();
     equal(st.perm.mode, 0o640);
-    equal(st.maxBytes, 512);
+    equal(st.queueBytes, 512);
     throws(() => q.set({ mode: 0o7777 }), code("EINVAL"));
   }),
 );
@@ -332,7 +333,7 @@ Deno.test(
     t.add("msg", q.id);
     const got = Array.from({ length: 5 }, () => q.receive({ timeout: 3000 }));
     for (let i = 0; i < 5; i++) q.trySend(String(i));
-    const texts = (await Promise.all(got)).map((m) => dec.decode(m.data)).sort();
+    const texts = (await Promise.all(got)).map((m) => dec.decode(m.bytes)).sort();
     deepEqual(texts, ["0", "1", "2", "3", "4"]);
   }),
 );
@@ -345,13 +346,13 @@ Deno.test(
     const buf = new Uint8Array(8);
     equal(q.tryReceiveInto(buf), null);
     q.trySend("abc", { type: 4 });
-    deepEqual(q.tryReceiveInto(buf), { type: 4, size: 3 });
+    deepEqual(q.tryReceiveInto(buf), { length: 3, type: 4 });
     equal(dec.decode(buf.subarray(0, 3)), "abc");
     q.trySend("0123456789");
     throws(() => q.tryReceiveInto(buf), code("E2BIG"));
-    deepEqual(q.tryReceiveInto(buf, { truncate: true }), { type: 1, size: 8 });
+    deepEqual(q.tryReceiveInto(buf, { truncate: true }), { length: 8, type: 1 });
     setTimeout(() => q.trySend("later", { type: 2 }), 20);
-    deepEqual(await q.receiveInto(buf, { timeout: 2000 }), { type: 2, size: 5 });
+    deepEqual(await q.receiveInto(buf, { timeout: 2000 }), { length: 5, type: 2 });
     throws(() => q.tryReceiveInto("nope" as never), code("EINVAL"));
   }),
 );
@@ -363,11 +364,47 @@ Deno.test(
     t.add("msg", q.id);
     await rejects(q.receive({ timeout: 0 }), code("ETIMEDOUT"));
     q.trySend("now");
-    equal(dec.decode((await q.receive({ timeout: 0 })).data), "now");
+    equal(dec.decode((await q.receive({ timeout: 0 })).bytes), "now");
     using again = openSysvMessageQueue({ id: q.id });
     q.remove();
     ok(q.closed);
     throws(() => again.remove(), code("EIDRM"));
     ok(again.closed);
+  }),
+);
+
+Deno.test(
+  "SysvMessageQueue messages are Message instances; messages() iterates until aborted",
+  sysvTest(async (t) => {
+    using q = createSysvMessageQueue({ removeOnClose: true });
+    t.add("msg", q.id);
+    q.trySend("a", { type: 3 });
+    q.trySend("b", { type: 4 });
+    const m = q.tryReceive()!;
+    ok(m instanceof Message);
+    equal(m.text(), "a");
+    equal(m.type, 3);
+    const ac = new AbortController();
+    setTimeout(() => q.trySend("c", { type: 5 }), 20);
+    const got: string[] = [];
+    for await (const x of q.messages({ signal: ac.signal })) {
+      got.push(`${x.type}:${x.text()}`);
+      if (got.length === 2) ac.abort();
+    }
+    deepEqual(got, ["4:b", "5:c"]);
+  }),
+);
+
+Deno.test(
+  "openSysvMessageQueue({ key, create }) is open-or-create with queueBytes",
+  sysvTest((t) => {
+    const key = 0x1d000000 + (Deno.pid & 0xffffff);
+    using a = openSysvMessageQueue({ key, create: { queueBytes: 1000 }, removeOnClose: true });
+    t.add("msg", a.id);
+    equal(a.stat().queueBytes, 1000);
+    using b = openSysvMessageQueue({ key, create: { queueBytes: 5 } });
+    equal(b.id, a.id);
+    equal(b.stat().queueBytes, 1000, "an existing queue is opened, not changed");
+    equal(b.trySend("x"), true);
   }),
 );

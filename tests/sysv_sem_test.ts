@@ -20,7 +20,7 @@ Deno.test(
     using s = createSysvSemaphoreSet({ values: [1, 0, 7], removeOnClose: true });
     t.add("sem", s.id);
     equal(s.count, 3);
-    deepEqual(s.getAll(), [1, 0, 7]);
+    deepEqual(s.values(), [1, 0, 7]);
     const st = s.stat();
     equal(st.count, 3);
     equal(st.perm.mode, 0o600);
@@ -34,20 +34,20 @@ Deno.test(
   sysvTest(async (t) => {
     using s = createSysvSemaphoreSet({ values: [1, 0], removeOnClose: true });
     t.add("sem", s.id);
-    equal(s.tryOp([{ index: 1, delta: 1 }, { index: 0, delta: -2 }]), false);
-    deepEqual(s.getAll(), [1, 0], "nothing applied");
+    equal(s.tryOp([{ index: 1, delta: 1 }, { index: 0, delta: -2 }]), null);
+    deepEqual(s.values(), [1, 0], "nothing applied");
     await s.op([{ index: 0, delta: -1 }, { index: 1, delta: 2 }], { timeout: 100 });
-    deepEqual(s.getAll(), [0, 2]);
+    deepEqual(s.values(), [0, 2]);
     await s.op([{ index: 0, delta: 0 }], { timeout: 100 }); // wait-for-zero, already zero
   }),
 );
 
 Deno.test(
-  "SysvSemaphoreSet.acquire() waits for a release from a C process",
+  "SysvSemaphoreSet.wait() waits for a release from a C process",
   sysvTest(async (t) => {
     using s = createSysvSemaphoreSet({ values: [0], removeOnClose: true });
     t.add("sem", s.id);
-    const waiting = s.acquire(0, { timeout: 3000 });
+    const waiting = s.wait(0, { timeout: 3000 });
     const posted = new Promise((r) => setTimeout(r, 50)).then(() =>
       runPeer(["sem-post", String(s.id), "0"])
     );
@@ -55,40 +55,40 @@ Deno.test(
     await waiting;
     ok(performance.now() - t0 < 1000);
     equal((await posted).code, 0);
-    equal(s.getValue(0), 0);
-    s.release(0);
-    equal(s.getValue(0), 1);
+    equal(s.value(0), 0);
+    s.post(0);
+    equal(s.value(0), 1);
   }),
 );
 
 Deno.test(
-  "SysvSemaphoreSet.acquire() times out with ETIMEDOUT and leaves the value alone",
+  "SysvSemaphoreSet.wait() times out with ETIMEDOUT and leaves the value alone",
   sysvTest(async (t) => {
     using s = createSysvSemaphoreSet({ values: [0], removeOnClose: true });
     t.add("sem", s.id);
     const t0 = performance.now();
-    await rejects(s.acquire(0, { timeout: 120 }), (e) => e instanceof Deno.errors.TimedOut);
+    await rejects(s.wait(0, { timeout: 120 }), (e) => e instanceof Deno.errors.TimedOut);
     const took = performance.now() - t0;
     ok(took >= 115 && took < 500, `took ${took} ms`);
-    equal(s.getValue(0), 0);
+    equal(s.value(0), 0);
   }),
 );
 
 Deno.test(
-  "SysvSemaphoreSet.acquire() aborted while parked gives back a late acquisition",
+  "SysvSemaphoreSet.wait() aborted while parked gives back a late acquisition",
   sysvTest(async (t) => {
     using s = createSysvSemaphoreSet({ values: [0], removeOnClose: true });
     t.add("sem", s.id);
     const ac = new AbortController();
-    const waiting = rejects(s.acquire(0, { signal: ac.signal }), { name: "AbortError" });
+    const waiting = rejects(s.wait(0, { signal: ac.signal }), { name: "AbortError" });
     await new Promise((r) => setTimeout(r, 20));
     ac.abort();
     await waiting;
     // The pool slice may still be parked in semtimedop; post now so it acquires.
-    s.release(0, { undo: false });
+    s.post(0, { undo: false });
     await new Promise((r) => setTimeout(r, 300)); // > one slice
-    equal(s.getValue(0), 1, "the value posted is still there");
-    equal(s.getNcnt(0), 0);
+    equal(s.value(0), 1, "the value posted is still there");
+    equal(s.increaseWaiters(0), 0);
   }),
 );
 
@@ -98,7 +98,7 @@ Deno.test(
     const s = createSysvSemaphoreSet({ values: [0] });
     t.add("sem", s.id);
     try {
-      const waiting = rejects(s.acquire(0, { timeout: 5000 }), code("EIDRM"));
+      const waiting = rejects(s.wait(0, { timeout: 5000 }), code("EIDRM"));
       await new Promise((r) => setTimeout(r, 30));
       const t0 = performance.now();
       await new Deno.Command("ipcrm", { args: ["-s", String(s.id)] }).output();
@@ -118,11 +118,11 @@ Deno.test(
     const holder = await spawnReady(await cPeer(), ["sem-hold", String(s.id), "0"], {
       ready: "held",
     });
-    equal(s.getValue(0), 0);
-    equal(s.tryAcquire(0), false);
+    equal(s.value(0), 0);
+    equal(s.tryWait(0), null);
     await holder[Symbol.asyncDispose](); // SIGKILL
-    await s.acquire(0, { timeout: 2000 });
-    s.release(0);
+    await s.wait(0, { timeout: 2000 });
+    s.post(0);
   }),
 );
 
@@ -135,17 +135,17 @@ Deno.test(
       new URL("../mod.ts", import.meta.url).href
     }";
 const s = openSysvSemaphoreSet({ id: ${s.id} });
-await s.acquire(0);
+await s.wait(0);
 console.log("held");
 setInterval(() => {}, 1000);`;
     await using holder = await spawnReady(Deno.execPath(), ["eval", "--no-check", script], {
       ready: "held",
     });
-    equal(s.getValue(0), 0);
+    equal(s.value(0), 0);
     holder.process.kill("SIGKILL");
     await holder.process.status;
-    await s.acquire(0, { timeout: 2000 });
-    s.release(0);
+    await s.wait(0, { timeout: 2000 });
+    s.post(0);
   }),
 );
 
@@ -155,20 +155,20 @@ Deno.test(
     using s = createSysvSemaphoreSet({ count: 2, removeOnClose: true });
     t.add("sem", s.id);
     s.setValue(1, 5);
-    equal(s.getValue(1), 5);
-    s.setAll([3, 4]);
-    deepEqual(s.getAll(), [3, 4]);
+    equal(s.value(1), 5);
+    s.setValues([3, 4]);
+    deepEqual(s.values(), [3, 4]);
     s.tryOp([{ index: 1, delta: -1 }]);
-    equal(s.getPid(1), Deno.pid);
+    equal(s.lastPid(1), Deno.pid);
     const waitZero = s.op([{ index: 0, delta: 0 }], { timeout: 5000 }).catch((e) => e);
     const waitMore = s.op([{ index: 1, delta: -10 }], { timeout: 5000 }).catch((e) => e);
     // The waiters are counted while their pool slice sits in semtimedop.
     const until = performance.now() + 3000;
-    while ((s.getZcnt(0) !== 1 || s.getNcnt(1) !== 1) && performance.now() < until) {
+    while ((s.zeroWaiters(0) !== 1 || s.increaseWaiters(1) !== 1) && performance.now() < until) {
       await new Promise((r) => setTimeout(r, 5));
     }
-    equal(s.getZcnt(0), 1);
-    equal(s.getNcnt(1), 1);
+    equal(s.zeroWaiters(0), 1);
+    equal(s.increaseWaiters(1), 1);
     s.setValue(0, 0);
     equal(await waitZero, undefined);
     s.setValue(1, 10);
@@ -182,7 +182,7 @@ Deno.test(
     using s = createSysvSemaphoreSet({ count: 2, removeOnClose: true });
     t.add("sem", s.id);
     const { semmsl, semopm } = sysvLimits();
-    throws(() => s.getValue(2), code("EINVAL"));
+    throws(() => s.value(2), code("EINVAL"));
     throws(() => s.tryOp([{ index: 5, delta: 1 }]), code("EINVAL"));
     throws(() => s.tryOp([]), code("EINVAL"));
     throws(
@@ -192,7 +192,7 @@ Deno.test(
     throws(() => s.setValue(0, SEMVMX + 1), code("ERANGE"));
     throws(() => s.setValue(0, -1), code("ERANGE"));
     throws(() => s.tryOp([{ index: 0, delta: SEMVMX + 1 }]), code("ERANGE"));
-    throws(() => s.setAll([1]), code("EINVAL"));
+    throws(() => s.setValues([1]), code("EINVAL"));
     s.setValue(0, SEMVMX);
     throws(() => s.tryOp([{ index: 0, delta: 1 }]), code("ERANGE")); // from the kernel
     throws(() => createSysvSemaphoreSet({ count: 0 }), code("EINVAL"));
@@ -208,7 +208,7 @@ Deno.test(
     using s = createSysvSemaphoreSet({ removeOnClose: true });
     t.add("sem", s.id);
     s.setValue(0, SEMVMX);
-    equal(s.getValue(0), SEMVMX);
+    equal(s.value(0), SEMVMX);
     // bypass the TS check: the kernel agrees that SEMVMX is the limit
     throws(() => s.tryOp([{ index: 0, delta: 1 }]), code("ERANGE"));
   }),
@@ -221,9 +221,9 @@ Deno.test(
     t.add("sem", s.id);
     s.close();
     s.close();
-    throws(() => s.getValue(0), code("EBADF"));
-    throws(() => s.tryAcquire(), code("EBADF"));
-    await rejects(s.acquire(), code("EBADF"));
+    throws(() => s.value(0), code("EBADF"));
+    throws(() => s.tryWait(), code("EBADF"));
+    await rejects(s.wait(), code("EBADF"));
   }),
 );
 
@@ -244,14 +244,14 @@ Deno.test(
   sysvTest(async (t) => {
     using s = createSysvSemaphoreSet({ values: [0], removeOnClose: true });
     t.add("sem", s.id);
-    const waits = Array.from({ length: 40 }, () => s.acquire(0, { timeout: 5000, undo: false }));
+    const waits = Array.from({ length: 40 }, () => s.wait(0, { timeout: 5000, undo: false }));
     await new Promise((r) => setTimeout(r, 50));
     const t0 = performance.now();
     await Deno.readTextFile("/proc/self/status");
     ok(performance.now() - t0 < 200, "readTextFile stayed fast (a starved pool takes seconds)");
     ok(MAX_PARKED <= 4);
-    s.release(0, { count: 40, undo: false });
+    s.post(0, { count: 40, undo: false });
     await Promise.all(waits);
-    equal(s.getValue(0), 0);
+    equal(s.value(0), 0);
   }),
 );

@@ -1,5 +1,10 @@
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
-import { createSysvSharedMemory, IpcError, openSysvSharedMemory } from "../mod.ts";
+import {
+  createSysvSharedMemory,
+  IpcError,
+  openSysvSharedMemory,
+  SysvSharedMemory,
+} from "../mod.ts";
 import { ipcmk, liveIds, runPeer, sysvTest } from "./_sysv.ts";
 import { tempDir } from "./_helpers.ts";
 
@@ -189,5 +194,52 @@ shm.close();`;
     }).output();
     equal(dec.decode(out.stdout), "EACCES\npublic\n");
     equal(shm.stat().attached, 1, "only this process's attachment remains");
+  }),
+);
+
+Deno.test(
+  "a transferred attachment buffer still detaches: nattch drops to 0",
+  sysvTest((t) => {
+    using shm = createSysvSharedMemory({ size: 4096, removeOnClose: true });
+    t.add("shm", shm.id);
+    const mem = shm.attach();
+    new Uint8Array(mem.buffer)[0] = 7;
+    const stolen = mem.buffer.transfer(); // the caller takes the buffer away
+    equal(new Uint8Array(stolen)[0], 7);
+    equal(shm.stat().attached, 1);
+    mem.detach();
+    equal(shm.stat().attached, 0, "the segment was released");
+    equal(new Uint8Array(stolen)[0], 0, "the stray buffer now sees private zero pages");
+    throws(() => mem.buffer, code("EBADF"));
+  }),
+);
+
+Deno.test(
+  "new SysvSharedMemory(id) takes its size from IPC_STAT and checks trust",
+  sysvTest((t) => {
+    using shm = createSysvSharedMemory({ size: 123, removeOnClose: true });
+    t.add("shm", shm.id);
+    using same = new SysvSharedMemory(shm.id);
+    equal(same.size, 123);
+    using mem = same.attach();
+    equal(mem.buffer.byteLength, 123);
+    throws(() => new SysvSharedMemory(0x7ffffff0), code("ENOENT"));
+    throws(() => new SysvSharedMemory(-1), code("EINVAL"));
+    shm.set({ mode: 0o666 });
+    throws(() => new SysvSharedMemory(shm.id), code("EPERM"));
+    new SysvSharedMemory(shm.id, { trust: "any" }).close();
+  }),
+);
+
+Deno.test(
+  "openSysvSharedMemory({ key, create }) creates once, then opens the same segment",
+  sysvTest((t) => {
+    const key = 0x1c000000 + (Deno.pid & 0xffffff);
+    using a = openSysvSharedMemory({ key, create: { size: 64 }, removeOnClose: true });
+    t.add("shm", a.id);
+    using b = openSysvSharedMemory({ key, create: { size: 64 } });
+    equal(b.id, a.id);
+    equal(b.size, 64);
+    throws(() => openSysvSharedMemory({ id: a.id, create: { size: 1 } } as never), code("EINVAL"));
   }),
 );

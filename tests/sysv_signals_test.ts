@@ -27,15 +27,15 @@ Deno.test(
       using q = createSysvMessageQueue({ removeOnClose: true });
       t.add("msg", q.id);
       const signals = storm(600);
-      const acquired = sem.acquire(0, { timeout: 5000 });
+      const acquired = sem.wait(0, { timeout: 5000 });
       const received = q.receive({ type: 5, timeout: 5000 });
       await new Promise((r) => setTimeout(r, 300));
       equal((await runPeer(["sem-post", String(sem.id), "0"])).code, 0);
       equal((await runPeer(["msg-send", String(q.id), "5", "through the storm"])).code, 0);
       await acquired;
-      equal(sem.getValue(0), 0);
-      sem.release(0);
-      equal(dec.decode((await received).data), "through the storm");
+      equal(sem.value(0), 0);
+      sem.post(0);
+      equal(dec.decode((await received).bytes), "through the storm");
       await signals;
       equal(seen > 0, true, "signals were delivered");
     } finally {

@@ -9,7 +9,7 @@ import type { IpcKind, IpcObjectInfo } from "../_inspect.ts";
 import { isKind, kindNames } from "../_kinds.ts";
 import { formatSysvKey, parseSysvKey } from "../sysv_key.ts";
 import { sysvIdForKey, type SysvKind } from "../sysv_inspect.ts";
-import { type Command, EXIT, intFlag, parse, UsageError } from "./_common.ts";
+import { type Command, EXIT, parse, UsageError } from "./_common.ts";
 
 function kindArg(text: string): IpcKind {
   if (!isKind(text)) {
@@ -120,8 +120,13 @@ export const rmCommand: Command = {
       throw new UsageError("pass exactly one of ID and --key");
     }
     let id: number;
-    if (target !== undefined) id = intFlag(target, "ID", { max: 0x7fffffff })!;
-    else {
+    if (target !== undefined) {
+      // A positional, so not intFlag: its message would name a "--ID" flag.
+      if (!/^\d{1,10}$/.test(target) || Number(target) > 0x7fffffff) {
+        throw new UsageError(`ID must be an integer between 0 and 2147483647, got "${target}"`);
+      }
+      id = Number(target);
+    } else {
       let key: number;
       try {
         key = parseSysvKey(String(p.values.key));

@@ -24,7 +24,8 @@ import {
 } from "../sysv_shm.ts";
 import type { SysvKind } from "../sysv_inspect.ts";
 import { parseSysvKey } from "../sysv_key.ts";
-import type { SysvOpenOptions } from "../_sysv.ts";
+import type { SysvTarget } from "../_sysv_open.ts";
+import type { TrustOptions } from "../_trust.ts";
 import { parseMode } from "../_validate.ts";
 import { type Command, EXIT, group, intFlag, parse, UsageError } from "./_common.ts";
 
@@ -49,7 +50,16 @@ function keyFlag(text: string): number {
   }
 }
 
-function openTarget(values: Record<string, unknown>, _usage: string): SysvOpenOptions {
+/** A positional integer argument (`INDEX`, `VALUE`), named as such in errors. */
+function intArg(text: string, name: string, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}) {
+  const n = /^-?\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`${name} must be an integer between ${min} and ${max}, got "${text}"`);
+  }
+  return n;
+}
+
+function openTarget(values: Record<string, unknown>): SysvTarget & TrustOptions {
   const { key, id } = values;
   if ((key === undefined) === (id === undefined)) {
     throw new UsageError(`pass exactly one of --key and --id`);
@@ -68,11 +78,11 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 
 function messageRecord(m: SysvMessage): Record<string, unknown> {
   try {
-    return { type: m.type, size: m.data.byteLength, text: decoder.decode(m.data) };
+    return { type: m.type, size: m.bytes.byteLength, text: decoder.decode(m.bytes) };
   } catch {
     let bin = "";
-    for (const b of m.data) bin += String.fromCharCode(b);
-    return { type: m.type, size: m.data.byteLength, base64: btoa(bin) };
+    for (const b of m.bytes) bin += String.fromCharCode(b);
+    return { type: m.type, size: m.bytes.byteLength, base64: btoa(bin) };
   }
 }
 
@@ -91,7 +101,7 @@ const msgSend: Command = {
     if (!p) return EXIT.ok;
     const type = typeFlag(p.values.type, 1) ?? 1;
     const timeout = intFlag(p.values.timeout, "timeout");
-    using q = openSysvMessageQueue(openTarget(p.values, usage));
+    using q = openSysvMessageQueue(openTarget(p.values));
     const messages: (string | Uint8Array)[] = p.positionals.length
       ? p.positionals
       : [await ctx.readStdin()];
@@ -104,12 +114,13 @@ const msgRecv: Command = {
   summary: "receive messages to stdout",
   async run(ctx) {
     const usage = "Usage: ipckit sysv msg recv (--key KEY | --id ID) [--type T] [--except] " +
-      "[--count N] [--timeout MS] [--max-size N] [--json]\n\n" +
+      "[--count N] [--timeout MS] [--message-size N] [--json]\n\n" +
       "Receives N messages (default 1) and writes each one's bytes and a newline, or\n" +
       'with --json one record per line: {"type":1,"size":5,"text":"hello"} ("base64"\n' +
       'instead of "text" for bytes that are not UTF-8). --type 0 (default) takes the\n' +
       "first message, T > 0 the first of type T (with --except: of any other type),\n" +
-      "T < 0 the lowest type <= -T. --timeout applies to each message (exit 124).\n\n" +
+      "T < 0 the lowest type <= -T. --timeout applies to each message (exit 124).\n" +
+      "--message-size N refuses (E2BIG, the message stays queued) a message over N bytes.\n\n" +
       targetHelp;
     const p = parse(
       ctx,
@@ -119,7 +130,7 @@ const msgRecv: Command = {
         except: { type: "boolean" },
         count: { type: "string" },
         timeout: { type: "string" },
-        "max-size": { type: "string" },
+        "message-size": { type: "string" },
         json: { type: "boolean" },
       },
       usage,
@@ -130,13 +141,13 @@ const msgRecv: Command = {
     if (p.values.except && type <= 0) throw new UsageError("--except needs --type T with T > 0");
     const count = intFlag(p.values.count, "count", { min: 1 }) ?? 1;
     const timeout = intFlag(p.values.timeout, "timeout");
-    const maxSize = intFlag(p.values["max-size"], "max-size");
-    using q = openSysvMessageQueue(openTarget(p.values, usage));
+    const messageSize = intFlag(p.values["message-size"], "message-size");
+    using q = openSysvMessageQueue(openTarget(p.values));
     for (let i = 0; i < count; i++) {
-      const m = await q.receive({ type, except: !!p.values.except, timeout, maxSize });
+      const m = await q.receive({ type, except: !!p.values.except, timeout, messageSize });
       if (p.values.json) ctx.json(messageRecord(m));
       else {
-        await ctx.write(m.data);
+        await ctx.write(m.bytes);
         await ctx.write(new Uint8Array([10]));
       }
     }
@@ -170,7 +181,7 @@ const semOp: Command = {
     if (!p) return EXIT.ok;
     const ops = parseSemOps(p.positionals);
     const timeout = intFlag(p.values.timeout, "timeout");
-    using s = openSysvSemaphoreSet(openTarget(p.values, usage));
+    using s = openSysvSemaphoreSet(openTarget(p.values));
     await s.op(ops, { timeout });
     return EXIT.ok;
   },
@@ -179,10 +190,10 @@ const semOp: Command = {
 function semRecord(s: SysvSemaphoreSet, index: number) {
   return {
     index,
-    value: s.getValue(index),
-    pid: s.getPid(index),
-    ncnt: s.getNcnt(index),
-    zcnt: s.getZcnt(index),
+    value: s.value(index),
+    pid: s.lastPid(index),
+    ncnt: s.increaseWaiters(index),
+    zcnt: s.zeroWaiters(index),
   };
 }
 
@@ -195,9 +206,9 @@ const semGet: Command = {
     const p = parse(ctx, { ...target, json: { type: "boolean" } }, usage);
     if (!p) return EXIT.ok;
     if (p.positionals.length > 1) throw new UsageError(`at most one INDEX`);
-    using s = openSysvSemaphoreSet(openTarget(p.values, usage));
+    using s = openSysvSemaphoreSet(openTarget(p.values));
     const one = p.positionals.length === 1
-      ? intFlag(p.positionals[0], "INDEX", { max: s.count - 1 })
+      ? intArg(p.positionals[0], "INDEX", { max: s.count - 1 })
       : undefined;
     const indexes = one === undefined ? [...Array(s.count).keys()] : [one];
     for (const i of indexes) {
@@ -220,13 +231,15 @@ const semSet: Command = {
       targetHelp;
     const p = parse(ctx, { ...target, all: { type: "boolean" } }, usage);
     if (!p) return EXIT.ok;
-    using s = openSysvSemaphoreSet(openTarget(p.values, usage));
-    const nums = p.positionals.map((v, i) => intFlag(v, i === 0 ? "INDEX" : "VALUE")!);
+    using s = openSysvSemaphoreSet(openTarget(p.values));
+    const nums = p.positionals.map((v, i) =>
+      intArg(v, i === 0 && !p.values.all ? "INDEX" : "VALUE")
+    );
     if (p.values.all) {
       if (nums.length !== s.count) {
         throw new UsageError(`--all needs ${s.count} values (the set has ${s.count})`);
       }
-      s.setAll(nums);
+      s.setValues(nums);
     } else {
       if (nums.length !== 2) throw new UsageError(`expected INDEX VALUE`);
       s.setValue(nums[0], nums[1]);
@@ -248,7 +261,7 @@ const shmRead: Command = {
       { allowPositionals: false },
     );
     if (!p) return EXIT.ok;
-    using shm = openSysvSharedMemory(openTarget(p.values, usage));
+    using shm = openSysvSharedMemory(openTarget(p.values));
     const offset = intFlag(p.values.offset, "offset", { max: shm.size }) ?? 0;
     const length = intFlag(p.values.length, "length", { max: shm.size - offset });
     using mem = shm.attach({ readOnly: true });
@@ -266,7 +279,7 @@ const shmWrite: Command = {
     const p = parse(ctx, { ...target, offset: { type: "string" } }, usage);
     if (!p) return EXIT.ok;
     if (p.positionals.length > 1) throw new UsageError(`at most one DATA`);
-    using shm = openSysvSharedMemory(openTarget(p.values, usage));
+    using shm = openSysvSharedMemory(openTarget(p.values));
     const offset = intFlag(p.values.offset, "offset", { max: shm.size }) ?? 0;
     const data = p.positionals.length
       ? new TextEncoder().encode(p.positionals[0])
@@ -277,7 +290,7 @@ const shmWrite: Command = {
   },
 };
 
-function kindArg(text: string | undefined, _usage: string): SysvKind {
+function kindArg(text: string | undefined): SysvKind {
   if (!KINDS.includes(text as SysvKind)) {
     throw new UsageError(`KIND must be one of ${KINDS.join(", ")}, got "${text}"`);
   }
@@ -288,21 +301,21 @@ const mk: Command = {
   summary: "create an object and print its id (like ipcmk)",
   run(ctx) {
     const usage = "Usage: ipckit sysv mk sysv-msg|sysv-sem|sysv-shm [--key KEY|random] " +
-      "[--mode 0600] [--size N] [--count N] [--json]\n\n" +
+      "[--mode 0600] [--size N] [--semaphores N] [--json]\n\n" +
       "Creates a new object (IPC_CREAT|IPC_EXCL; key IPC_PRIVATE unless --key) with\n" +
       "exactly --mode (default 0600; the umask does not apply) and prints its id, or\n" +
       'with --json {"kind","id","key"}. --size is the segment size (sysv-shm),\n' +
-      "--count the number of semaphores (sysv-sem, default 1).";
+      "--semaphores the number of semaphores (sysv-sem, default 1).";
     const p = parse(ctx, {
       key: { type: "string" },
       mode: { type: "string" },
       size: { type: "string" },
-      count: { type: "string" },
+      semaphores: { type: "string" },
       json: { type: "boolean" },
     }, usage);
     if (!p) return EXIT.ok;
     if (p.positionals.length !== 1) throw new UsageError(`expected one KIND`);
-    const kind = kindArg(p.positionals[0], usage);
+    const kind = kindArg(p.positionals[0]);
     const key = p.values.key === undefined
       ? 0
       : p.values.key === "random"
@@ -319,7 +332,11 @@ const mk: Command = {
     let obj: SysvMessageQueue | SysvSemaphoreSet | SysvSharedMemory;
     if (kind === "sysv-msg") obj = createSysvMessageQueue({ key, mode });
     else if (kind === "sysv-sem") {
-      obj = createSysvSemaphoreSet({ key, mode, count: intFlag(p.values.count, "count") ?? 1 });
+      obj = createSysvSemaphoreSet({
+        key,
+        mode,
+        count: intFlag(p.values.semaphores, "semaphores", { min: 1 }) ?? 1,
+      });
     } else {
       const size = intFlag(p.values.size, "size", { min: 1 });
       if (size === undefined) throw new UsageError(`sysv-shm needs --size`);
@@ -335,11 +352,11 @@ const mk: Command = {
 /** The `sysv` command group. */
 export const sysvCommand: Command = group(
   "sysv",
-  "System V message queues, semaphores, shared memory.",
+  "System V message queues, semaphore sets and shared memory",
   {
-    msg: group("sysv msg", "System V message queues.", { send: msgSend, recv: msgRecv }),
-    sem: group("sysv sem", "System V semaphore sets.", { op: semOp, get: semGet, set: semSet }),
-    shm: group("sysv shm", "System V shared memory.", { read: shmRead, write: shmWrite }),
+    msg: group("sysv msg", "System V message queues", { send: msgSend, recv: msgRecv }),
+    sem: group("sysv sem", "System V semaphore sets", { op: semOp, get: semGet, set: semSet }),
+    shm: group("sysv shm", "System V shared memory", { read: shmRead, write: shmWrite }),
     mk,
   },
 );

@@ -1,0 +1,237 @@
+/**
+ * The base of every System V handle ({@linkcode SysvObject}): opening an id
+ * with the `IPC_STAT` check and the trust rule, `IPC_STAT`/`IPC_SET`,
+ * `remove()`, `close()`, and the error that says "removed" (EIDRM) when a
+ * call failed because the object is gone.
+ *
+ * @module
+ */
+import { off } from "../ffi/struct.ts";
+import { closedError, type IpcError, ipcError, sys, trySys } from "./_errors.ts";
+import { checkOwner, type TrustOptions } from "./_trust.ts";
+import { checkMode } from "./_validate.ts";
+import {
+  decodePerm,
+  dsLayout,
+  familyNoun,
+  idName,
+  setPerm,
+  statBuffer,
+  type SysvFamily,
+} from "./_sysv_perm.ts";
+import { checkId } from "./_sysv_key.ts";
+
+/** Options of a handle on an existing System V object. */
+export interface SysvHandleOptions extends TrustOptions {
+  /** `close()` (and `using`) also removes the object. Default `false`. */
+  removeOnClose?: boolean;
+}
+
+const GONE = ["EINVAL", "EIDRM"] as const;
+
+/**
+ * The base of every System V handle: its id and key, `close()` (and
+ * `using`), `remove()`, and the "was it removed?" check that turns the EINVAL
+ * a non-waiting call gets on a removed id into a typed EIDRM error.
+ */
+export abstract class SysvObject implements Disposable {
+  /** The kernel's id for the object (what `ipcs` shows and `ipcrm -q/-s/-m` takes). */
+  readonly id: number;
+  /** The key it was created with (0 for `IPC_PRIVATE`), unsigned. */
+  readonly key: number;
+  #closed = false;
+  #removed = false;
+  readonly #removeOnClose: boolean;
+  readonly #family: SysvFamily;
+
+  /**
+   * Opens the object with `id`: checks with `IPC_STAT` that it exists and
+   * (unless `trust: "any"`) that its owner and creator are trusted and
+   * group and others cannot write it. Nothing the caller says about the
+   * object is taken on faith: its key and sizes come from the kernel.
+   */
+  protected constructor(family: SysvFamily, id: number, options: SysvHandleOptions = {}) {
+    const syscall = `${family}ctl(IPC_STAT)`;
+    this.#family = family;
+    this.id = checkId(id, `${family}get`);
+    this.#removeOnClose = options.removeOnClose ?? false;
+    const L = dsLayout(family);
+    const [buf, v] = statBuffer(L);
+    try {
+      sys(() => this.rawStat(buf), syscall, this.name, { kind: familyNoun[family] });
+    } catch (e) {
+      const code = (e as IpcError).code;
+      // EINVAL here means no object has this id (any more).
+      if (code === "EINVAL" || code === "EIDRM") {
+        throw ipcError({ code: "ENOENT", syscall, object: this.name, kind: familyNoun[family] });
+      }
+      throw e;
+    }
+    const perm = decodePerm(v, off(L, `${family}_perm`));
+    checkOwner(perm, options, `${family}get`, this.name, familyNoun[family]);
+    this.key = perm.key >>> 0;
+  }
+
+  /** Name used in errors, e.g. `msqid 5`. */
+  get name(): string {
+    return `${idName[this.#family]} ${this.id}`;
+  }
+
+  /** Whether {@linkcode close} (or {@linkcode remove}) has been called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The id, or throws EBADF if the handle is closed. */
+  protected live(syscall: string): number {
+    if (this.#closed) throw closedError(syscall, this.name);
+    return this.id;
+  }
+
+  /** `IPC_STAT` into a scratch buffer: returns -1 (errno set) on failure. */
+  protected abstract rawStat(buf: Uint8Array<ArrayBuffer>): number;
+  /** `IPC_SET` from a buffer: returns -1 (errno set) on failure. */
+  protected abstract rawSet(buf: Uint8Array<ArrayBuffer>): number;
+  /** `IPC_RMID`: returns -1 (errno set) on failure. */
+  protected abstract rawRemove(): number;
+
+  /**
+   * Runs `call` (retrying EINTR) and returns its result; a failure is thrown
+   * as EIDRM when the object is gone (see {@linkcode failure}).
+   */
+  protected call(call: () => number, syscall: string, ctx?: { limit?: string }): number {
+    try {
+      return sys(call, syscall, this.name, { kind: familyNoun[this.#family], ...ctx });
+    } catch (e) {
+      throw this.failure(e as IpcError, syscall);
+    }
+  }
+
+  /** Like {@linkcode call}, but `null` when errno is one of `wouldBlock` (default EAGAIN). */
+  protected attempt(
+    call: () => number,
+    syscall: string,
+    wouldBlock?: readonly string[],
+    ctx?: { limit?: string },
+  ): number | null {
+    try {
+      return trySys(
+        call,
+        syscall,
+        this.name,
+        { kind: familyNoun[this.#family], ...ctx },
+        wouldBlock,
+      );
+    } catch (e) {
+      throw this.failure(e as IpcError, syscall);
+    }
+  }
+
+  /** `IPC_STAT` as a view over this family's `*_ds`, or the typed error. */
+  protected statView(syscall: string): DataView {
+    this.live(syscall);
+    const [buf, v] = statBuffer(dsLayout(this.#family));
+    this.call(() => this.rawStat(buf), syscall);
+    return v;
+  }
+
+  /**
+   * `IPC_SET`: reads the current `*_ds`, applies uid/gid/mode `changes` (and
+   * `edit`, for family-specific fields), writes it back.
+   */
+  protected applySet(
+    syscall: string,
+    changes: { uid?: number; gid?: number; mode?: number },
+    edit?: (v: DataView) => void,
+    ctx: { limit?: string } = {},
+  ): void {
+    this.live(syscall);
+    if (changes.mode !== undefined) checkMode(changes.mode, syscall, this.name);
+    const L = dsLayout(this.#family);
+    const [buf, v] = statBuffer(L);
+    this.call(() => this.rawStat(buf), syscall);
+    setPerm(v, off(L, `${this.#family}_perm`), changes, syscall, this.name);
+    edit?.(v);
+    this.call(() => this.rawSet(buf), syscall, ctx);
+  }
+
+  /** Whether the object behind the id is gone (`IPC_STAT` fails with EINVAL/EIDRM). */
+  protected isGone(): boolean {
+    const [buf] = statBuffer(dsLayout(this.#family));
+    try {
+      return trySys(() => this.rawStat(buf), "IPC_STAT", this.name, {}, GONE) === null;
+    } catch {
+      return false; // EACCES & co: it exists
+    }
+  }
+
+  /**
+   * The error for a failed call: EIDRM ("was removed") when the object no
+   * longer exists, else `err` itself.
+   */
+  protected failure(err: IpcError, syscall: string): IpcError {
+    const kind = familyNoun[this.#family];
+    if (err.code === "EIDRM" || (err.code === "EINVAL" && this.isGone())) {
+      return ipcError({ code: "EIDRM", syscall, object: this.name, kind });
+    }
+    return err;
+  }
+
+  /**
+   * Removes the object from the system (`IPC_RMID`) and closes this handle.
+   * Waiters in other processes fail with EIDRM. Shared memory is destroyed
+   * once the last process detaches.
+   *
+   * @throws {IpcError} `PermissionDenied` (EPERM) if this user neither owns nor
+   * created it (the handle stays open); EIDRM if it was already removed.
+   */
+  remove(): void {
+    const syscall = `${this.#family}ctl(IPC_RMID)`;
+    this.live(syscall);
+    try {
+      sys(() => this.rawRemove(), syscall, this.name, { kind: familyNoun[this.#family] });
+    } catch (e) {
+      const code = (e as IpcError).code;
+      if (code !== "EINVAL" && code !== "EIDRM") throw e; // EPERM & co: the handle stays usable
+      this.#finish(); // nothing left to manage
+      throw ipcError({
+        code: "EIDRM",
+        syscall,
+        object: this.name,
+        kind: familyNoun[this.#family],
+      });
+    }
+    this.#finish();
+  }
+
+  #finish(): void {
+    this.#removed = true;
+    this.close();
+  }
+
+  /**
+   * Closes the handle: later calls throw `BadResource` (EBADF). The object
+   * itself stays unless the handle was made with `removeOnClose: true` (then
+   * it is removed; an object someone else already removed is not an error).
+   * Idempotent.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.onClose();
+    if (this.#removeOnClose && !this.#removed) {
+      this.#removed = true;
+      try {
+        sys(() => this.rawRemove(), `${this.#family}ctl(IPC_RMID)`, this.name);
+      } catch { /* already removed by someone else, or not ours to remove */ }
+    }
+  }
+
+  /** Subclass hook run once by {@linkcode close} (detaches shared memory). */
+  protected onClose(): void {}
+
+  /** Same as {@linkcode close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
