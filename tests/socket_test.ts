@@ -80,10 +80,10 @@ Deno.test("dgram and seqpacket sockets keep message boundaries", async () => {
       await a.send(enc.encode("one"));
       await a.send(new Uint8Array(0));
       await a.send(enc.encode("three!"));
-      deepEqual(dec.decode((await b.receive()).data), "one");
-      if (type === "dgram") equal((await b.receive()).data.length, 0);
+      deepEqual((await b.receive()).text(), "one");
+      if (type === "dgram") equal((await b.receive()).bytes.length, 0);
       else equal((await b.receive()).end, true); // an empty seqpacket reads as the end, as in C
-      deepEqual(dec.decode((await b.receive()).data), "three!");
+      deepEqual((await b.receive()).text(), "three!");
     } finally {
       a.close();
       b.close();
@@ -112,7 +112,7 @@ Deno.test("bindUnix() receives datagrams from another process with SCM_CREDENTIA
   equal(out.code, 0);
   const first = await inbox.receive({ timeout: 5000 });
   const second = await inbox.receive({ timeout: 5000 });
-  deepEqual([dec.decode(first.data), dec.decode(second.data)], ["a", "bb"]);
+  deepEqual([first.text(), second.text()], ["a", "bb"]);
   equal(first.credentials?.uid, Deno.uid());
   ok(first.credentials!.pid > 0 && first.credentials!.pid !== Deno.pid);
 });
@@ -125,7 +125,7 @@ Deno.test("abstract names work for every type and create no file", async () => {
   using conn = await server.accept({ timeout: 1000 });
   equal(conn.localAddress, `@${name}`);
   await client.send(enc.encode("x"));
-  equal(dec.decode((await conn.receive()).data), "x");
+  equal((await conn.receive()).text(), "x");
   throws(
     () => listenUnix(name, { abstract: true, type: "seqpacket" }),
     (e) => code(e) === "EADDRINUSE",
@@ -242,7 +242,7 @@ Deno.test("a peer that exits mid-message gives the partial data, then the end", 
   for (;;) {
     const msg = await conn.receive({ timeout: 10000 });
     if (msg.end) break;
-    got.push(dec.decode(msg.data));
+    got.push(msg.text());
   }
   equal(got.join(""), "12345");
   equal((await run).code, 0);
@@ -361,12 +361,12 @@ Deno.test("send() refuses bad descriptors and more than 253 of them", async () =
   }
 });
 
-Deno.test("a datagram larger than maxBytes is reported, not truncated", async () => {
+Deno.test("a datagram larger than messageSize is reported, not truncated", async () => {
   const [a, b] = createSocketPair("dgram");
   try {
     await a.send(new Uint8Array(100));
     await rejects(
-      b.receive({ maxBytes: 10 }),
+      b.receive({ messageSize: 10 }),
       (e) => code(e) === "EMSGSIZE" && /100-byte/.test((e as Error).message),
     );
     a.sendBufferSize = 4096;
@@ -387,7 +387,7 @@ Deno.test("a UnixSocket passed over a socket keeps working in the receiver", asy
     using passed = UnixSocket.from(msg.fds[0]);
     equal(passed.type, "seqpacket");
     await passed.send(enc.encode("via passed socket"));
-    equal(dec.decode((await d.receive()).data), "via passed socket");
+    equal((await d.receive()).text(), "via passed socket");
     const pipe = createPipe();
     throws(() => UnixSocket.from(pipe.reader), (e) => code(e) === "ENOTSOCK");
     ok(!pipe.reader.closed, "a non-socket stays owned by its handle");
@@ -422,7 +422,7 @@ print("got", msg.decode(), len(fds), flush=True)
   equal(await py.nextLine(), `peer ${Deno.pid} ${Deno.uid()} ${Deno.gid()}`);
   equal(conn.peerCredentials().pid, py.process.pid);
   const msg = await conn.receive({ maxFds: 4, timeout: 5000 });
-  equal(dec.decode(msg.data), "py");
+  equal(msg.text(), "py");
   equal(msg.fds.length, 1);
   using r = msg.fds[0];
   equal(dec.decode(await r.readAll({ timeout: 5000 })), "from-python");
@@ -489,7 +489,7 @@ Deno.test("a C peer exchanges descriptors and credentials with ipckit", async ()
   equal(await c.nextLine(), `peer ${Deno.pid} ${Deno.uid()} ${Deno.gid()}`);
   equal(conn.peerCredentials().pid, c.process.pid);
   const msg = await conn.receive({ maxFds: 1, timeout: 5000 });
-  equal(dec.decode(msg.data), "from-c");
+  equal(msg.text(), "from-c");
   using r = msg.fds[0];
   equal(dec.decode(await r.readAll({ timeout: 5000 })), "piped-by-c");
   using pipe = createPipe();
@@ -518,7 +518,7 @@ Deno.test("shutdown('write') ends the peer's stream while reading still works", 
     a.shutdown("write");
     equal((await b.receive({ timeout: 1000 })).end, true);
     await b.send(enc.encode("back"));
-    equal(dec.decode((await a.receive({ timeout: 1000 })).data), "back");
+    equal((await a.receive({ timeout: 1000 })).text(), "back");
     throws(() => a.shutdown("sideways" as "read"), (e) => code(e) === "EINVAL");
   } finally {
     a.close();
@@ -549,7 +549,7 @@ Deno.test("send() with descriptors sends exactly the bytes of a subarray view", 
     const whole = enc.encode("0123456789");
     await a.send(whole.subarray(3, 7), { fds: [pipe.reader] });
     const msg = await b.receive({ maxFds: 1 });
-    equal(dec.decode(msg.data), "3456");
+    equal(msg.text(), "3456");
     for (const f of msg.fds) f.close();
   } finally {
     a.close();
