@@ -86,11 +86,11 @@ function checkCredentials(c: Credentials, syscall: string, object?: string): voi
   }
 }
 
-let kept: unknown;
-/** Keeps buffers that `msghdr` points into reachable until after the call. */
+/** Buffers `msghdr` points into, held until the call that reads them has returned. */
+let held: unknown = null;
 function keepAlive(...buffers: unknown[]): void {
-  kept = buffers;
-  kept = undefined;
+  held = buffers;
+  held = held && null;
 }
 
 /** A `msghdr` with one `iovec` over `payload` and `control` (or none). */

@@ -20,10 +20,8 @@
  * @module
  */
 export { type AddressOptions, MAX_SOCKET_PATH_BYTES, type SocketType } from "./_address.ts";
+export { type ConnectOptions, connectUnix, createSocketPair } from "./_connect.ts";
 export {
-  type ConnectOptions,
-  connectUnix,
-  createSocketPair,
   type ReceiveOptions,
   type SendOptions,
   SocketMessage,

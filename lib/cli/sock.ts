@@ -14,6 +14,7 @@ import {
   type UnixSocket,
 } from "../socket.ts";
 import type { Credentials } from "../fdpass.ts";
+import { IpcError } from "../errors.ts";
 import { type Command, type Context, EXIT, group, intFlag, parse, UsageError } from "./_common.ts";
 import { modeFlag } from "./_posix_common.ts";
 
@@ -86,11 +87,19 @@ const listen: Command = {
 
     if (type === "dgram") {
       using inbox = bindUnix(path, { abstract, mode, passCredentials: true });
-      for await (const msg of inbox.messages({ messageSize, maxFds: 253 })) {
+      while (!done()) {
+        let msg;
+        try {
+          msg = await inbox.receive({ messageSize, maxFds: 253 });
+        } catch (e) {
+          // One sender's oversized datagram (discarded by the kernel) does not stop the listener.
+          if (!(e instanceof IpcError) || e.code !== "EMSGSIZE") throw e;
+          ctx.err(`ipckit: ${e.message}`);
+          continue;
+        }
         for (const f of msg.fds) f.close();
         seen++;
         await emit(msg.text(), msg.credentials, msg.fds.length);
-        if (done()) break;
       }
       return EXIT.ok;
     }
