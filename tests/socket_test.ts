@@ -11,6 +11,7 @@ import {
   sendFds,
   UnixSocket,
 } from "../mod.ts";
+import { Message } from "../lib/message.ts";
 import { buildC, command, runDeno, spawnReady, tempDir } from "./_helpers.ts";
 
 const enc = new TextEncoder();
@@ -585,4 +586,77 @@ Deno.test("tryAccept() returns null with nobody waiting; the listener iterates c
   }
   deepEqual(seen, [Deno.pid, Deno.pid]);
   for (const c of clients) c.close();
+});
+
+Deno.test("receive({ truncate: true }) keeps a long datagram's start and marks it truncated", async () => {
+  const [a, b] = createSocketPair("dgram");
+  try {
+    await a.send(enc.encode("0123456789"));
+    const m = await b.receive({ messageSize: 4, truncate: true });
+    ok(m instanceof Message);
+    equal(m.text(), "0123");
+    equal(m.truncated, true);
+    await a.send(enc.encode("ok"));
+    equal((await b.receive({ messageSize: 4 })).truncated, false);
+    throws(() => b.tryReceive({ messageSize: -1 }), (e) => code(e) === "EINVAL");
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+Deno.test("send() resolves to the bytes sent; trySend() returns them or null when full", async () => {
+  const [a, b] = createSocketPair("seqpacket");
+  try {
+    equal(await a.send(enc.encode("four")), 4);
+    equal(a.trySend(enc.encode("xy")), 2);
+    a.sendBufferSize = 4096;
+    let full = false;
+    for (let i = 0; i < 10000 && !full; i++) full = a.trySend(new Uint8Array(1024)) === null;
+    equal(full, true);
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+Deno.test("messages() yields each seqpacket message until the peer closes", async () => {
+  const [a, b] = createSocketPair("seqpacket");
+  try {
+    for (const t of ["one", "two", "three"]) await a.send(enc.encode(t));
+    a.close();
+    const got: string[] = [];
+    for await (const m of b.messages()) got.push(m.text());
+    deepEqual(got, ["one", "two", "three"]);
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+Deno.test("messages() on a datagram socket ends when the socket is closed, and rejects on abort", async () => {
+  const [a, b] = createSocketPair("dgram");
+  try {
+    await a.send(enc.encode("x"));
+    const got: string[] = [];
+    for await (const m of b.messages()) {
+      got.push(m.text());
+      setTimeout(() => b.close(), 5);
+    }
+    deepEqual(got, ["x"]);
+    const [c, d] = createSocketPair("dgram");
+    using _c = c;
+    using _d = d;
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(new Error("stop")), 5);
+    await rejects(
+      (async () => {
+        for await (const _ of d.messages({ signal: ac.signal })) { /* nothing arrives */ }
+      })(),
+      /stop/,
+    );
+  } finally {
+    a.close();
+    b.close();
+  }
 });
