@@ -16,6 +16,7 @@ import { getField, off, setField } from "../ffi/struct.ts";
 import { invalidArgument, IpcError, ipcError, trySys } from "./_errors.ts";
 import { Descriptor, FdHandle } from "./fd.ts";
 import type { Credentials } from "./_sockopt.ts";
+import { decodeAddress } from "./_address.ts";
 
 /** The most descriptors Linux accepts in one message (`SCM_MAX_FD` in the kernel). */
 export const MAX_FDS_PER_MESSAGE = 253;
@@ -178,6 +179,8 @@ export interface RawMessage {
   credentials?: Credentials;
   /** The datagram was longer than the buffer and only its start was kept. */
   truncated: boolean;
+  /** The sender's address, when asked for (`withAddress`): a path, `@name`, or `null` if unbound. */
+  address?: string | null;
 }
 
 /**
@@ -193,15 +196,21 @@ export function tryReceiveMessage(
   maxFds: number,
   messageSocket: boolean,
   truncate = false,
+  withAddress = false,
 ): RawMessage | null {
   const C = socket();
   const L = socketLayout();
   const controlLen = cmsgSpace(L.ucred.size) + (maxFds > 0 ? cmsgSpace(4 * maxFds) : 0);
   const control = new Uint8Array(controlLen);
   const { hdr, hv, iov } = header(buffer, control);
+  const from = withAddress ? new Uint8Array(L.sockaddr_un.size) : null;
+  if (from) {
+    setPointer(hv, "msg_name", "msghdr", from);
+    setField(hv, L.msghdr, "msg_namelen", from.byteLength);
+  }
   const flags = C.MSG_CMSG_CLOEXEC | (messageSocket ? C.MSG_TRUNC : 0);
   const n = trySys(() => libc().recvmsg(fd, hdr, flags), "recvmsg", name);
-  keepAlive(iov);
+  keepAlive(iov, from);
   if (n === null) return null;
   const msgFlags = getField(hv, L.msghdr, "msg_flags");
   const used = Math.min(getField(hv, L.msghdr, "msg_controllen"), controlLen);
@@ -230,7 +239,10 @@ export function tryReceiveMessage(
       limit: "messageSize",
     });
   }
-  return { length: Math.min(n, buffer.byteLength), fds, credentials, truncated };
+  const length = Math.min(n, buffer.byteLength);
+  if (!from) return { length, fds, credentials, truncated };
+  const namelen = Math.min(getField(hv, L.msghdr, "msg_namelen"), from.byteLength);
+  return { length, fds, credentials, truncated, address: decodeAddress(from, namelen) };
 }
 
 /** Walks every control message, taking ownership of every descriptor in it. */

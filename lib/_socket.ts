@@ -77,17 +77,29 @@ export class SocketMessage extends Message {
   readonly end: boolean;
   /** The message was longer than `messageSize` and only its start is here (`truncate: true`). */
   readonly truncated: boolean;
+  /**
+   * Datagram sockets: the sender's address, a path, `@name` (abstract), or
+   * `null` when the sender is not bound (a socket pair, an unbound client).
+   */
+  readonly address?: string | null;
 
   /** @internal Made by {@linkcode UnixSocket.receive}. */
   constructor(
     bytes: Uint8Array<ArrayBuffer>,
-    meta: { fds: FdHandle[]; credentials?: Credentials; end: boolean; truncated: boolean },
+    meta: {
+      fds: FdHandle[];
+      credentials?: Credentials;
+      end: boolean;
+      truncated: boolean;
+      address?: string | null;
+    },
   ) {
     super(bytes);
     this.fds = meta.fds;
     if (meta.credentials) this.credentials = meta.credentials;
     this.end = meta.end;
     this.truncated = meta.truncated;
+    if (meta.address !== undefined) this.address = meta.address;
   }
 }
 
@@ -286,7 +298,16 @@ export class UnixSocket extends FdHandle {
     maxFds: number,
     truncate: boolean,
   ): SocketMessage | null {
-    const raw = tryReceiveMessage(this.fd, this.name, buffer, maxFds, this.#message, truncate);
+    const dgram = this.type === "dgram";
+    const raw = tryReceiveMessage(
+      this.fd,
+      this.name,
+      buffer,
+      maxFds,
+      this.#message,
+      truncate,
+      dgram,
+    );
     if (raw === null) return null;
     const end = raw.length === 0 && raw.fds.length === 0 && this.type !== "dgram";
     const bytes = raw.length * 2 >= buffer.byteLength
@@ -297,6 +318,7 @@ export class UnixSocket extends FdHandle {
       credentials: raw.credentials,
       end,
       truncated: raw.truncated,
+      address: raw.address,
     });
   }
 

@@ -660,3 +660,34 @@ Deno.test("messages() on a datagram socket ends when the socket is closed, and r
     b.close();
   }
 });
+
+Deno.test("a received datagram carries its sender's address; stream messages carry none", async () => {
+  const inboxName = `ipckit-test-${Deno.pid}-addr-in`;
+  const fromName = `ipckit-test-${Deno.pid}-addr-from`;
+  using inbox = bindUnix(inboxName, { abstract: true });
+  using anon = await connectUnix(inboxName, { abstract: true, type: "dgram" });
+  await anon.send(enc.encode("anonymous"));
+  const m1 = await inbox.receive({ timeout: 1000 });
+  equal(m1.text(), "anonymous");
+  equal(m1.address, null);
+  // A bound sender (Python's sendto from a bound socket): its address comes along.
+  const py = await command("python3", [
+    "-c",
+    "import socket,sys\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\n" +
+    "s.bind('\\0'+sys.argv[2])\ns.sendto(b'hi','\\0'+sys.argv[1])",
+    inboxName,
+    fromName,
+  ]).output();
+  equal(py.code, 0);
+  const m2 = await inbox.receive({ timeout: 1000 });
+  equal(m2.text(), "hi");
+  equal(m2.address, `@${fromName}`);
+  const [a, b] = createSocketPair("stream");
+  try {
+    await a.send(enc.encode("s"));
+    equal((await b.receive()).address, undefined);
+  } finally {
+    a.close();
+    b.close();
+  }
+});
