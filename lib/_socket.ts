@@ -103,6 +103,25 @@ export class SocketMessage extends Message {
   }
 }
 
+/** Options for {@linkcode UnixSocket.receiveInto}: the buffer's length is the message size. */
+export type ReceiveIntoOptions = Omit<ReceiveOptions, "messageSize">;
+
+/** What {@linkcode UnixSocket.receiveInto} reports: the length received and the metadata. */
+export interface SocketReceivedInto {
+  /** Bytes received into the buffer. */
+  length: number;
+  /** Descriptors that came with it; the caller owns and must close them. */
+  fds: FdHandle[];
+  /** Sender's credentials, if `passCredentials` is on. */
+  credentials?: Credentials;
+  /** The peer closed the connection (stream, seqpacket). */
+  end: boolean;
+  /** Only the start of a longer message was kept (`truncate: true`). */
+  truncated: boolean;
+  /** Datagram sockets: the sender's address, or `null` if unbound. */
+  address?: string | null;
+}
+
 /** Options for wrapping a descriptor in a {@linkcode UnixSocket}. */
 export interface UnixSocketOptions {
   /** Name shown in errors. */
@@ -293,11 +312,11 @@ export class UnixSocket extends FdHandle {
     return [new Uint8Array(size), maxFds, options.truncate ?? false];
   }
 
-  #tryReceive(
-    buffer: Uint8Array<ArrayBuffer>,
+  #tryReceiveInto(
+    buffer: Uint8Array,
     maxFds: number,
     truncate: boolean,
-  ): SocketMessage | null {
+  ): SocketReceivedInto | null {
     const dgram = this.type === "dgram";
     const raw = tryReceiveMessage(
       this.fd,
@@ -309,17 +328,90 @@ export class UnixSocket extends FdHandle {
       dgram,
     );
     if (raw === null) return null;
-    const end = raw.length === 0 && raw.fds.length === 0 && this.type !== "dgram";
-    const bytes = raw.length * 2 >= buffer.byteLength
-      ? buffer.subarray(0, raw.length)
-      : buffer.slice(0, raw.length);
-    return new SocketMessage(bytes, {
+    const end = raw.length === 0 && raw.fds.length === 0 && !dgram;
+    const got: SocketReceivedInto = {
+      length: raw.length,
       fds: raw.fds,
-      credentials: raw.credentials,
       end,
       truncated: raw.truncated,
-      address: raw.address,
-    });
+    };
+    if (raw.credentials) got.credentials = raw.credentials;
+    if (dgram) got.address = raw.address ?? null;
+    return got;
+  }
+
+  #tryReceive(
+    buffer: Uint8Array<ArrayBuffer>,
+    maxFds: number,
+    truncate: boolean,
+  ): SocketMessage | null {
+    const got = this.#tryReceiveInto(buffer, maxFds, truncate);
+    if (got === null) return null;
+    const bytes = got.length * 2 >= buffer.byteLength
+      ? buffer.subarray(0, got.length)
+      : buffer.slice(0, got.length);
+    return new SocketMessage(bytes, got);
+  }
+
+  #intoArgs(buffer: unknown, options: ReceiveIntoOptions): [Uint8Array, number, boolean] {
+    if (!(buffer instanceof Uint8Array)) {
+      throw invalidArgument("recvmsg", this.name, "buffer must be a Uint8Array");
+    }
+    const maxFds = checkCount(options.maxFds ?? 0, "maxFds", "recvmsg", this.name, 253);
+    return [
+      buffer.byteLength > MAX_IO ? buffer.subarray(0, MAX_IO) : buffer,
+      maxFds,
+      options.truncate ?? false,
+    ];
+  }
+
+  /**
+   * Receives one message (or stream chunk) into `buffer` if one is there
+   * now, without allocating for the payload: `{ length, ...metadata }`, or
+   * `null` if nothing is ready. `buffer.length` plays the part of
+   * `messageSize`.
+   *
+   * @example
+   * ```ts
+   * import { createSocketPair } from "@ipckit/ipckit";
+   * const [a, b] = createSocketPair("dgram");
+   * a.trySend(new Uint8Array([7, 8]));
+   * const buf = new Uint8Array(16);
+   * console.log(b.tryReceiveInto(buf)?.length); // 2
+   * a.close();
+   * b.close();
+   * ```
+   * @throws {IpcError} EMSGSIZE as for {@linkcode tryReceive}.
+   */
+  tryReceiveInto(
+    buffer: Uint8Array,
+    options: Omit<ReceiveIntoOptions, "signal" | "timeout"> = {},
+  ): SocketReceivedInto | null {
+    const [target, maxFds, truncate] = this.#intoArgs(buffer, options);
+    return this.#tryReceiveInto(target, maxFds, truncate);
+  }
+
+  /**
+   * Waits for one message (or stream chunk) and receives it into `buffer`:
+   * `{ length, ...metadata }`. `buffer.length` plays the part of
+   * `messageSize`.
+   *
+   * @throws {IpcError} EMSGSIZE as for {@linkcode receive}; ETIMEDOUT.
+   */
+  async receiveInto(
+    buffer: Uint8Array,
+    options: ReceiveIntoOptions = {},
+  ): Promise<SocketReceivedInto> {
+    const [target, maxFds, truncate] = this.#intoArgs(buffer, options);
+    const deadline = new Deadline(options, "recvmsg", this.name);
+    return this.#tryReceiveInto(target, maxFds, truncate) ??
+      await untilReady(
+        this.fd,
+        "read",
+        () => this.#tryReceiveInto(target, maxFds, truncate),
+        deadline,
+        spinnerFor(this),
+      );
   }
 
   /**

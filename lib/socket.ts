@@ -22,9 +22,11 @@
 export { type AddressOptions, MAX_SOCKET_PATH_BYTES, type SocketType } from "./_address.ts";
 export { type ConnectOptions, connectUnix, createSocketPair } from "./_connect.ts";
 export {
+  type ReceiveIntoOptions,
   type ReceiveOptions,
   type SendOptions,
   SocketMessage,
+  type SocketReceivedInto,
   UnixSocket,
   type UnixSocketOptions,
 } from "./_socket.ts";

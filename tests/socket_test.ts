@@ -691,3 +691,28 @@ Deno.test("a received datagram carries its sender's address; stream messages car
     b.close();
   }
 });
+
+Deno.test("receiveInto() and tryReceiveInto() fill a caller's buffer and report the metadata", async () => {
+  const [a, b] = createSocketPair("seqpacket");
+  const [c, d] = createSocketPair();
+  try {
+    const buf = new Uint8Array(8);
+    equal(b.tryReceiveInto(buf), null);
+    await a.send(enc.encode("hey"), { fds: [c] });
+    const got = await b.receiveInto(buf, { maxFds: 1, timeout: 1000 });
+    equal(got.length, 3);
+    equal(dec.decode(buf.subarray(0, got.length)), "hey");
+    equal(got.fds.length, 1);
+    for (const f of got.fds) f.close();
+    await a.send(enc.encode("0123456789"));
+    await rejects(b.receiveInto(buf), (e) => code(e) === "EMSGSIZE");
+    await a.send(enc.encode("0123456789"));
+    const cut = b.tryReceiveInto(buf, { truncate: true })!;
+    deepEqual([cut.length, cut.truncated], [8, true]);
+    a.close();
+    equal((await b.receiveInto(buf)).end, true);
+    throws(() => b.tryReceiveInto("x" as unknown as Uint8Array), (e) => code(e) === "EINVAL");
+  } finally {
+    for (const s of [a, b, c, d]) s.close();
+  }
+});
