@@ -21,13 +21,12 @@
  */
 export { type AddressOptions, MAX_SOCKET_PATH_BYTES, type SocketType } from "./_address.ts";
 export { type ConnectOptions, connectUnix, createSocketPair } from "./_connect.ts";
+export { UnixSocket, type UnixSocketOptions } from "./_socket.ts";
 export {
   type ReceiveIntoOptions,
   type ReceiveOptions,
   type SendOptions,
   SocketMessage,
   type SocketReceivedInto,
-  UnixSocket,
-  type UnixSocketOptions,
-} from "./_socket.ts";
+} from "./_socket_message.ts";
 export { bindUnix, type ListenOptions, listenUnix, UnixListener } from "./_listener.ts";
