@@ -48,8 +48,10 @@ function address(buf: Uint8Array | null): bigint {
   return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf)));
 }
 
+/** Stores `buf`'s address in a pointer field, whose offset and width come from the layout. */
 function setPointer(view: DataView, field: string, layoutName: string, buf: Uint8Array | null) {
   const L = socketLayout()[layoutName];
+  if (L.fields[field]?.[1] !== 8) throw new Error(`ipckit bug: ${L.c}.${field} is not a pointer`);
   view.setBigUint64(off(L, field), address(buf), true);
 }
 
