@@ -100,6 +100,26 @@ Deno.test("ipckit sock listen --message-size refuses a longer datagram and keeps
   match(io.stderrText, /EMSGSIZE/);
 });
 
+for (const type of ["dgram", "stream"] as SocketType[]) {
+  Deno.test(`ipckit sock listen --type ${type} --timeout exits 124 when the messages do not come`, async () => {
+    using dir = tempDir();
+    const path = `${dir.path}/t.sock`;
+    const io = captureIo();
+    const listening = main(
+      ["sock", "listen", path, "--type", type, "--count", "2", "--timeout", "150"],
+      io,
+    );
+    using sock = await connectWhenUp(path, { type });
+    if (type === "stream") await sock.writeAll(enc.encode("only one\n"));
+    else await sock.send(enc.encode("only one"));
+    equal(await listening, 124);
+    equal(io.stdoutText, "only one\n");
+    match(io.stderrText, /ETIMEDOUT/);
+    // The listener closed the connection it was still serving.
+    if (type === "stream") equal((await sock.receive({ timeout: 1000 })).end, true);
+  });
+}
+
 Deno.test("ipckit sock send sends each argument as one message", async () => {
   const name = `ipckit-test-${Deno.pid}-cli-args`;
   using inbox = bindUnix(name, { abstract: true });
@@ -127,6 +147,7 @@ Deno.test("ipckit sock usage errors exit 2 with one line and a hint", async () =
       ["sock", "listen", "x", "--count", "0"],
       ["sock", "listen", "x", "--message-size", "big"],
       ["sock", "listen", "x", "--mode", "999"],
+      ["sock", "listen", "x", "--timeout", "-1"],
       ["sock", "send"],
     ]
   ) {

@@ -14,7 +14,7 @@ import {
   type UnixSocket,
 } from "../socket.ts";
 import type { Credentials } from "../fdpass.ts";
-import { IpcError } from "../errors.ts";
+import { IpcError, timedOut } from "../_errors.ts";
 import { type Command, type Context, EXIT, group, intFlag, parse, UsageError } from "./_common.ts";
 import { modeFlag } from "./_posix_common.ts";
 
@@ -52,12 +52,13 @@ const listen: Command = {
   async run(ctx) {
     const usage =
       "Usage: ipckit sock listen PATH [--abstract] [--type stream|dgram|seqpacket] [--mode 0600]\n" +
-      "       [--message-size BYTES] [--count N] [--json]\n\n" +
+      "       [--message-size BYTES] [--count N] [--timeout MS] [--json]\n\n" +
       "Creates a socket at PATH (mode 0600 unless --mode; removed on exit) or, with\n" +
       "--abstract, at an abstract name, and prints what it receives: one line per message\n" +
       "(datagram or seqpacket) or per line of text (stream). Stream and seqpacket\n" +
       "connections are served concurrently. --message-size is the largest message or\n" +
-      "chunk accepted (default 1 MiB). --count N exits after N messages. --json prints records\n" +
+      "chunk accepted (default 1 MiB). --count N exits after N messages; --timeout MS gives\n" +
+      "up after MS milliseconds (exit 124) unless they came first. --json prints records\n" +
       '{"message","pid","uid","gid","fds"} with the sender\'s identity (SO_PEERCRED for\n' +
       "connections, SCM_CREDENTIALS for datagrams). Descriptors sent along are closed.";
     const p = parse(
@@ -67,6 +68,7 @@ const listen: Command = {
         count: { type: "string" },
         json: { type: "boolean" },
         mode: { type: "string" },
+        timeout: { type: "string" },
         "message-size": { type: "string" },
       },
       usage,
@@ -80,6 +82,8 @@ const listen: Command = {
       intFlag(p.values["message-size"], "message-size", { min: 1, max: 1 << 30 }) ??
         LISTEN_MESSAGE_SIZE;
     const mode = modeFlag(p.values.mode, "bind");
+    const timeout = intFlag(p.values.timeout, "timeout");
+    const end = performance.now() + (timeout ?? Infinity);
     const abstract = Boolean(p.values.abstract);
     const emit = emitter(ctx, Boolean(p.values.json));
     let seen = 0;
@@ -90,7 +94,8 @@ const listen: Command = {
       while (!done()) {
         let msg;
         try {
-          msg = await inbox.receive({ messageSize, maxFds: 253 });
+          const timeLeft = Math.max(0, end - performance.now());
+          msg = await inbox.receive({ messageSize, maxFds: 253, timeout: timeLeft });
         } catch (e) {
           // One sender's oversized datagram (discarded by the kernel) does not stop the listener.
           if (!(e instanceof IpcError) || e.code !== "EMSGSIZE") throw e;
@@ -106,8 +111,11 @@ const listen: Command = {
 
     using server = listenUnix(path, { abstract, type, mode });
     const finished = Promise.withResolvers<void>();
+    const connections = new Set<UnixSocket>();
+    let stopping = false;
     const serve = async (conn: UnixSocket) => {
       using c = conn;
+      connections.add(c);
       const creds = c.peerCredentials();
       let pending = "";
       while (!done()) {
@@ -136,11 +144,23 @@ const listen: Command = {
     const acceptLoop = async (l: UnixListener) => {
       for await (const conn of l) {
         // One client's failure (a reset, a message over 1 MiB) ends only its connection.
-        serve(conn).catch((e) => ctx.err(`ipckit: ${(e as Error).message}`));
+        serve(conn)
+          .catch((e) => stopping || ctx.err(`ipckit: ${(e as Error).message}`))
+          .finally(() => connections.delete(conn));
       }
     };
     acceptLoop(server).catch(finished.reject);
-    await finished.promise;
+    const timer = timeout === undefined
+      ? undefined
+      : setTimeout(() => finished.reject(timedOut("accept4", server.address, timeout)), timeout);
+    try {
+      await finished.promise;
+    } finally {
+      clearTimeout(timer);
+      // Connections still open (other clients, or all of them on timeout) end with the listener.
+      stopping = true;
+      for (const c of connections) c.close();
+    }
     return EXIT.ok;
   },
 };
