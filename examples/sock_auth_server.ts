@@ -20,7 +20,7 @@ if (role === "client") {
   using s = await connectUnix(name, { abstract: true, type: "seqpacket", timeout: 5000 });
   await s.send(enc.encode("hello"));
   const reply = await s.receive({ timeout: 5000 });
-  console.log(`client uid ${Deno.uid()}: ${dec.decode(reply.data)}`);
+  console.log(`client uid ${Deno.uid()}: ${reply.text()}`);
 } else {
   const name = `ipckit-example-auth-${Deno.pid}`;
   using server = listenUnix(name, { abstract: true, type: "seqpacket" });

@@ -53,7 +53,7 @@ if (role === "worker") {
     const who = conn.peerCredentials();
     console.log(`helper: request from pid ${who.pid} uid ${who.uid}`);
     const request = await conn.receive({ timeout: 5000 });
-    if (new TextDecoder().decode(request.data) === "please" && who.pid === worker.pid) {
+    if (request.text() === "please" && who.pid === worker.pid) {
       using file = openFile(secret); // opened with the helper's rights
       await sendFds(conn, [file]);
       console.log("helper: descriptor sent");

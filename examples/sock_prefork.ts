@@ -31,7 +31,7 @@ if (role === "worker") {
     }
     using client = UnixSocket.from(fds[0]);
     const request = await client.receive({ timeout: 5000 });
-    await client.writeAll(enc.encode(`worker ${Deno.pid} served "${dec.decode(request.data)}"`));
+    await client.writeAll(enc.encode(`worker ${Deno.pid} served "${request.text()}"`));
   }
 } else {
   const WORKERS = 2;

@@ -37,7 +37,7 @@ export const socketSymbols = {
  * Constants for this area, checked against C by `tests/layout_test.ts`.
  * `CMSG_LEN(0)` (the data offset in a control message) and `CMSG_SPACE(1)`
  * (header plus one alignment unit) are evaluated by the probe like the other
- * macros; the CMSG arithmetic in `lib/fdpass.ts` is derived from them.
+ * macros; the CMSG arithmetic in `lib/_msghdr.ts` is derived from them.
  */
 export const socketConstants: PerArch<Record<string, number>> = {
   common: {

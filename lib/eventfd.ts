@@ -2,14 +2,14 @@
  * `eventfd`: a 64-bit counter in the kernel behind a descriptor, the
  * cheapest cross-process wake-up. Pass it to another process (over a socket
  * with `sendFds`, or to a child with `withInheritedFds`) and either side can
- * `signal()` and `wait()`. In semaphore mode each `wait()` takes 1; otherwise
- * it takes the whole count.
+ * `post()` and `wait()`, the semaphore verbs. In semaphore mode each
+ * `wait()` takes 1; otherwise it takes the whole count.
  *
  * @example
  * ```ts
  * import { createEventFd } from "@ipckit/ipckit";
  * using ev = createEventFd();
- * ev.signal(3);
+ * ev.post(3);
  * console.log(await ev.wait({ timeout: 1000 })); // 3n
  * ```
  *
@@ -17,8 +17,8 @@
  */
 import { libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
-import { invalidArgument, ipcError, sys } from "./_errors.ts";
-import { FdHandle } from "./fd.ts";
+import { invalidArgument, ipcError, sys, trySys } from "./_errors.ts";
+import { Descriptor } from "./fd.ts";
 import { Deadline, spinnerFor, untilReady, type WaitOptions } from "./wait.ts";
 
 /** Largest value the counter can hold (2^64 − 2). */
@@ -35,11 +35,10 @@ export interface EventFdOptions {
 }
 
 /**
- * An eventfd counter. Reads and writes are always exactly 8 bytes, so the
- * byte-level `read`/`write` inherited from {@linkcode FdHandle} are not for
- * it: use `signal`/`wait`.
+ * An eventfd counter: a {@linkcode Descriptor} whose reads and writes are
+ * always exactly 8 bytes, so it has no byte I/O; use `post`/`wait`.
  */
-export class EventFd extends FdHandle {
+export class EventFd extends Descriptor {
   readonly #buf = new BigUint64Array(1);
   readonly #bytes = new Uint8Array(this.#buf.buffer);
 
@@ -52,50 +51,54 @@ export class EventFd extends FdHandle {
    * import { createEventFd, EventFd } from "@ipckit/ipckit";
    * const a = createEventFd();
    * using b = new EventFd(a.release());
-   * b.signal();
+   * b.post();
    * ```
    */
   constructor(fd: number, options: { name?: string } = {}) {
     super(fd, { name: options.name ?? `eventfd ${fd}` });
   }
 
-  /**
-   * Adds `n` (default 1) to the counter if it fits now; returns `false`
-   * (nothing added) if it would overflow until someone waits.
-   */
-  trySignal(n: number | bigint = 1): boolean {
-    const v = amount(n, this.name);
+  #write(v: bigint): true | null {
+    const fd = this.fd;
     this.#buf[0] = v;
-    return this.tryWrite(this.#bytes) !== null;
+    return trySys(() => libc().write(fd, this.#bytes, 8n), "write", this.name) === null
+      ? null
+      : true;
   }
 
   /**
-   * Adds `n` (default 1) to the counter now.
+   * Adds `n` (default 1) to the counter if it fits now: `true`, or `null`
+   * (nothing added) if it would overflow until someone waits.
+   */
+  tryPost(n: number | bigint = 1): true | null {
+    return this.#write(amount(n, this.name));
+  }
+
+  /**
+   * Adds `n` (default 1) to the counter now. Like `sem_post`, it never
+   * waits: a counter that would overflow is an error.
    *
    * @throws {IpcError} EAGAIN if the counter would overflow (use
-   * {@linkcode signalWhenRoom} to wait); EINVAL for `n` outside 1..2^64-2.
+   * {@linkcode postWhenRoom} to wait); EINVAL for `n` outside 1..2^64-2.
    */
-  signal(n: number | bigint = 1): void {
-    if (!this.trySignal(n)) {
+  post(n: number | bigint = 1): void {
+    if (this.tryPost(n) === null) {
       throw ipcError({
         code: "EAGAIN",
         syscall: "write",
         object: this.name,
         detail: "the counter would overflow",
-        hint: "use signalWhenRoom() to wait until someone takes it",
+        hint: "use postWhenRoom() to wait until someone takes it",
       });
     }
   }
 
   /** Adds `n` to the counter once there is room (waits while it would overflow). */
-  async signalWhenRoom(n: number | bigint = 1, options?: WaitOptions): Promise<void> {
+  async postWhenRoom(n: number | bigint = 1, options?: WaitOptions): Promise<void> {
     const v = amount(n, this.name);
-    const attempt = () => {
-      this.#buf[0] = v;
-      return this.tryWrite(this.#bytes) === null ? null : true;
-    };
-    if (attempt() === null) {
-      await untilReady(this.fd, "write", attempt, new Deadline(options, "write", this.name));
+    const deadline = new Deadline(options, "write", this.name);
+    if (this.#write(v) === null) {
+      await untilReady(this.fd, "write", () => this.#write(v), deadline, spinnerFor(this));
     }
   }
 
@@ -104,19 +107,16 @@ export class EventFd extends FdHandle {
    * if the counter is 0.
    */
   tryWait(): bigint | null {
-    return this.tryRead(this.#bytes) === null ? null : this.#buf[0];
+    const fd = this.fd;
+    const n = trySys(() => libc().read(fd, this.#bytes, 8n), "read", this.name);
+    return n === null ? null : this.#buf[0];
   }
 
   /** Waits until the counter is non-zero, then takes it (semaphore mode: takes 1). */
   async wait(options?: WaitOptions): Promise<bigint> {
+    const deadline = new Deadline(options, "read", this.name);
     return this.tryWait() ??
-      await untilReady(
-        this.fd,
-        "read",
-        () => this.tryWait(),
-        new Deadline(options, "read", this.name),
-        spinnerFor(this),
-      );
+      await untilReady(this.fd, "read", () => this.tryWait(), deadline, spinnerFor(this));
   }
 }
 

@@ -22,3 +22,4 @@ export { type SysvLimits, sysvLimits } from "./_sysv_limits.ts";
 export { type SysvHandleOptions, SysvObject } from "./_sysv_object.ts";
 export { type SysvCreateCommon, type SysvOpenOptions, type SysvTarget } from "./_sysv_open.ts";
 export type { SysvPerm } from "./_sysv_perm.ts";
+export { Message } from "./message.ts";

@@ -18,7 +18,7 @@
  * @example Segments whose creator is gone
  * ```ts
  * import { listIpcObjects } from "@ipckit/ipckit";
- * const orphans = listIpcObjects({ kinds: ["sysv-shm"] })
+ * const orphans = listIpcObjects({ kind: "sysv-shm" })
  *   .filter((o) => o.creatorAlive === false);
  * console.log(orphans.map((o) => o.id));
  * ```

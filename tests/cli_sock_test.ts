@@ -1,18 +1,30 @@
-import { deepEqual, equal } from "node:assert/strict";
-import { connectUnix, IpcError, type SocketType } from "../mod.ts";
+import { deepEqual, equal, match } from "node:assert/strict";
+import { bindUnix, connectUnix, IpcError, type SocketType } from "../mod.ts";
+import { main } from "../lib/cli/main.ts";
+import { captureIo } from "../lib/cli/_common.ts";
+import { statPath } from "../lib/_stat.ts";
 import { command, spawnReady, tempDir } from "./_helpers.ts";
 
 const cli = new URL("../lib/cli/main.ts", import.meta.url).pathname;
 const enc = new TextEncoder();
+/** The `ipc` task's permissions: what a user of the CLI grants. */
+const IPC_FLAGS = [
+  "--allow-ffi",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-run",
+  "--no-check",
+];
 
-/** Connects once the listener (a child that binds after it starts) is up. */
+/** Connects once the listener (started concurrently) is up. */
 async function connectWhenUp(path: string, opts: Parameters<typeof connectUnix>[1] = {}) {
   for (let i = 0; i < 400; i++) {
     try {
       return await connectUnix(path, opts);
     } catch (e) {
       if (!(e instanceof IpcError) || !["ENOENT", "ECONNREFUSED"].includes(e.code)) throw e;
-      await new Promise((r) => setTimeout(r, 25));
+      await new Promise((r) => setTimeout(r, 5));
     }
   }
   throw new Error(`nothing came up at ${path}`);
@@ -22,20 +34,8 @@ for (const type of ["stream", "seqpacket", "dgram"] as SocketType[]) {
   Deno.test(`ipckit sock listen --type ${type} --json prints each message with the sender's pid`, async () => {
     using dir = tempDir();
     const path = `${dir.path}/l.sock`;
-    await using listener = await spawnReady(Deno.execPath(), [
-      "run",
-      "-A",
-      "--no-check",
-      cli,
-      "sock",
-      "listen",
-      path,
-      "--type",
-      type,
-      "--count",
-      "2",
-      "--json",
-    ], { ready: null });
+    const io = captureIo();
+    const listening = main(["sock", "listen", path, "--type", type, "--count", "2", "--json"], io);
     {
       using sock = await connectWhenUp(path, { type });
       if (type === "stream") await sock.writeAll(enc.encode("first\nsecond\n"));
@@ -43,21 +43,146 @@ for (const type of ["stream", "seqpacket", "dgram"] as SocketType[]) {
         await sock.send(enc.encode("first"));
         await sock.send(enc.encode("second"));
       }
-      const lines = [JSON.parse(await listener.nextLine()), JSON.parse(await listener.nextLine())];
-      deepEqual(lines.map((l) => l.message), ["first", "second"]);
-      deepEqual(lines.map((l) => l.pid), [Deno.pid, Deno.pid]);
-      equal(lines[0].uid, Deno.uid());
+      equal(await listening, 0);
     }
-    equal((await listener.process.status).code, 0);
+    const lines = io.stdoutText.trim().split("\n").map((l) => JSON.parse(l));
+    deepEqual(lines.map((l) => l.message), ["first", "second"]);
+    deepEqual(lines.map((l) => l.pid), [Deno.pid, Deno.pid]);
+    equal(lines[0].uid, Deno.uid());
+    equal(io.stderrText, "");
   });
 }
 
-Deno.test("ipckit sock send reads stdin and sends to an abstract name", async () => {
-  const name = `ipckit-test-${Deno.pid}-cli`;
+Deno.test("ipckit sock listen --mode sets the socket file's mode and removes it on exit", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/m.sock`;
+  const io = captureIo();
+  const listening = main(["sock", "listen", path, "--mode", "0660", "--count", "1"], io);
+  {
+    using sock = await connectWhenUp(path);
+    equal(statPath(path).mode & 0o777, 0o660);
+    await sock.writeAll(enc.encode("hello\n"));
+    equal(await listening, 0);
+  }
+  equal(io.stdoutText, "hello\n");
+  let gone = false;
+  try {
+    statPath(path);
+  } catch (e) {
+    gone = e instanceof Deno.errors.NotFound;
+  }
+  equal(gone, true);
+});
+
+Deno.test("ipckit sock listen --message-size refuses a longer datagram and keeps serving", async () => {
+  const name = `ipckit-test-${Deno.pid}-cli-size`;
+  const io = captureIo();
+  const listening = main(
+    [
+      "sock",
+      "listen",
+      name,
+      "--abstract",
+      "--type",
+      "dgram",
+      "--message-size",
+      "4",
+      "--count",
+      "1",
+    ],
+    io,
+  );
+  using sock = await connectWhenUp(name, { abstract: true, type: "dgram" });
+  await sock.send(enc.encode("too long"));
+  await sock.send(enc.encode("ok"));
+  equal(await listening, 0);
+  equal(io.stdoutText, "ok\n");
+  match(io.stderrText, /EMSGSIZE/);
+});
+
+for (const type of ["dgram", "stream"] as SocketType[]) {
+  Deno.test(`ipckit sock listen --type ${type} --timeout exits 124 when the messages do not come`, async () => {
+    using dir = tempDir();
+    const path = `${dir.path}/t.sock`;
+    const io = captureIo();
+    const listening = main(
+      ["sock", "listen", path, "--type", type, "--count", "2", "--timeout", "150"],
+      io,
+    );
+    using sock = await connectWhenUp(path, { type });
+    if (type === "stream") await sock.writeAll(enc.encode("only one\n"));
+    else await sock.send(enc.encode("only one"));
+    equal(await listening, 124);
+    equal(io.stdoutText, "only one\n");
+    match(io.stderrText, /ETIMEDOUT/);
+    // The listener closed the connection it was still serving.
+    if (type === "stream") equal((await sock.receive({ timeout: 1000 })).end, true);
+  });
+}
+
+Deno.test("ipckit sock send sends each argument as one message", async () => {
+  const name = `ipckit-test-${Deno.pid}-cli-args`;
+  using inbox = bindUnix(name, { abstract: true });
+  const io = captureIo();
+  equal(await main(["sock", "send", name, "--abstract", "--type", "dgram", "a", "bb"], io), 0);
+  deepEqual([(await inbox.receive()).text(), (await inbox.receive()).text()], ["a", "bb"]);
+});
+
+Deno.test("ipckit sock send reads stdin and sends one datagram per line", async () => {
+  const name = `ipckit-test-${Deno.pid}-cli-stdin`;
+  using inbox = bindUnix(name, { abstract: true });
+  const io = captureIo("line one\nline two\n");
+  equal(await main(["sock", "send", name, "--abstract", "--type", "dgram"], io), 0);
+  deepEqual(
+    [(await inbox.receive()).text(), (await inbox.receive()).text()],
+    ["line one", "line two"],
+  );
+});
+
+Deno.test("ipckit sock usage errors exit 2 with one line and a hint", async () => {
+  for (
+    const args of [
+      ["sock", "listen", "x", "--type", "raw"],
+      ["sock", "listen"],
+      ["sock", "listen", "x", "--count", "0"],
+      ["sock", "listen", "x", "--message-size", "big"],
+      ["sock", "listen", "x", "--mode", "999"],
+      ["sock", "listen", "x", "--timeout", "-1"],
+      ["sock", "send"],
+    ]
+  ) {
+    const io = captureIo();
+    equal(await main(args, io), 2, args.join(" "));
+    const err = io.stderrText.trim().split("\n");
+    equal(err.length, 2, io.stderrText);
+    match(err[1], /--help/);
+  }
+});
+
+Deno.test("ipckit sock --help prints usage and exits 0", async () => {
+  for (const verb of ["listen", "send"]) {
+    const io = captureIo();
+    equal(await main(["sock", verb, "--help"], io), 0);
+    match(io.stdoutText, new RegExp(`^Usage: ipckit sock ${verb} `));
+  }
+});
+
+Deno.test("ipckit sock send exits 1 with one line on stderr when nothing listens", async () => {
+  using dir = tempDir();
+  const io = captureIo();
+  equal(await main(["sock", "send", `${dir.path}/none.sock`, "x"], io), 1);
+  const err = io.stderrText.trim().split("\n");
+  equal(err.length, 1);
+  match(err[0], /ENOENT/);
+});
+
+// End to end: real processes with the `ipc` task's permissions.
+
+Deno.test("e2e: ipckit sock listen in one process prints what ipckit sock send sends from another", async () => {
+  const name = `ipckit-test-${Deno.pid}-cli-e2e`;
   await using listener = await spawnReady(Deno.execPath(), [
     "run",
-    "-A",
-    "--no-check",
+    ...IPC_FLAGS,
     cli,
     "sock",
     "listen",
@@ -72,8 +197,7 @@ Deno.test("ipckit sock send reads stdin and sends to an abstract name", async ()
   (await connectWhenUp(name, { abstract: true, type: "dgram" })).close();
   const proc = command(Deno.execPath(), [
     "run",
-    "-A",
-    "--no-check",
+    ...IPC_FLAGS,
     cli,
     "sock",
     "send",
@@ -87,14 +211,14 @@ Deno.test("ipckit sock send reads stdin and sends to an abstract name", async ()
   await w.close();
   equal((await proc.status).code, 0);
   deepEqual([await listener.nextLine(), await listener.nextLine()], ["line one", "line two"]);
+  equal((await listener.process.status).code, 0);
 });
 
-Deno.test("ipckit sock send exits 1 with one line on stderr when nothing listens, 2 on bad usage", async () => {
+Deno.test("e2e: ipckit sock send exits 1 with one line on stderr, 2 on bad usage", async () => {
   using dir = tempDir();
   const out = await command(Deno.execPath(), [
     "run",
-    "-A",
-    "--no-check",
+    ...IPC_FLAGS,
     cli,
     "sock",
     "send",
@@ -107,8 +231,7 @@ Deno.test("ipckit sock send exits 1 with one line on stderr when nothing listens
   equal(err[0].includes("ENOENT"), true);
   const bad = await command(Deno.execPath(), [
     "run",
-    "-A",
-    "--no-check",
+    ...IPC_FLAGS,
     cli,
     "sock",
     "listen",

@@ -10,7 +10,7 @@ function code(e: unknown): string {
 
 Deno.test("createEventFd() counts: wait() takes the whole count, tryWait() is null at zero", () => {
   using ev = createEventFd({ initial: 2 });
-  ev.signal(3);
+  ev.post(3);
   equal(ev.tryWait(), 5n);
   equal(ev.tryWait(), null);
   ok(ev.closeOnExec);
@@ -21,7 +21,7 @@ Deno.test("createEventFd({ semaphore: true }) hands out one at a time", async ()
   equal(sem.tryWait(), 1n);
   equal(sem.tryWait(), 1n);
   equal(sem.tryWait(), null);
-  setTimeout(() => sem.signal(), 10);
+  setTimeout(() => sem.post(), 10);
   equal(await sem.wait({ timeout: 2000 }), 1n);
   await rejects(sem.wait({ timeout: 50 }), (e) => e instanceof Deno.errors.TimedOut);
 });
@@ -29,13 +29,13 @@ Deno.test("createEventFd({ semaphore: true }) hands out one at a time", async ()
 Deno.test("EventFd rejects bad increments before the syscall and reports overflow", async () => {
   using ev = createEventFd();
   for (const bad of [0, -1, 1.5, 2 ** 64, 0xffffffffffffffffn]) {
-    throws(() => ev.signal(bad), (e) => code(e) === "EINVAL");
+    throws(() => ev.post(bad), (e) => code(e) === "EINVAL");
   }
   throws(() => createEventFd({ initial: -1 }), (e) => code(e) === "EINVAL");
-  ev.signal(0xfffffffffffffffen);
-  equal(ev.trySignal(1), false, "a full counter refuses more");
-  throws(() => ev.signal(1), (e) => code(e) === "EAGAIN");
-  const later = ev.signalWhenRoom(1, { timeout: 2000 });
+  ev.post(0xfffffffffffffffen);
+  equal(ev.tryPost(1), null, "a full counter refuses more");
+  throws(() => ev.post(1), (e) => code(e) === "EAGAIN");
+  const later = ev.postWhenRoom(1, { timeout: 2000 });
   equal(ev.tryWait(), 0xfffffffffffffffen);
   await later;
   equal(ev.tryWait(), 1n);
@@ -59,6 +59,6 @@ Deno.test("EventFd throws BadResource after close", async () => {
   const ev = createEventFd();
   ev.close();
   ev.close();
-  throws(() => ev.signal(), (e) => e instanceof Deno.errors.BadResource);
+  throws(() => ev.post(), (e) => e instanceof Deno.errors.BadResource);
   await rejects(ev.wait(), (e) => e instanceof Deno.errors.BadResource);
 });

@@ -11,6 +11,7 @@ import {
   sendFds,
   UnixSocket,
 } from "../mod.ts";
+import { Message } from "../lib/message.ts";
 import { buildC, command, runDeno, spawnReady, tempDir } from "./_helpers.ts";
 
 const enc = new TextEncoder();
@@ -80,10 +81,10 @@ Deno.test("dgram and seqpacket sockets keep message boundaries", async () => {
       await a.send(enc.encode("one"));
       await a.send(new Uint8Array(0));
       await a.send(enc.encode("three!"));
-      deepEqual(dec.decode((await b.receive()).data), "one");
-      if (type === "dgram") equal((await b.receive()).data.length, 0);
+      deepEqual((await b.receive()).text(), "one");
+      if (type === "dgram") equal((await b.receive()).bytes.length, 0);
       else equal((await b.receive()).end, true); // an empty seqpacket reads as the end, as in C
-      deepEqual(dec.decode((await b.receive()).data), "three!");
+      deepEqual((await b.receive()).text(), "three!");
     } finally {
       a.close();
       b.close();
@@ -112,7 +113,7 @@ Deno.test("bindUnix() receives datagrams from another process with SCM_CREDENTIA
   equal(out.code, 0);
   const first = await inbox.receive({ timeout: 5000 });
   const second = await inbox.receive({ timeout: 5000 });
-  deepEqual([dec.decode(first.data), dec.decode(second.data)], ["a", "bb"]);
+  deepEqual([first.text(), second.text()], ["a", "bb"]);
   equal(first.credentials?.uid, Deno.uid());
   ok(first.credentials!.pid > 0 && first.credentials!.pid !== Deno.pid);
 });
@@ -125,7 +126,7 @@ Deno.test("abstract names work for every type and create no file", async () => {
   using conn = await server.accept({ timeout: 1000 });
   equal(conn.localAddress, `@${name}`);
   await client.send(enc.encode("x"));
-  equal(dec.decode((await conn.receive()).data), "x");
+  equal((await conn.receive()).text(), "x");
   throws(
     () => listenUnix(name, { abstract: true, type: "seqpacket" }),
     (e) => code(e) === "EADDRINUSE",
@@ -242,7 +243,7 @@ Deno.test("a peer that exits mid-message gives the partial data, then the end", 
   for (;;) {
     const msg = await conn.receive({ timeout: 10000 });
     if (msg.end) break;
-    got.push(dec.decode(msg.data));
+    got.push(msg.text());
   }
   equal(got.join(""), "12345");
   equal((await run).code, 0);
@@ -361,12 +362,12 @@ Deno.test("send() refuses bad descriptors and more than 253 of them", async () =
   }
 });
 
-Deno.test("a datagram larger than maxBytes is reported, not truncated", async () => {
+Deno.test("a datagram larger than messageSize is reported, not truncated", async () => {
   const [a, b] = createSocketPair("dgram");
   try {
     await a.send(new Uint8Array(100));
     await rejects(
-      b.receive({ maxBytes: 10 }),
+      b.receive({ messageSize: 10 }),
       (e) => code(e) === "EMSGSIZE" && /100-byte/.test((e as Error).message),
     );
     a.sendBufferSize = 4096;
@@ -387,7 +388,7 @@ Deno.test("a UnixSocket passed over a socket keeps working in the receiver", asy
     using passed = UnixSocket.from(msg.fds[0]);
     equal(passed.type, "seqpacket");
     await passed.send(enc.encode("via passed socket"));
-    equal(dec.decode((await d.receive()).data), "via passed socket");
+    equal((await d.receive()).text(), "via passed socket");
     const pipe = createPipe();
     throws(() => UnixSocket.from(pipe.reader), (e) => code(e) === "ENOTSOCK");
     ok(!pipe.reader.closed, "a non-socket stays owned by its handle");
@@ -422,7 +423,7 @@ print("got", msg.decode(), len(fds), flush=True)
   equal(await py.nextLine(), `peer ${Deno.pid} ${Deno.uid()} ${Deno.gid()}`);
   equal(conn.peerCredentials().pid, py.process.pid);
   const msg = await conn.receive({ maxFds: 4, timeout: 5000 });
-  equal(dec.decode(msg.data), "py");
+  equal(msg.text(), "py");
   equal(msg.fds.length, 1);
   using r = msg.fds[0];
   equal(dec.decode(await r.readAll({ timeout: 5000 })), "from-python");
@@ -489,7 +490,7 @@ Deno.test("a C peer exchanges descriptors and credentials with ipckit", async ()
   equal(await c.nextLine(), `peer ${Deno.pid} ${Deno.uid()} ${Deno.gid()}`);
   equal(conn.peerCredentials().pid, c.process.pid);
   const msg = await conn.receive({ maxFds: 1, timeout: 5000 });
-  equal(dec.decode(msg.data), "from-c");
+  equal(msg.text(), "from-c");
   using r = msg.fds[0];
   equal(dec.decode(await r.readAll({ timeout: 5000 })), "piped-by-c");
   using pipe = createPipe();
@@ -518,7 +519,7 @@ Deno.test("shutdown('write') ends the peer's stream while reading still works", 
     a.shutdown("write");
     equal((await b.receive({ timeout: 1000 })).end, true);
     await b.send(enc.encode("back"));
-    equal(dec.decode((await a.receive({ timeout: 1000 })).data), "back");
+    equal((await a.receive({ timeout: 1000 })).text(), "back");
     throws(() => a.shutdown("sideways" as "read"), (e) => code(e) === "EINVAL");
   } finally {
     a.close();
@@ -549,7 +550,7 @@ Deno.test("send() with descriptors sends exactly the bytes of a subarray view", 
     const whole = enc.encode("0123456789");
     await a.send(whole.subarray(3, 7), { fds: [pipe.reader] });
     const msg = await b.receive({ maxFds: 1 });
-    equal(dec.decode(msg.data), "3456");
+    equal(msg.text(), "3456");
     for (const f of msg.fds) f.close();
   } finally {
     a.close();
@@ -585,4 +586,133 @@ Deno.test("tryAccept() returns null with nobody waiting; the listener iterates c
   }
   deepEqual(seen, [Deno.pid, Deno.pid]);
   for (const c of clients) c.close();
+});
+
+Deno.test("receive({ truncate: true }) keeps a long datagram's start and marks it truncated", async () => {
+  const [a, b] = createSocketPair("dgram");
+  try {
+    await a.send(enc.encode("0123456789"));
+    const m = await b.receive({ messageSize: 4, truncate: true });
+    ok(m instanceof Message);
+    equal(m.text(), "0123");
+    equal(m.truncated, true);
+    await a.send(enc.encode("ok"));
+    equal((await b.receive({ messageSize: 4 })).truncated, false);
+    throws(() => b.tryReceive({ messageSize: -1 }), (e) => code(e) === "EINVAL");
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+Deno.test("send() resolves to the bytes sent; trySend() returns them or null when full", async () => {
+  const [a, b] = createSocketPair("seqpacket");
+  try {
+    equal(await a.send(enc.encode("four")), 4);
+    equal(a.trySend(enc.encode("xy")), 2);
+    a.sendBufferSize = 4096;
+    let full = false;
+    for (let i = 0; i < 10000 && !full; i++) full = a.trySend(new Uint8Array(1024)) === null;
+    equal(full, true);
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+Deno.test("messages() yields each seqpacket message until the peer closes", async () => {
+  const [a, b] = createSocketPair("seqpacket");
+  try {
+    for (const t of ["one", "two", "three"]) await a.send(enc.encode(t));
+    a.close();
+    const got: string[] = [];
+    for await (const m of b.messages()) got.push(m.text());
+    deepEqual(got, ["one", "two", "three"]);
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+Deno.test("messages() on a datagram socket ends when the socket is closed, and rejects on abort", async () => {
+  const [a, b] = createSocketPair("dgram");
+  try {
+    await a.send(enc.encode("x"));
+    const got: string[] = [];
+    for await (const m of b.messages()) {
+      got.push(m.text());
+      setTimeout(() => b.close(), 5);
+    }
+    deepEqual(got, ["x"]);
+    const [c, d] = createSocketPair("dgram");
+    using _c = c;
+    using _d = d;
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(new Error("stop")), 5);
+    await rejects(
+      (async () => {
+        for await (const _ of d.messages({ signal: ac.signal })) { /* nothing arrives */ }
+      })(),
+      /stop/,
+    );
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+Deno.test("a received datagram carries its sender's address; stream messages carry none", async () => {
+  const inboxName = `ipckit-test-${Deno.pid}-addr-in`;
+  const fromName = `ipckit-test-${Deno.pid}-addr-from`;
+  using inbox = bindUnix(inboxName, { abstract: true });
+  using anon = await connectUnix(inboxName, { abstract: true, type: "dgram" });
+  await anon.send(enc.encode("anonymous"));
+  const m1 = await inbox.receive({ timeout: 1000 });
+  equal(m1.text(), "anonymous");
+  equal(m1.address, null);
+  // A bound sender (Python's sendto from a bound socket): its address comes along.
+  const py = await command("python3", [
+    "-c",
+    "import socket,sys\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\n" +
+    "s.bind('\\0'+sys.argv[2])\ns.sendto(b'hi','\\0'+sys.argv[1])",
+    inboxName,
+    fromName,
+  ]).output();
+  equal(py.code, 0);
+  const m2 = await inbox.receive({ timeout: 1000 });
+  equal(m2.text(), "hi");
+  equal(m2.address, `@${fromName}`);
+  const [a, b] = createSocketPair("stream");
+  try {
+    await a.send(enc.encode("s"));
+    equal((await b.receive()).address, undefined);
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+Deno.test("receiveInto() and tryReceiveInto() fill a caller's buffer and report the metadata", async () => {
+  const [a, b] = createSocketPair("seqpacket");
+  const [c, d] = createSocketPair();
+  try {
+    const buf = new Uint8Array(8);
+    equal(b.tryReceiveInto(buf), null);
+    await a.send(enc.encode("hey"), { fds: [c] });
+    const got = await b.receiveInto(buf, { maxFds: 1, timeout: 1000 });
+    equal(got.length, 3);
+    equal(dec.decode(buf.subarray(0, got.length)), "hey");
+    equal(got.fds.length, 1);
+    for (const f of got.fds) f.close();
+    await a.send(enc.encode("0123456789"));
+    await rejects(b.receiveInto(buf), (e) => code(e) === "EMSGSIZE");
+    await a.send(enc.encode("0123456789"));
+    const cut = b.tryReceiveInto(buf, { truncate: true })!;
+    deepEqual([cut.length, cut.truncated], [8, true]);
+    a.close();
+    equal((await b.receiveInto(buf)).end, true);
+    throws(() => b.tryReceiveInto("x" as unknown as Uint8Array), (e) => code(e) === "EINVAL");
+  } finally {
+    for (const s of [a, b, c, d]) s.close();
+  }
 });

@@ -14,10 +14,14 @@ import {
   type UnixSocket,
 } from "../socket.ts";
 import type { Credentials } from "../fdpass.ts";
+import { IpcError, timedOut } from "../_errors.ts";
 import { type Command, type Context, EXIT, group, intFlag, parse, UsageError } from "./_common.ts";
+import { modeFlag } from "./_posix_common.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+/** Default --message-size of `sock listen`: 1 MiB. */
+const LISTEN_MESSAGE_SIZE = 1 << 20;
 
 function socketType(value: unknown): SocketType {
   const t = value === undefined ? "stream" : String(value);
@@ -47,16 +51,26 @@ const listen: Command = {
   summary: "listen on a socket and print each message received, one per line",
   async run(ctx) {
     const usage =
-      "Usage: ipckit sock listen PATH [--abstract] [--type stream|dgram|seqpacket] [--count N] [--json]\n\n" +
-      "Creates a socket at PATH (mode 0600; removed on exit) or, with --abstract, at an\n" +
-      "abstract name, and prints what it receives: one line per message (datagram or\n" +
-      "seqpacket) or per line of text (stream). Stream and seqpacket connections are\n" +
-      "served concurrently. --count N exits after N messages. --json prints records\n" +
+      "Usage: ipckit sock listen PATH [--abstract] [--type stream|dgram|seqpacket] [--mode 0600]\n" +
+      "       [--message-size BYTES] [--count N] [--timeout MS] [--json]\n\n" +
+      "Creates a socket at PATH (mode 0600 unless --mode; removed on exit) or, with\n" +
+      "--abstract, at an abstract name, and prints what it receives: one line per message\n" +
+      "(datagram or seqpacket) or per line of text (stream). Stream and seqpacket\n" +
+      "connections are served concurrently. --message-size is the largest message or\n" +
+      "chunk accepted (default 1 MiB). --count N exits after N messages; --timeout MS gives\n" +
+      "up after MS milliseconds (exit 124) unless they came first. --json prints records\n" +
       '{"message","pid","uid","gid","fds"} with the sender\'s identity (SO_PEERCRED for\n' +
       "connections, SCM_CREDENTIALS for datagrams). Descriptors sent along are closed.";
     const p = parse(
       ctx,
-      { ...typeFlags, count: { type: "string" }, json: { type: "boolean" } },
+      {
+        ...typeFlags,
+        count: { type: "string" },
+        json: { type: "boolean" },
+        mode: { type: "string" },
+        timeout: { type: "string" },
+        "message-size": { type: "string" },
+      },
       usage,
     );
     if (!p) return EXIT.ok;
@@ -64,38 +78,56 @@ const listen: Command = {
     const path = p.positionals[0];
     const type = socketType(p.values.type);
     const count = intFlag(p.values.count, "count", { min: 1 });
+    const messageSize =
+      intFlag(p.values["message-size"], "message-size", { min: 1, max: 1 << 30 }) ??
+        LISTEN_MESSAGE_SIZE;
+    const mode = modeFlag(p.values.mode, "bind");
+    const timeout = intFlag(p.values.timeout, "timeout");
+    const end = performance.now() + (timeout ?? Infinity);
     const abstract = Boolean(p.values.abstract);
     const emit = emitter(ctx, Boolean(p.values.json));
     let seen = 0;
     const done = () => count !== undefined && seen >= count;
 
     if (type === "dgram") {
-      using inbox = bindUnix(path, { abstract, passCredentials: true });
+      using inbox = bindUnix(path, { abstract, mode, passCredentials: true });
       while (!done()) {
-        const msg = await inbox.receive({ maxBytes: 1 << 20, maxFds: 253 });
+        let msg;
+        try {
+          const timeLeft = Math.max(0, end - performance.now());
+          msg = await inbox.receive({ messageSize, maxFds: 253, timeout: timeLeft });
+        } catch (e) {
+          // One sender's oversized datagram (discarded by the kernel) does not stop the listener.
+          if (!(e instanceof IpcError) || e.code !== "EMSGSIZE") throw e;
+          ctx.err(`ipckit: ${e.message}`);
+          continue;
+        }
         for (const f of msg.fds) f.close();
         seen++;
-        await emit(decoder.decode(msg.data), msg.credentials, msg.fds.length);
+        await emit(msg.text(), msg.credentials, msg.fds.length);
       }
       return EXIT.ok;
     }
 
-    using server = listenUnix(path, { abstract, type });
+    using server = listenUnix(path, { abstract, type, mode });
     const finished = Promise.withResolvers<void>();
+    const connections = new Set<UnixSocket>();
+    let stopping = false;
     const serve = async (conn: UnixSocket) => {
       using c = conn;
+      connections.add(c);
       const creds = c.peerCredentials();
       let pending = "";
       while (!done()) {
-        const msg = await c.receive({ maxBytes: 1 << 20, maxFds: 253 });
+        const msg = await c.receive({ messageSize, maxFds: 253 });
         for (const f of msg.fds) f.close();
         if (msg.end) break;
         if (type === "seqpacket") {
           seen++;
-          await emit(decoder.decode(msg.data), creds, msg.fds.length);
+          await emit(msg.text(), creds, msg.fds.length);
           continue;
         }
-        pending += decoder.decode(msg.data, { stream: true });
+        pending += decoder.decode(msg.bytes, { stream: true });
         let i;
         while (!done() && (i = pending.indexOf("\n")) >= 0) {
           seen++;
@@ -112,11 +144,23 @@ const listen: Command = {
     const acceptLoop = async (l: UnixListener) => {
       for await (const conn of l) {
         // One client's failure (a reset, a message over 1 MiB) ends only its connection.
-        serve(conn).catch((e) => ctx.err(`ipckit: ${(e as Error).message}`));
+        serve(conn)
+          .catch((e) => stopping || ctx.err(`ipckit: ${(e as Error).message}`))
+          .finally(() => connections.delete(conn));
       }
     };
     acceptLoop(server).catch(finished.reject);
-    await finished.promise;
+    const timer = timeout === undefined
+      ? undefined
+      : setTimeout(() => finished.reject(timedOut("accept4", server.address, timeout)), timeout);
+    try {
+      await finished.promise;
+    } finally {
+      clearTimeout(timer);
+      // Connections still open (other clients, or all of them on timeout) end with the listener.
+      stopping = true;
+      for (const c of connections) c.close();
+    }
     return EXIT.ok;
   },
 };
@@ -156,7 +200,7 @@ const send: Command = {
 };
 
 /** The `sock` command group. */
-export const sockCommand: Command = group("sock", "Unix domain sockets of every type.", {
+export const sockCommand: Command = group("sock", "Unix domain sockets of every type", {
   listen,
   send,
 });
