@@ -11,6 +11,7 @@
  * Run: deno run --allow-all examples/sock_auth_server.ts
  */
 import { connectUnix, listenUnix, type UnixSocket } from "../mod.ts";
+import { otherUserSupport, stageForNobody } from "./_as_user.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -36,16 +37,18 @@ if (role === "client") {
   };
 
   const self = new URL(import.meta.url).pathname;
-  const run = (prefix: string[]) => {
-    const argv = [...prefix, Deno.execPath(), "run", "--allow-all", "--no-check", self];
-    return new Deno.Command(argv[0], {
-      args: [...argv.slice(1), "client", name],
-      env: { NO_COLOR: "1" },
-    }).output();
-  };
-  const clients = [run([])];
-  if (Deno.uid() === 0) {
-    clients.push(run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]));
+  const flags = ["run", "--allow-all", "--no-check"];
+  const run = (argv: string[], env: Record<string, string> = { NO_COLOR: "1" }) =>
+    new Deno.Command(argv[0], { args: [...argv.slice(1), "client", name], env }).output();
+  const clients = [run([Deno.execPath(), ...flags, self])];
+  // As root, a second client runs as nobody, from a stage nobody can read.
+  using stage = otherUserSupport().ok
+    ? stageForNobody(["examples/sock_auth_server.ts"])
+    : undefined;
+  if (stage) {
+    clients.push(
+      run(stage.command([...flags, stage.path("examples/sock_auth_server.ts")]), stage.env),
+    );
   }
   // seqpacket: the client's "hello" and our reply are single messages.
   for (let i = 0; i < clients.length; i++) await handle(await server.accept({ timeout: 10000 }));

@@ -11,6 +11,7 @@
  * Run: deno run --allow-all examples/sock_fd_helper.ts
  */
 import { connectUnix, listenUnix, openFile, receiveFds, sendFds } from "../mod.ts";
+import { otherUserSupport, stageForNobody } from "./_as_user.ts";
 
 const [role, socketPath, secretPath] = Deno.args;
 
@@ -39,15 +40,18 @@ if (role === "worker") {
     Deno.chmodSync(secret, 0o600);
     const sockPath = `${dir}/helper.sock`;
     using server = listenUnix(sockPath, { mode: 0o666 });
-    const asRoot = Deno.uid() === 0;
-    const self = new URL(import.meta.url).pathname;
-    const denoCmd = [Deno.execPath(), "run", "--allow-all", "--no-check", self, "worker"];
-    const argv = asRoot
-      ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ...denoCmd]
-      : denoCmd;
+    // As root, the worker runs as nobody, from a stage nobody can read: the
+    // checkout may sit in a 0700 home, and npx keeps Deno under root's home.
+    using stage = otherUserSupport().ok
+      ? stageForNobody(["examples/sock_fd_helper.ts"])
+      : undefined;
+    const args = ["run", "--allow-all", "--no-check"];
+    const argv = stage
+      ? stage.command([...args, stage.path("examples/sock_fd_helper.ts"), "worker"])
+      : [Deno.execPath(), ...args, new URL(import.meta.url).pathname, "worker"];
     const worker = new Deno.Command(argv[0], {
       args: [...argv.slice(1), sockPath, secret],
-      env: { NO_COLOR: "1" },
+      env: stage?.env ?? { NO_COLOR: "1" },
     }).spawn();
     using conn = await server.accept({ timeout: 10000 });
     const who = conn.peerCredentials();

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { otherUserSupport, stageForNobody } from "../examples/_as_user.ts";
 import { deepEqual as assertEquals } from "node:assert/strict";
 
 let counter = 0;
@@ -285,4 +286,37 @@ export async function ipckitProcess(args: string[]): Promise<CliResult> {
   }).output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+const otherUser = otherUserSupport();
+
+/**
+ * `Deno.test` options for a test that starts a child as `nobody`: ignored
+ * unless this process can (root with setpriv), with the reason in the name so
+ * the run prints why it was skipped.
+ */
+export function asNobodyTest(name: string): { name: string; ignore: boolean } {
+  return otherUser.ok
+    ? { name, ignore: false }
+    : { name: `${name} (skipped: ${otherUser.reason})`, ignore: true };
+}
+
+/**
+ * Runs `script` (a module whose `import ... from "@mod"` means ipckit's
+ * mod.ts) as `nobody` from a stage nobody can read, and returns its output.
+ */
+export async function evalAsNobody(script: string): Promise<Deno.CommandOutput> {
+  using stage = stageForNobody();
+  const argv = stage.command([
+    "eval",
+    "--no-check",
+    script.replaceAll('"@mod"', JSON.stringify(stage.path("mod.ts"))),
+  ]);
+  return await new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    stdout: "piped",
+    stderr: "piped",
+    env: stage.env,
+    clearEnv: true,
+  }).output();
 }

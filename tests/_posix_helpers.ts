@@ -1,32 +1,14 @@
 /**
  * Helpers for the POSIX tests: run the child fixture (optionally as the
- * unprivileged user "nobody" through setpriv, with a private copy of the deno
- * binary that nobody can execute), and a C peer.
+ * unprivileged user "nobody" through setpriv, from a stage nobody can read:
+ * see examples/_as_user.ts), and a C peer.
  *
  * @module
  */
 import { buildC } from "./_helpers.ts";
+import { stageForNobody } from "../examples/_as_user.ts";
 
 const child = new URL("./fixtures/posix_child.ts", import.meta.url).pathname;
-
-let nobodyDeno: string | undefined;
-
-function denoForNobody(): string {
-  if (nobodyDeno) return nobodyDeno;
-  const dir = "/tmp/ipckit-nobody-deno";
-  const bin = `${dir}/deno`;
-  try {
-    Deno.statSync(bin);
-  } catch {
-    Deno.mkdirSync(dir, { recursive: true, mode: 0o755 });
-    Deno.chmodSync(dir, 0o755);
-    const tmp = `${bin}.${Deno.pid}`;
-    Deno.copyFileSync(Deno.execPath(), tmp);
-    Deno.chmodSync(tmp, 0o755);
-    Deno.renameSync(tmp, bin);
-  }
-  return nobodyDeno = bin;
-}
 
 /** The JSON outcome the child prints. */
 export interface ChildOutcome {
@@ -42,19 +24,17 @@ export async function runChild(
   args: string[],
   { asNobody = false, prefix = [] as string[] } = {},
 ): Promise<ChildOutcome> {
-  const deno = asNobody ? denoForNobody() : Deno.execPath();
-  const base = [deno, "run", "--allow-all", "--no-check", child, ...args];
-  const cmd = asNobody
-    ? [...prefix, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ...base]
-    : [...prefix, ...base];
-  const env: Record<string, string> = asNobody
-    ? { DENO_DIR: "/tmp/ipckit-nobody-deno/cache", HOME: "/tmp", NO_COLOR: "1" }
-    : {};
+  // As nobody: from a staged copy nobody can read (the checkout may be in a 0700 home).
+  using stage = asNobody ? stageForNobody(["tests/fixtures/posix_child.ts"]) : undefined;
+  const run = ["run", "--allow-all", "--no-check"];
+  const cmd = stage
+    ? [...prefix, ...stage.command([...run, stage.path("tests/fixtures/posix_child.ts"), ...args])]
+    : [...prefix, Deno.execPath(), ...run, child, ...args];
   const out = await new Deno.Command(cmd[0], {
     args: cmd.slice(1),
     stdout: "piped",
     stderr: "piped",
-    env,
+    env: stage?.env ?? {},
   }).output();
   const text = new TextDecoder().decode(out.stdout).trim();
   try {

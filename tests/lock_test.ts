@@ -8,7 +8,7 @@ import {
   tryLockFile,
   withLock,
 } from "../mod.ts";
-import { buildC, denoArgs, spawnReady, tempDir } from "./_helpers.ts";
+import { asNobodyTest, buildC, denoArgs, evalAsNobody, spawnReady, tempDir } from "./_helpers.ts";
 
 /** Open descriptors of this process on files under `dir` (others' fds come and go in parallel). */
 function fdsUnder(dir: string): number {
@@ -356,28 +356,19 @@ Deno.test("locking and unlocking leaves no descriptor behind", async () => {
 });
 
 Deno.test(
-  "lockFile() falls back to read-only for flock on a file it may not write (run as nobody)",
-  {
-    ignore: Deno.uid() !== 0, // needs root to run a child as nobody
-  },
+  asNobodyTest(
+    "lockFile() falls back to read-only for flock on a file it may not write (run as nobody)",
+  ),
   async () => {
     using dir = tempDir();
     Deno.chmodSync(dir.path, 0o755);
     const path = `${dir.path}/shared.lock`;
     Deno.writeTextFileSync(path, "");
     Deno.chmodSync(path, 0o644); // root-owned, like a lock file flock(1) left behind
-    const script = `import { lockFile, IpcError } from "${
-      new URL("../mod.ts", import.meta.url).href
-    }";
+    const script = `import { lockFile, IpcError } from "@mod";
     { using l = await lockFile("${path}"); console.log("flock", l.held); }
     try { await lockFile("${path}", { start: 0, length: 1 }); } catch (e) { console.log((e as IpcError).code); }`;
-    const out = await new Deno.Command("setpriv", {
-      args: ["--reuid=65534", "--regid=65534", "--clear-groups", Deno.execPath(), "eval", script],
-      stdout: "piped",
-      stderr: "piped",
-      env: { DENO_DIR: `/tmp/ipckit-test-nobody-deno-dir`, HOME: "/tmp" },
-    }).output();
-    await Deno.remove("/tmp/ipckit-test-nobody-deno-dir", { recursive: true }).catch(() => {});
+    const out = await evalAsNobody(script);
     const text = new TextDecoder().decode(out.stdout);
     equal(text, "flock true\nEACCES\n", new TextDecoder().decode(out.stderr));
   },

@@ -9,7 +9,7 @@ import {
   openMessageQueue,
   removeMessageQueue,
 } from "../mod.ts";
-import { spawnReady, uniqueName } from "./_helpers.ts";
+import { asNobodyTest, spawnReady, uniqueName } from "./_helpers.ts";
 import { cPeer, runChild } from "./_posix_helpers.ts";
 
 function mqName(): string {
@@ -201,17 +201,20 @@ Deno.test("MessageQueue carries messages between two Deno processes", async () =
   equal((await t.q.receive({ timeout: 2000 })).text(), "from child");
 });
 
-Deno.test("openMessageQueue() and unlink as another user fail with EACCES", async () => {
-  using t = tempQueue();
-  const open = await runChild(["mq-open", t.name], { asNobody: true });
-  equal(open.code, "EACCES");
-  ok(open.permissionDenied);
-  const rm = await runChild(["mq-unlink", t.name], { asNobody: true });
-  equal(rm.code, "EACCES");
-  equal(t.q.attributes().maxMessages, 4, "still there");
-  using again = openMessageQueue(t.name);
-  ok(again);
-});
+Deno.test(
+  asNobodyTest("openMessageQueue() and unlink as another user fail with EACCES"),
+  async () => {
+    using t = tempQueue();
+    const open = await runChild(["mq-open", t.name], { asNobody: true });
+    equal(open.code, "EACCES");
+    ok(open.permissionDenied);
+    const rm = await runChild(["mq-unlink", t.name], { asNobody: true });
+    equal(rm.code, "EACCES");
+    equal(t.q.attributes().maxMessages, 4, "still there");
+    using again = openMessageQueue(t.name);
+    ok(again);
+  },
+);
 
 Deno.test("openMessageQueue() names RLIMIT_MSGQUEUE when the per-user budget is spent", async () => {
   const res = await runChild(["mq-limit", mqName()], { prefix: ["prlimit", "--msgqueue=200000"] });

@@ -11,7 +11,7 @@ import {
   SharedMemory,
   withInheritedFds,
 } from "../mod.ts";
-import { uniqueName } from "./_helpers.ts";
+import { asNobodyTest, uniqueName } from "./_helpers.ts";
 import { cPeer, runChild } from "./_posix_helpers.ts";
 
 function code(e: unknown): string {
@@ -181,15 +181,18 @@ Deno.test("createMemfd() segments are inherited by a child; sealed size cannot c
   throws(() => createMemfd("x", { size: 0 }), (e) => code(e) === "EINVAL");
 });
 
-Deno.test("openSharedMemory() and unlink as another user fail with EACCES", async () => {
-  using t = tempShm();
-  const open = await runChild(["shm-open", t.name], { asNobody: true });
-  equal(open.code, "EACCES");
-  ok(open.permissionDenied);
-  const rm = await runChild(["shm-unlink", t.name], { asNobody: true });
-  equal(rm.code, "EACCES");
-  deepEqual(Deno.statSync(`/dev/shm${t.name}`).size, 4096);
-});
+Deno.test(
+  asNobodyTest("openSharedMemory() and unlink as another user fail with EACCES"),
+  async () => {
+    using t = tempShm();
+    const open = await runChild(["shm-open", t.name], { asNobody: true });
+    equal(open.code, "EACCES");
+    ok(open.permissionDenied);
+    const rm = await runChild(["shm-unlink", t.name], { asNobody: true });
+    equal(rm.code, "EACCES");
+    deepEqual(Deno.statSync(`/dev/shm${t.name}`).size, 4096);
+  },
+);
 
 Deno.test("openSharedMemory() refuses a group-writable object unless trusted", () => {
   using t = tempShm();

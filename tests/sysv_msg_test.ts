@@ -7,7 +7,7 @@ import {
   sysvLimits,
 } from "../mod.ts";
 import { Message } from "../lib/message.ts";
-import { spawnReady, tempDir } from "./_helpers.ts";
+import { asNobodyTest, evalAsNobody, spawnReady } from "./_helpers.ts";
 import { cPeer, ipcmk, liveIds, runPeer, sysvTest, tool } from "./_sysv.ts";
 
 const enc = new TextEncoder();
@@ -241,33 +241,14 @@ Deno.test(
 );
 
 Deno.test(
-  {
-    name: "openSysvMessageQueue() as another user fails with EACCES on a 0600 queue",
-    ignore: Deno.uid() !== 0,
-  },
+  asNobodyTest("openSysvMessageQueue() as another user fails with EACCES on a 0600 queue"),
   sysvTest(async (t) => {
     using q = createSysvMessageQueue({ removeOnClose: true });
     t.add("msg", q.id);
-    using denoDir = tempDir(); // nobody's Deno cache, removed afterwards
-    Deno.chmodSync(denoDir.path, 0o777);
-    const script = `import { openSysvMessageQueue } from "${
-      new URL("../mod.ts", import.meta.url).href
-    }";
+    const script = `import { openSysvMessageQueue } from "@mod";
 try { openSysvMessageQueue({ id: ${q.id}, trust: "any" }); console.log("opened"); }
 catch (e) { console.log(e.code); }`;
-    const out = await new Deno.Command("setpriv", {
-      args: [
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-        Deno.execPath(),
-        "eval",
-        "--no-check",
-        script,
-      ],
-      stdout: "piped",
-      env: { DENO_DIR: denoDir.path },
-    }).output();
+    const out = await evalAsNobody(script);
     equal(dec.decode(out.stdout).trim(), "EACCES");
   }),
 );

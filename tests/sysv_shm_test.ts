@@ -6,7 +6,7 @@ import {
   SysvSharedMemory,
 } from "../mod.ts";
 import { ipcmk, liveIds, runPeer, sysvTest } from "./_sysv.ts";
-import { tempDir } from "./_helpers.ts";
+import { asNobodyTest, evalAsNobody } from "./_helpers.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -162,36 +162,17 @@ Deno.test(
 );
 
 Deno.test(
-  {
-    name: "another user can attach a 0644 segment read-only but gets EACCES writable",
-    ignore: Deno.uid() !== 0,
-  },
+  asNobodyTest("another user can attach a 0644 segment read-only but gets EACCES writable"),
   sysvTest(async (t) => {
     using shm = createSysvSharedMemory({ size: 16, mode: 0o644, removeOnClose: true });
     t.add("shm", shm.id);
     shm.attach().write(enc.encode("public"));
-    using denoDir = tempDir();
-    Deno.chmodSync(denoDir.path, 0o777);
-    const script = `import { openSysvSharedMemory } from "${
-      new URL("../mod.ts", import.meta.url).href
-    }";
+    const script = `import { openSysvSharedMemory } from "@mod";
 const shm = openSysvSharedMemory({ id: ${shm.id}, trust: "any" });
 try { shm.attach(); console.log("rw attached"); } catch (e) { console.log(e.code); }
 console.log(new TextDecoder().decode(shm.attach({ readOnly: true }).read(0, 6)));
 shm.close();`;
-    const out = await new Deno.Command("setpriv", {
-      args: [
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-        Deno.execPath(),
-        "eval",
-        "--no-check",
-        script,
-      ],
-      stdout: "piped",
-      env: { DENO_DIR: denoDir.path },
-    }).output();
+    const out = await evalAsNobody(script);
     equal(dec.decode(out.stdout), "EACCES\npublic\n");
     equal(shm.stat().attached, 1, "only this process's attachment remains");
   }),
