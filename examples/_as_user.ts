@@ -66,7 +66,7 @@ export function stageForNobody(extra: string[] = []): Stage {
       Deno.copyFileSync(Deno.execPath(), deno);
       Deno.chmodSync(deno, 0o755);
     }
-    for (const rel of ["mod.ts", "deno.json", "lib", "ffi", ...extra]) {
+    for (const rel of ["mod.ts", "deno.json", "lib", "ffi", "examples/_as_user.ts", ...extra]) {
       cpSync(`${root}/${rel}`, `${dir}/${rel}`, { recursive: true });
     }
     chmodReadable(dir);

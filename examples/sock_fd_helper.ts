@@ -53,7 +53,13 @@ if (role === "worker") {
       args: [...argv.slice(1), sockPath, secret],
       env: stage?.env ?? { NO_COLOR: "1" },
     }).spawn();
-    using conn = await server.accept({ timeout: 10000 });
+    // A worker that dies before it connects is reported at once, not after the timeout.
+    using conn = await Promise.race([
+      server.accept({ timeout: 10000 }),
+      worker.status.then((s): never => {
+        throw new Error(`the worker exited with ${s.code} before connecting`);
+      }),
+    ]);
     const who = conn.peerCredentials();
     console.log(`helper: request from pid ${who.pid} uid ${who.uid}`);
     const request = await conn.receive({ timeout: 5000 });
