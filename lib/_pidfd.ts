@@ -88,8 +88,12 @@ export class Pidfd extends FdHandle {
 }
 
 /**
- * Opens a pidfd for `pid`. Open it while you know the pid is the right
- * process (for a child: right after spawning, before it is reaped).
+ * Opens a pidfd for a pid, or for a `Deno.ChildProcess`. Open it while you
+ * know the pid is the right process (for a child: right after spawning,
+ * before it is reaped). Given the child itself, it also keeps Deno's
+ * `child.status` from ending the script with `TypeError: Invalid signal`
+ * when the child dies of a realtime signal (a Deno bug): wait with
+ * {@linkcode Pidfd.exited} then.
  *
  * @example
  * ```ts
@@ -100,9 +104,26 @@ export class Pidfd extends FdHandle {
  * await pidfd.exited({ timeout: 5000 });
  * await child.status;
  * ```
+ * @example A child stopped with a realtime signal
+ * ```ts
+ * import { openPidfd } from "@ipckit/ipckit";
+ * const child = new Deno.Command("sleep", { args: ["10"] }).spawn();
+ * using pidfd = openPidfd(child);
+ * pidfd.send("SIGRTMIN+1", { value: 42 });
+ * await pidfd.exited({ timeout: 5000 });
+ * ```
  * @throws {IpcError} ESRCH if no such process; EINVAL for pid ≤ 0.
  */
-export function openPidfd(pid: number): Pidfd {
+export function openPidfd(target: number | Deno.ChildProcess): Pidfd {
+  let pid = target as number;
+  if (typeof target === "object" && target !== null && "pid" in target && "status" in target) {
+    pid = target.pid;
+    // Deno rejects `child.status` with "TypeError: Invalid signal" when the
+    // child dies of a realtime signal, and an unhandled rejection ends the
+    // script: handle it here (the caller's own `await child.status` still
+    // sees it) and wait with `exited()` instead.
+    target.status.catch(() => {});
+  }
   checkPid(pid, "pidfd_open");
   const lib = libc();
   const C = signalConstants();
