@@ -19,7 +19,21 @@ export interface PerArch<T> {
   aarch64?: Partial<T>;
 }
 
-/** Raised on first use when the platform has no verified tables. */
+/**
+ * Raised on first use when the platform has no verified tables.
+ *
+ * @example Explaining a refused platform
+ * ```ts
+ * import { createPipe, UnsupportedPlatformError } from "@ipckit/ipckit";
+ * try {
+ *   using pipe = createPipe();
+ *   console.log(pipe.reader.fd >= 0); // true on Linux x86_64 or aarch64
+ * } catch (e) {
+ *   if (!(e instanceof UnsupportedPlatformError)) throw e;
+ *   console.error(`no native IPC on ${e.target}; falling back`);
+ * }
+ * ```
+ */
 export class UnsupportedPlatformError extends Error {
   /** Always `"UnsupportedPlatformError"`. */
   override name = "UnsupportedPlatformError";

@@ -171,6 +171,17 @@ export function openLockFile(path: string, options: OpenLockFileOptions = {}): L
  * process holds on the file). Turn `closeOnExec` off to hand the descriptor,
  * and so a `flock`/OFD lock, to a child, as `flock(1)` does: the lock then
  * lasts until the child exits too.
+ *
+ * @example Two descriptors on one file exclude each other
+ * ```ts
+ * import { openLockFile } from "@ipckit/ipckit";
+ * const dir = await Deno.makeTempDir();
+ * using a = openLockFile(`${dir}/db`, { create: true });
+ * using b = openLockFile(`${dir}/db`);
+ * using held = a.tryLock({ kind: "ofd" });
+ * console.log(held?.held, b.tryLock({ kind: "ofd" })); // true null
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export class LockFile extends Descriptor {
   #flockHeld = false;
@@ -347,6 +358,18 @@ const BUSY: readonly string[] = ["EAGAIN", "EACCES"];
 /**
  * A held lock. `release()` (or leaving a `using` block) unlocks it; a lock
  * from `lockFile` also closes its file.
+ *
+ * @example A shared lock, released at the end of its block
+ * ```ts
+ * import { openLockFile } from "@ipckit/ipckit";
+ * const dir = await Deno.makeTempDir();
+ * using file = openLockFile(`${dir}/state`, { create: true });
+ * {
+ *   using lock = await file.lock({ shared: true, timeout: 1000 });
+ *   console.log(lock.kind, lock.shared, lock.held); // flock true true
+ * }
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export class FileLock implements Disposable {
   readonly #file: LockFile;

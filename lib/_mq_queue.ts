@@ -27,7 +27,20 @@ export interface MessageQueueAttributes {
   currentMessages: number;
 }
 
-/** A message received from a POSIX queue: a {@linkcode Message} with its priority. */
+/**
+ * A message received from a POSIX queue: a {@linkcode Message} with its priority.
+ *
+ * @example The highest priority comes out first
+ * ```ts
+ * import { createMessageQueue } from "@ipckit/ipckit";
+ * using q = createMessageQueue("/ipckit-doc-mq-message", { maxMessages: 2, messageSize: 16 });
+ * q.remove();
+ * q.trySend("routine", { priority: 1 });
+ * q.trySend("urgent", { priority: 9 });
+ * const m = q.tryReceive()!;
+ * console.log(m.text(), m.priority); // urgent 9
+ * ```
+ */
 export class MqMessage extends Message {
   /** Its priority (0 to 32767; higher is received first). */
   readonly priority: number;

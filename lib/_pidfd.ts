@@ -32,6 +32,17 @@ function siginfoFor(n: number, value: number): Uint8Array<ArrayBuffer> {
  * A process descriptor (`pidfd_open`): signals sent through it reach the
  * process it was opened for or fail with ESRCH, never a process that reused
  * the pid. Readable once the process exits.
+ *
+ * @example Stopping a child and waiting for it to exit
+ * ```ts
+ * import { openPidfd } from "@ipckit/ipckit";
+ * const child = new Deno.Command("sleep", { args: ["10"] }).spawn();
+ * using pidfd = openPidfd(child.pid);
+ * console.log(pidfd.hasExited()); // false
+ * pidfd.send("SIGTERM");
+ * await pidfd.exited({ timeout: 5000 });
+ * console.log(pidfd.hasExited(), (await child.status).signal); // true SIGTERM
+ * ```
  */
 export class Pidfd extends FdHandle {
   /** The pid the descriptor was opened for. */

@@ -23,6 +23,17 @@ export const KIND = { kind: "semaphore" };
  * A POSIX semaphore handle (named or unnamed). After `close()` every method
  * throws `BadResource` without calling into libc (a closed `sem_t*` would
  * crash the process).
+ *
+ * @example Taking and giving back a unit
+ * ```ts
+ * import { createSemaphore } from "@ipckit/ipckit";
+ * using sem = createSemaphore("/ipckit-doc-semaphore-class", { value: 1 });
+ * sem.remove();
+ * await sem.wait({ timeout: 1000 }); // takes the only unit
+ * console.log(sem.tryWait(), sem.value()); // null 0
+ * sem.post();
+ * console.log(sem.value()); // 1
+ * ```
  */
 export class Semaphore implements Disposable {
   #ptr: Deno.PointerObject | null;
@@ -216,7 +227,20 @@ export function removeSemaphore(name: string): void {
   sys(() => libc().sem_unlink(c), "sem_unlink", name, KIND);
 }
 
-/** Bytes an unnamed semaphore takes in a region (`sizeof(sem_t)`); place them at multiples of 8. */ export function semaphoreSize(): number {
+/**
+ * Bytes an unnamed semaphore takes in a region (`sizeof(sem_t)`); place them at multiples of 8.
+ *
+ * @example Two semaphores side by side in one region
+ * ```ts
+ * import { createMemfd, semaphoreInRegion, semaphoreSize } from "@ipckit/ipckit";
+ * const slot = Math.ceil(semaphoreSize() / 8) * 8;
+ * using seg = createMemfd("two-semaphores", { size: 2 * slot });
+ * using free = semaphoreInRegion(seg, 0, { initialize: true, value: 4 });
+ * using used = semaphoreInRegion(seg, slot, { initialize: true });
+ * console.log(free.value(), used.value()); // 4 0
+ * ```
+ */
+export function semaphoreSize(): number {
   return semaphoreLayout().sem_t.size;
 }
 

@@ -86,6 +86,16 @@ export interface RegionInit {
  * region; `typed()` makes other views. Close it with `close()` or `using`.
  * Made only by `createSharedMemory`, `openSharedMemory`,
  * `openSharedMemoryFd` and `createMemfd`.
+ *
+ * @example A counter several processes can add to
+ * ```ts
+ * import { createSharedMemory } from "@ipckit/ipckit";
+ * using shm = createSharedMemory("/ipckit-doc-shared-memory", { size: 64 });
+ * shm.remove();
+ * const counter = shm.typed(Int32Array, 0, 1);
+ * Atomics.add(counter, 0, 5);
+ * console.log(shm.size, Atomics.load(counter, 0)); // 64 5
+ * ```
  */
 export class SharedMemory implements Disposable {
   readonly #handle: FdHandle;

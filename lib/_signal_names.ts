@@ -22,7 +22,16 @@ function nameTable(): Map<string, number> {
   return names;
 }
 
-/** The C library's realtime signal range (34..64 with glibc). */
+/**
+ * The C library's realtime signal range (34..64 with glibc).
+ *
+ * @example
+ * ```ts
+ * import { realtimeSignalRange, signalName } from "@ipckit/ipckit";
+ * const { min, max } = realtimeSignalRange();
+ * console.log(min, max, signalName(min + 2)); // 34 64 SIGRTMIN+2
+ * ```
+ */
 export function realtimeSignalRange(): { min: number; max: number } {
   const lib = libc();
   return { min: lib.__libc_current_sigrtmin(), max: lib.__libc_current_sigrtmax() };

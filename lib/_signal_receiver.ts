@@ -98,6 +98,16 @@ interface Pending {
 /**
  * Incoming signals, as an async iterator or one at a time. Made by
  * {@linkcode receiveSignals}; `close()` (or `using`) stops receiving.
+ *
+ * @example One signal at a time
+ * ```ts
+ * import { receiveSignals } from "@ipckit/ipckit";
+ * using signals = receiveSignals(["SIGUSR1"]);
+ * console.log(signals.tryReceive()); // null: nothing yet
+ * Deno.kill(Deno.pid, "SIGUSR1");
+ * const received = await signals.receive({ timeout: 1000 });
+ * console.log(received.signal); // SIGUSR1
+ * ```
  */
 export class SignalReceiver implements Disposable, AsyncIterable<ReceivedSignal> {
   /** The mode in use. */

@@ -88,7 +88,18 @@ export function sendSignalToGroup(pgid: number, sig: SignalSpec): void {
   sys(() => libc().kill(-pgid, n), "kill", -pgid, { kind: "process group" });
 }
 
-/** The process group of `pid` (default: this process). */
+/**
+ * The process group of `pid` (default: this process).
+ *
+ * @example A child started normally stays in our group
+ * ```ts
+ * import { processGroup } from "@ipckit/ipckit";
+ * const child = new Deno.Command("sleep", { args: ["10"] }).spawn();
+ * console.log(processGroup(child.pid) === processGroup()); // true
+ * child.kill();
+ * await child.status;
+ * ```
+ */
 export function processGroup(pid = 0): number {
   if (pid !== 0) checkPid(pid, "getpgid");
   return sys(() => libc().getpgid(pid), "getpgid", pid);

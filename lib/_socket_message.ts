@@ -49,6 +49,19 @@ export interface ReceiveOptions extends WaitOptions {
  * One received message (or, for stream sockets, one chunk of the stream):
  * the shared {@linkcode Message} (`bytes`, `text()`) with the descriptors
  * and credentials that came with it.
+ *
+ * @example A message that carries a descriptor
+ * ```ts
+ * import { createEventFd, createSocketPair } from "@ipckit/ipckit";
+ * const [a, b] = createSocketPair("dgram");
+ * using ev = createEventFd();
+ * await a.send(new TextEncoder().encode("wake me"), { fds: [ev] });
+ * const msg = await b.receive({ maxFds: 1, timeout: 1000 });
+ * console.log(msg.text(), msg.fds.length, msg.address); // wake me 1 null
+ * for (const fd of msg.fds) fd.close();
+ * a.close();
+ * b.close();
+ * ```
  */
 export class SocketMessage extends Message {
   /** Descriptors that came with it; the caller owns and must close them. */

@@ -12,7 +12,18 @@ import type { WaitOptions } from "./wait.ts";
 import type { SysvCreateCommon } from "./_sysv_open.ts";
 import { decodePerm, type SysvPerm, timeField } from "./_sysv_perm.ts";
 
-/** A message received from a System V queue: its bytes and its `type`. */
+/**
+ * A message received from a System V queue: its bytes and its `type`.
+ *
+ * @example The type travels with the message
+ * ```ts
+ * import { createSysvMessageQueue } from "@ipckit/ipckit";
+ * using q = createSysvMessageQueue({ removeOnClose: true });
+ * q.trySend("job", { type: 3 });
+ * const m = q.tryReceive()!;
+ * console.log(m.type, m.text(), m.bytes.length); // 3 job 3
+ * ```
+ */
 export class SysvMessage extends Message {
   /** Its type (>= 1). */
   readonly type: number;

@@ -33,6 +33,21 @@ const GONE = ["EINVAL", "EIDRM"] as const;
  * The base of every System V handle: its id and key, `close()` (and
  * `using`), `remove()`, and the "was it removed?" check that turns the EINVAL
  * a non-waiting call gets on a removed id into a typed EIDRM error.
+ *
+ * @example What every System V handle has
+ * ```ts
+ * import {
+ *   createSysvMessageQueue,
+ *   createSysvSemaphoreSet,
+ *   type SysvObject,
+ * } from "@ipckit/ipckit";
+ * using q = createSysvMessageQueue();
+ * using set = createSysvSemaphoreSet({ values: [1] });
+ * for (const object of [q, set] satisfies SysvObject[]) {
+ *   console.log(object.name, object.id, object.key); // e.g. msqid 32769 32769 0
+ *   object.remove(); // IPC_RMID; the handle is closed with it
+ * }
+ * ```
  */
 export abstract class SysvObject implements Disposable {
   /** The kernel's id for the object (what `ipcs` shows and `ipcrm -q/-s/-m` takes). */

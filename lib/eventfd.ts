@@ -37,6 +37,18 @@ export interface EventFdOptions {
 /**
  * An eventfd counter: a {@linkcode Descriptor} whose reads and writes are
  * always exactly 8 bytes, so it has no byte I/O; use `post`/`wait`.
+ *
+ * @example Posts add up until a wait takes the whole count
+ * ```ts
+ * import { createEventFd } from "@ipckit/ipckit";
+ * using ev = createEventFd();
+ * console.log(ev.tryWait()); // null: nothing posted yet
+ * setTimeout(() => {
+ *   ev.post();
+ *   ev.post(2);
+ * }, 10);
+ * console.log(await ev.wait({ timeout: 1000 })); // 3n: both posts, in one read
+ * ```
  */
 export class EventFd extends Descriptor {
   readonly #buf = new BigUint64Array(1);

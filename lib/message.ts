@@ -20,7 +20,23 @@
 
 const decoder = new TextDecoder();
 
-/** A received message: its bytes, and (in subclasses) its mechanism's metadata. */
+/**
+ * A received message: its bytes, and (in subclasses) its mechanism's metadata.
+ *
+ * @example One function for every mechanism's messages
+ * ```ts
+ * import { createSocketPair, createSysvMessageQueue, type Message } from "@ipckit/ipckit";
+ * const describe = (m: Message) => `${m.bytes.length} bytes: ${m.text()}`;
+ * const [a, b] = createSocketPair("dgram");
+ * a.trySend(new TextEncoder().encode("from a socket"));
+ * console.log(describe(b.tryReceive()!)); // 13 bytes: from a socket
+ * a.close();
+ * b.close();
+ * using q = createSysvMessageQueue({ removeOnClose: true });
+ * q.trySend("from a queue");
+ * console.log(describe(q.tryReceive()!)); // 12 bytes: from a queue
+ * ```
+ */
 export class Message {
   /** The payload. */
   readonly bytes: Uint8Array<ArrayBuffer>;

@@ -67,7 +67,21 @@ export interface OpenMessageQueueOptions extends TrustOptions {
   access?: "read" | "write" | "readwrite";
 }
 
-/** The kernel limits on queues, read from `/proc/sys/fs/mqueue` (undefined if unreadable). */
+/**
+ * The kernel limits on queues, read from `/proc/sys/fs/mqueue` (undefined if unreadable).
+ *
+ * @example Sizing a queue within the system's limits
+ * ```ts
+ * import { createMessageQueue, messageQueueLimits } from "@ipckit/ipckit";
+ * const { msgMax = 10 } = messageQueueLimits();
+ * using q = createMessageQueue("/ipckit-doc-limits", {
+ *   maxMessages: Math.min(msgMax, 64),
+ *   messageSize: 128,
+ * });
+ * q.remove();
+ * console.log(q.maxMessages <= msgMax); // true
+ * ```
+ */
 export function messageQueueLimits(): {
   msgMax?: number;
   msgsizeMax?: number;

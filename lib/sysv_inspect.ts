@@ -235,7 +235,7 @@ function provider(kind: SysvKind): KindProvider {
  *
  * @example
  * ```ts
- * import { sysvKinds } from "@ipckit/ipckit";
+ * import { sysvKinds } from "./sysv_inspect.ts"; // internal: not in the public surface
  * const all = Object.values(sysvKinds).flatMap((k) => k.list());
  * ```
  */

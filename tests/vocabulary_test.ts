@@ -19,27 +19,7 @@ const exportsMap: Record<string, string> = denoJson.exports;
  * family fixing it. EMPTY THIS AT MERGE TIME: the last test fails while an
  * entry here no longer violates anything, so stale entries cannot linger.
  */
-const KNOWN_PENDING: Record<string, string> = {
-  // core: ffi/platform.ts (re-exported by lib/errors.ts) lacks an @example
-  UnsupportedPlatformError: "core",
-  // posix (lib/mqueue.ts, semaphore.ts, shm.ts, _posix.ts): unlink* → remove*,
-  // trustAnyOwner → trust, try* → null/true, internals out of the surface
-  Message: "posix (lib/message.ts takes over)",
-  messageQueueLimits: "posix",
-  Semaphore: "posix",
-  semaphoreSize: "posix",
-  SharedMemory: "posix",
-  // sock (lib/socket.ts, fdpass.ts): internals, maxBytes, examples
-  // sysv (lib/sysv_*.ts, _sysv.ts): internals, maxBytes → queueBytes, try*
-  SysvObject: "sysv",
-  // siglock (lib/signal.ts, lock.ts, eventfd.ts): examples, try*
-  EventFd: "siglock",
-  realtimeSignalRange: "siglock",
-  processGroup: "siglock",
-  Pidfd: "siglock",
-  SignalReceiver: "siglock",
-  FileLock: "siglock",
-};
+const KNOWN_PENDING: Record<string, string> = {};
 
 /**
  * Names that must never be public: internals of the shared layers. Any name

@@ -39,7 +39,8 @@ export function removeCommand(
   return {
     summary: `remove ${noun}`,
     run(ctx) {
-      const usage = `Usage: ipckit ${group} rm NAME`;
+      const usage = `Usage: ipckit ${group} rm NAME\n\nRemoves NAME. ` +
+        "Processes that have it open keep using it until they close it.";
       const p = parse(ctx, {}, usage);
       if (!p) return EXIT.ok;
       remove(oneName(p));

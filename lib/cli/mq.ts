@@ -94,7 +94,9 @@ const recv: Command = {
 const info: Command = {
   summary: "show a queue's limits, message count, owner and mode",
   run(ctx) {
-    const usage = "Usage: ipckit mq info NAME [--json]";
+    const usage = "Usage: ipckit mq info NAME [--json]\n\nPrints the queue's message count, " +
+      "limits (--max-messages, --message-size), owner and mode; --json prints one record. " +
+      "Any owner's queue can be inspected.";
     const p = parse(ctx, { json: { type: "boolean" } }, usage);
     if (!p) return EXIT.ok;
     const name = oneName(p);
@@ -121,7 +123,7 @@ const info: Command = {
 const rm = removeCommand("mq", "a queue", removeMessageQueue);
 
 /** The `mq` command group. */
-export const mqCommand: Command = group("mq", "POSIX message queues.", {
+export const mqCommand: Command = group("mq", "POSIX message queues", {
   create,
   send,
   recv,

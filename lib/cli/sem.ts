@@ -10,7 +10,9 @@ import { ANY_OWNER, modeFlag, oneName, removeCommand, trustFlag } from "./_posix
 const create: Command = {
   summary: "create a named semaphore (or keep an existing one, unless --exclusive)",
   run(ctx) {
-    const usage = "Usage: ipckit sem create NAME [--value N] [--mode 0600] [--exclusive]";
+    const usage = "Usage: ipckit sem create NAME [--value N] [--mode 0600] [--exclusive]\n\n" +
+      'Creates the named semaphore NAME ("/slots") with value N (default 0) and mode 0600 ' +
+      "unless --mode, or leaves an existing one as it is. With --exclusive, fails if it exists.";
     const p = parse(ctx, {
       value: { type: "string" },
       mode: { type: "string" },
@@ -33,7 +35,8 @@ const create: Command = {
 const post: Command = {
   summary: "increment (release) a semaphore",
   run(ctx) {
-    const usage = "Usage: ipckit sem post NAME [--any-owner]";
+    const usage = "Usage: ipckit sem post NAME [--any-owner]\n\nAdds one to the semaphore, " +
+      "waking one waiter. --any-owner accepts a semaphore another user owns or others may write.";
     const p = parse(ctx, { ...ANY_OWNER }, usage);
     if (!p) return EXIT.ok;
     using sem = openSemaphore(oneName(p), trustFlag(p));
@@ -58,7 +61,8 @@ const wait: Command = {
 const value: Command = {
   summary: "print a semaphore's value",
   run(ctx) {
-    const usage = "Usage: ipckit sem value NAME [--json]";
+    const usage = "Usage: ipckit sem value NAME [--json]\n\nPrints the semaphore's current " +
+      "value; --json prints one record. Any owner's semaphore can be read.";
     const p = parse(ctx, { json: { type: "boolean" } }, usage);
     if (!p) return EXIT.ok;
     const name = oneName(p);
@@ -72,7 +76,7 @@ const value: Command = {
 const rm = removeCommand("sem", "a named semaphore", removeSemaphore);
 
 /** The `sem` command group. */
-export const semCommand: Command = group("sem", "Named POSIX semaphores.", {
+export const semCommand: Command = group("sem", "named POSIX semaphores", {
   create,
   post,
   wait,

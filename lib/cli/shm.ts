@@ -12,7 +12,9 @@ import { ANY_OWNER, modeFlag, oneName, removeCommand, trustFlag } from "./_posix
 const create: Command = {
   summary: "create a shared-memory object of --size bytes (fails if it exists)",
   run(ctx) {
-    const usage = "Usage: ipckit shm create NAME --size BYTES [--mode 0600]";
+    const usage = "Usage: ipckit shm create NAME --size BYTES [--mode 0600]\n\nCreates the " +
+      'shared-memory object NAME ("/frames") of BYTES zeroed bytes, mode 0600 unless --mode. ' +
+      "Fails if it already exists.";
     const p = parse(ctx, { size: { type: "string" }, mode: { type: "string" } }, usage);
     if (!p) return EXIT.ok;
     const name = oneName(p);
@@ -68,7 +70,8 @@ const read: Command = {
 const info: Command = {
   summary: "show an object's size, owner and mode",
   run(ctx) {
-    const usage = "Usage: ipckit shm info NAME [--json]";
+    const usage = "Usage: ipckit shm info NAME [--json]\n\nPrints the object's size, owner and " +
+      "mode; --json prints one record. Any owner's object can be inspected.";
     const p = parse(ctx, { json: { type: "boolean" } }, usage);
     if (!p) return EXIT.ok;
     const name = oneName(p);
@@ -90,7 +93,7 @@ const info: Command = {
 const rm = removeCommand("shm", "a shared-memory object", removeSharedMemory);
 
 /** The `shm` command group. */
-export const shmCommand: Command = group("shm", "POSIX shared memory.", {
+export const shmCommand: Command = group("shm", "POSIX shared memory", {
   create,
   write,
   read,

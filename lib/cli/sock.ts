@@ -51,8 +51,8 @@ const listen: Command = {
   summary: "listen on a socket and print each message received, one per line",
   async run(ctx) {
     const usage =
-      "Usage: ipckit sock listen PATH [--abstract] [--type stream|dgram|seqpacket] [--mode 0600]\n" +
-      "       [--message-size BYTES] [--count N] [--timeout MS] [--json]\n\n" +
+      "Usage: ipckit sock listen PATH [--abstract] [--type stream|dgram|seqpacket] [--mode 0600] " +
+      "[--message-size BYTES] [--count N] [--timeout MS] [--json]\n\n" +
       "Creates a socket at PATH (mode 0600 unless --mode; removed on exit) or, with\n" +
       "--abstract, at an abstract name, and prints what it receives: one line per message\n" +
       "(datagram or seqpacket) or per line of text (stream). Stream and seqpacket\n" +
