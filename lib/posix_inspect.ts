@@ -27,14 +27,30 @@ function shmEntries(): string[] {
   return (listDir("/dev/shm") ?? []).sort();
 }
 
-function semValue(name: string): number | undefined {
+/**
+ * A named semaphore's value, read from its file instead of `sem_open`, which
+ * maps the file: a file its owner (any user, in a listing) truncated would
+ * kill this process with SIGBUS on the first access. glibc keeps the value in
+ * the low 32 bits of the first 64-bit word of `sem_t` (`struct new_sem`; the
+ * layout test checks it against `sem_getvalue`); both supported arches are
+ * little-endian. A short or unreadable file gives `undefined`.
+ */
+export function semValue(name: string): number | undefined {
   const lib = libc();
-  const p = lib.sem_open(cstr(name), 0, 0, 0);
-  if (p === null) return undefined;
-  const v = new Int32Array(1);
-  const r = lib.sem_getvalue(p, v);
-  lib.sem_close(p);
-  return r === 0 ? v[0] : undefined;
+  const C = unistd();
+  const fd = lib.open(
+    cstr(`/dev/shm/sem.${name.slice(1)}`),
+    C.O_RDONLY | C.O_NOFOLLOW | C.O_CLOEXEC | C.O_NONBLOCK,
+    0,
+  );
+  if (fd < 0) return undefined;
+  try {
+    const buf = new Uint8Array(8);
+    const n = lib.read(fd, buf, 8n);
+    return n === 8 ? new DataView(buf.buffer).getUint32(0, true) : undefined;
+  } finally {
+    lib.close(fd);
+  }
 }
 
 function base(kind: IpcKind, name: string, path: string): IpcObjectInfo | undefined {
