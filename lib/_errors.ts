@@ -272,11 +272,25 @@ export function sysPointer(
   object?: string | number,
   ctx?: CallContext,
 ): Deno.PointerObject {
+  return trySysPointer(call, failed, syscall, object, ctx, [])!;
+}
+
+/** Like {@linkcode sysPointer}, but `null` when errno is one of `absent` (`"ENOENT"`). */
+export function trySysPointer(
+  call: () => Deno.PointerValue,
+  failed: (p: Deno.PointerValue) => boolean,
+  syscall: string,
+  object: string | number | undefined,
+  ctx: CallContext | undefined,
+  absent: readonly string[],
+): Deno.PointerObject | null {
   for (;;) {
     const p = call();
     if (!failed(p)) return p as Deno.PointerObject;
     const n = ERRNO[0];
-    if (n !== E().EINTR) throw ipcError({ errno: n, syscall, object, ...ctx });
+    if (n === E().EINTR) continue;
+    if (absent.length > 0 && absent.includes(errnoName(n))) return null;
+    throw ipcError({ errno: n, syscall, object, ...ctx });
   }
 }
 

@@ -12,31 +12,22 @@ import { cstr, libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
 import { direntLayout } from "../ffi/dirent.ts";
 import { off } from "../ffi/struct.ts";
-import { E, ERRNO } from "../ffi/errno.ts";
-import { ipcError } from "./_errors.ts";
+import { trySys, trySysPointer } from "./_errors.ts";
 
 /** The whole text of a (small, pseudo) file, or `null` if it does not exist. */
 export function readProcText(path: string): string | null {
   const lib = libc();
   const C = unistd();
-  const fd = lib.open(cstr(path), C.O_RDONLY | C.O_CLOEXEC, 0);
-  if (fd < 0) {
-    const e = ERRNO[0];
-    if (e === E().ENOENT || e === E().ESRCH) return null;
-    throw ipcError({ errno: e, syscall: "open", object: path });
-  }
+  const p = cstr(path);
+  const gone = ["ENOENT", "ESRCH"]; // no such file; the task went away
+  const fd = trySys(() => lib.open(p, C.O_RDONLY | C.O_CLOEXEC, 0), "open", path, undefined, gone);
+  if (fd === null) return null;
   try {
     const chunks: Uint8Array[] = [];
-    for (;;) {
+    for (let n: number | null = 1; n !== 0;) {
       const buf = new Uint8Array(65536);
-      const n = lib.read(fd, buf, BigInt(buf.length));
-      if (n < 0) {
-        const e = ERRNO[0];
-        if (e === E().EINTR) continue;
-        if (e === E().ESRCH) return null; // the task went away
-        throw ipcError({ errno: e, syscall: "read", object: path });
-      }
-      if (n <= 0) break;
+      n = trySys(() => lib.read(fd, buf, BigInt(buf.length)), "read", path, undefined, ["ESRCH"]);
+      if (n === null) return null;
       chunks.push(buf.subarray(0, n));
     }
     return new TextDecoder().decode(concat(chunks));
@@ -58,12 +49,11 @@ function concat(chunks: Uint8Array[]): Uint8Array {
 /** Names in a directory (without `.` and `..`), or `null` if it does not exist. */
 export function listDir(path: string): string[] | null {
   const lib = libc();
-  const dir = lib.opendir(cstr(path));
-  if (dir === null) {
-    const e = ERRNO[0];
-    if (e === E().ENOENT) return null;
-    throw ipcError({ errno: e, syscall: "opendir", object: path });
-  }
+  const p = cstr(path);
+  const dir = trySysPointer(() => lib.opendir(p), (d) => d === null, "opendir", path, undefined, [
+    "ENOENT",
+  ]);
+  if (dir === null) return null;
   const nameAt = off(direntLayout().dirent, "d_name");
   const names: string[] = [];
   try {
