@@ -1,21 +1,19 @@
 /**
  * {@linkcode LockFile} (an open file to take locks on, a
- * {@linkcode Descriptor}), {@linkcode FileLock} (one held lock) and
- * {@linkcode openLockFile}, the one way a lock file is opened.
+ * {@linkcode Descriptor}) and {@linkcode FileLock} (one held lock).
+ * Opening is in `_lock_open.ts`.
  *
  * @module
  */
-import { cstr, libc } from "../ffi/libc.ts";
-import { unistd } from "../ffi/unistd.ts";
+import { libc } from "../ffi/libc.ts";
 import { lock as lockConstants, lockLayout } from "../ffi/lock.ts";
 import { getField } from "../ffi/struct.ts";
-import { invalidArgument, ipcError, sys, trySys } from "./_errors.ts";
+import { invalidArgument, sys, trySys } from "./_errors.ts";
 import { Descriptor } from "./fd.ts";
-import { statFd } from "./_stat.ts";
-import { checkOwner, trustLevel } from "./_trust.ts";
-import { checkMode, checkPath } from "./_validate.ts";
-import { Deadline, untilAcquired, type WaitOptions } from "./wait.ts";
+import { deadlineFor } from "./_option_checks.ts";
+import { untilAcquired, type WaitOptions } from "./wait.ts";
 import {
+  checkBytes,
   checkOffset,
   checkRequest,
   flockStruct,
@@ -27,31 +25,6 @@ import {
 
 /** A lock request with a way to give up waiting. */
 export interface LockOptions extends LockRequest, WaitOptions {}
-
-/** How {@linkcode openLockFile} opens the file. */
-export interface OpenLockFileOptions {
-  /**
-   * Create the file if it is missing (with `O_EXCL`, then `fchmod`, so the
-   * umask does not apply): `true` for mode `0o600`, or `{ mode }`.
-   * {@linkcode openLockFile} defaults to `false` (the file must exist); the
-   * lock verbs (`lockFile`, `tryLockFile`,
-   * `withLock`, `singleInstance`) default to `true`, as `flock(1)` does.
-   */
-  create?: boolean | { mode?: number };
-  /**
-   * Open read-only: enough for `flock` locks and shared record locks (an
-   * exclusive record lock then fails with `EBADF`). Default `false`.
-   */
-  readOnly?: boolean;
-  /**
-   * `"owner"` (default): refuse (`PermissionDenied`, EPERM) an existing file
-   * whose owner is not this user, root or one of `trustedUids`, or that group
-   * or others may write: someone may have planted it. `"any"`: accept any.
-   */
-  trust?: "owner" | "any";
-  /** Further uids trusted as owners (with `trust: "owner"`). */
-  trustedUids?: readonly number[];
-}
 
 /** Who a record lock test found in the way (see {@linkcode LockFile.test}). */
 export interface LockConflict {
@@ -65,107 +38,8 @@ export interface LockConflict {
   pid?: number;
 }
 
-/** The mode a `create` option asks for, or `null` for "do not create". */
-export function createMode(
-  create: OpenLockFileOptions["create"],
-  syscall: string,
-  path: string,
-): number | null {
-  if (create === undefined || create === false) return null;
-  if (create === true) return 0o600;
-  if (typeof create !== "object" || create === null) {
-    throw invalidArgument(syscall, path, "create must be a boolean or { mode }");
-  }
-  return checkMode(create.mode ?? 0o600, syscall, path);
-}
-
 /**
- * Opens `path` (creating it with `mode` when not null): the descriptor and
- * whether this call created the file.
- */
-function openPath(
-  path: string,
-  mode: number | null,
-  readOnly: boolean,
-): { fd: number; created: boolean } {
-  const C = unistd();
-  const lib = libc();
-  const p = cstr(path);
-  // O_NONBLOCK: opening a FIFO by mistake must not block the event loop.
-  const base = (readOnly ? C.O_RDONLY : C.O_RDWR) | C.O_CLOEXEC | C.O_NOCTTY | C.O_NONBLOCK;
-  const ctx = { kind: "file" };
-  for (let tries = 0;; tries++) {
-    const retry = tries <= 3;
-    if (mode !== null) {
-      const created = trySys(
-        () => lib.open(p, base | C.O_CREAT | C.O_EXCL, mode),
-        "open",
-        path,
-        ctx,
-        retry ? ["EEXIST"] : [],
-      );
-      if (created !== null) {
-        sys(() => lib.fchmod(created, mode), "fchmod", path);
-        return { fd: created, created: true };
-      }
-    }
-    // Removed between the two opens: create it again.
-    const fd = trySys(
-      () => lib.open(p, base, 0),
-      "open",
-      path,
-      ctx,
-      mode !== null && retry ? ["ENOENT"] : [],
-    );
-    if (fd !== null) return { fd, created: false };
-  }
-}
-
-/**
- * Opens a regular file for locking: an existing one, or, with `create`, one
- * made with mode `0o600` (or `create: { mode }`) if missing. The one way to
- * open a lock file; the lock verbs (`lockFile` and friends) open
- * through it.
- *
- * @example Updating one record of a shared file under a byte-range lock
- * ```ts
- * import { openLockFile } from "@ipckit/ipckit";
- * const path = (await Deno.makeTempDir()) + "/records";
- * using file = openLockFile(path, { create: true });
- * {
- *   using _lock = await file.lock({ start: 16, length: 16, timeout: 1000 });
- *   file.writeAt(new TextEncoder().encode("record #1       "), 16);
- * }
- * ```
- * @throws {IpcError} `NotFound` (ENOENT) for a missing file without
- * `create`; `IsADirectory` (EISDIR) for a directory, EINVAL for anything
- * else that is not a regular file; `PermissionDenied` (EACCES) from open,
- * or (EPERM) for an existing file that fails the `trust` rule.
- */
-export function openLockFile(path: string, options: OpenLockFileOptions = {}): LockFile {
-  checkPath(path, "open");
-  const mode = createMode(options.create, "open", path);
-  trustLevel(options, "open", path);
-  const { fd, created } = openPath(path, mode, options.readOnly ?? false);
-  const file = new LockFile(fd, path);
-  try {
-    const { type, uid, mode: bits } = statFd(file.fd, path);
-    if (type === "directory") {
-      throw ipcError({ code: "EISDIR", syscall: "open", object: path, detail: "is a directory" });
-    }
-    if (type !== "file") {
-      throw invalidArgument("open", path, `not a regular file (it is a ${type})`);
-    }
-    if (!created) checkOwner({ uid, mode: bits }, options, "open", path, "lock file");
-  } catch (e) {
-    file.close();
-    throw e;
-  }
-  return file;
-}
-
-/**
- * An open file to take locks on, made by {@linkcode openLockFile}. A
+ * An open file to take locks on, made by `openLockFile()`. A
  * {@linkcode Descriptor}: closing it releases every `flock` and OFD lock
  * taken through it (and, for classic POSIX locks, every such lock this
  * process holds on the file). Turn `closeOnExec` off to hand the descriptor,
@@ -188,7 +62,7 @@ export class LockFile extends Descriptor {
   /** The path the file was opened at. */
   readonly path: string;
 
-  /** @internal Use {@linkcode openLockFile}. */
+  /** @internal Use `openLockFile()`. */
   constructor(fd: number, path: string) {
     // Opened O_NONBLOCK already (a FIFO must not block the open); on the
     // regular file it turns out to be, the flag means nothing.
@@ -255,7 +129,7 @@ export class LockFile extends Descriptor {
    */
   async lock(options?: LockOptions): Promise<FileLock> {
     const r = checkRequest(options, "lock", this.path);
-    const deadline = new Deadline(options, syscallName(r.kind, "set"), this.path);
+    const deadline = deadlineFor(options, syscallName(r.kind, "set"), this.path);
     this.#checkFlock(r, "lock");
     // Reserve the handle's one flock lock while waiting, so a concurrent
     // lock() on the same LockFile cannot "succeed" on the same descriptor.
@@ -319,6 +193,7 @@ export class LockFile extends Descriptor {
   /** Reads up to `buffer.length` bytes at `offset` (`pread`); the count, `0` at end of file. */
   readAt(buffer: Uint8Array, offset: number): number {
     const fd = this.fd;
+    checkBytes(buffer, "pread", this.path);
     checkOffset(offset, "pread", this.path);
     const len = Math.min(buffer.byteLength, 1 << 30);
     return sys(() => libc().pread(fd, buffer, BigInt(len), BigInt(offset)), "pread", this.path);
@@ -327,6 +202,7 @@ export class LockFile extends Descriptor {
   /** Writes all of `data` at `offset` (`pwrite`, repeated until done). */
   writeAt(data: Uint8Array, offset: number): void {
     const fd = this.fd;
+    checkBytes(data, "pwrite", this.path);
     checkOffset(offset, "pwrite", this.path);
     let done = 0;
     while (done < data.byteLength) {

@@ -5,15 +5,11 @@
  *
  * @module
  */
-import { Deadline } from "./wait.ts";
+import { invalidArgument } from "./_errors.ts";
+import { deadlineFor, optionsObject } from "./_option_checks.ts";
 import { checkRequest, type LockRequest, type Range } from "./_lock_range.ts";
-import {
-  FileLock,
-  type LockFile,
-  type LockOptions,
-  openLockFile,
-  type OpenLockFileOptions,
-} from "./_lock_file.ts";
+import { FileLock, type LockFile, type LockOptions } from "./_lock_file.ts";
+import { openLockFile, type OpenLockFileOptions } from "./_lock_open.ts";
 
 /** Options for {@linkcode lockFile} and {@linkcode withLock}. */
 export type LockFileOptions = LockOptions & OpenLockFileOptions;
@@ -26,6 +22,9 @@ export type LockFileOptions = LockOptions & OpenLockFileOptions;
  */
 function openFor(path: string, options: OpenLockFileOptions, r: Range): LockFile {
   const open = { ...options, create: options.create ?? true };
+  if (typeof open.readOnly !== "boolean" && open.readOnly !== undefined) {
+    return openLockFile(path, open); // reports the bad option
+  }
   try {
     return openLockFile(path, open);
   } catch (e) {
@@ -58,7 +57,7 @@ function openFor(path: string, options: OpenLockFileOptions, r: Range): LockFile
  */
 export async function lockFile(path: string, options: LockFileOptions = {}): Promise<FileLock> {
   const r = checkRequest(options, "lock", path);
-  new Deadline(options, "lock", path); // validate before opening
+  deadlineFor(options, "lock", path); // validate before opening
   const file = openFor(path, options, r);
   try {
     return FileLock.owning(await file.lock(options));
@@ -84,7 +83,7 @@ export function tryLockFile(
   options: LockRequest & OpenLockFileOptions = {},
 ): FileLock | null {
   const r = checkRequest(options, "lock", path);
-  const file = openFor(path, options, r);
+  const file = openFor(path, optionsObject(options, "lock", path), r);
   try {
     const lock = file.tryLock(options);
     if (lock === null) {
@@ -114,6 +113,9 @@ export async function withLock<T>(
   fn: (lock: FileLock) => T | Promise<T>,
   options: LockFileOptions = {},
 ): Promise<T> {
+  if (typeof fn !== "function") {
+    throw invalidArgument("lock", String(path), "fn must be a function");
+  }
   using lock = await lockFile(path, options);
   return await fn(lock);
 }

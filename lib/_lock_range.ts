@@ -7,6 +7,7 @@
 import { lock as lockConstants, lockLayout } from "../ffi/lock.ts";
 import { setField } from "../ffi/struct.ts";
 import { invalidArgument, ipcError } from "./_errors.ts";
+import { describe, optionsObject } from "./_option_checks.ts";
 
 /**
  * Which lock mechanism: `"flock"` (whole file, per open file, what
@@ -46,12 +47,15 @@ export function checkRequest(
   syscall: string,
   object: string,
 ): Range {
-  const r = req ?? {};
-  if (typeof r !== "object") throw invalidArgument(syscall, object, "options must be an object");
+  const r = optionsObject(req, syscall, object);
   const ranged = r.start !== undefined || r.length !== undefined;
   const kind = r.kind ?? (ranged ? "ofd" : "flock");
   if (!KINDS.includes(kind)) {
-    throw invalidArgument(syscall, object, `kind must be "flock", "ofd" or "posix", got ${kind}`);
+    throw invalidArgument(
+      syscall,
+      object,
+      `kind must be "flock", "ofd" or "posix", got ${describe(kind)}`,
+    );
   }
   if (kind === "flock" && ranged) {
     throw invalidArgument(syscall, object, 'flock locks the whole file; use kind "ofd" for ranges');
@@ -62,7 +66,7 @@ export function checkRequest(
       throw invalidArgument(
         syscall,
         object,
-        `${name} must be an integer between 0 and ${Number.MAX_SAFE_INTEGER}, got ${String(v)}`,
+        `${name} must be an integer between 0 and ${Number.MAX_SAFE_INTEGER}, got ${describe(v)}`,
       );
     }
     return v;
@@ -78,7 +82,7 @@ export function checkRequest(
     });
   }
   if (r.shared !== undefined && typeof r.shared !== "boolean") {
-    throw invalidArgument(syscall, object, "shared must be a boolean");
+    throw invalidArgument(syscall, object, `shared must be a boolean, got ${describe(r.shared)}`);
   }
   return { kind, shared: r.shared ?? false, start, length };
 }
@@ -116,6 +120,21 @@ export function syscallName(kind: LockKind, op: "set" | "get"): string {
 /** EINVAL unless `offset` is a safe integer >= 0. */
 export function checkOffset(offset: unknown, syscall: string, object: string): void {
   if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0) {
-    throw invalidArgument(syscall, object, `offset must be an integer >= 0, got ${String(offset)}`);
+    throw invalidArgument(
+      syscall,
+      object,
+      `offset must be an integer >= 0, got ${describe(offset)}`,
+    );
   }
+}
+
+/** EINVAL unless `buffer` is a `Uint8Array` over a live (not detached) buffer. */
+export function checkBytes(buffer: unknown, syscall: string, object: string): Uint8Array {
+  if (!(buffer instanceof Uint8Array)) {
+    throw invalidArgument(syscall, object, `buffer must be a Uint8Array, got ${describe(buffer)}`);
+  }
+  if ((buffer.buffer as ArrayBuffer).detached) {
+    throw invalidArgument(syscall, object, "buffer is detached (transferred)");
+  }
+  return buffer;
 }

@@ -11,7 +11,8 @@ import { unistd, unistdLayout } from "../ffi/unistd.ts";
 import { getField, setField } from "../ffi/struct.ts";
 import { sys } from "./_errors.ts";
 import { FdHandle } from "./fd.ts";
-import { Deadline, untilReady, type WaitOptions } from "./wait.ts";
+import { untilReady, type WaitOptions } from "./wait.ts";
+import { deadlineFor, optionsObject } from "./_option_checks.ts";
 import { signalNumber, type SignalSpec } from "./_signal_names.ts";
 import { checkPid, checkValue, type SendSignalOptions } from "./_signal_send.ts";
 
@@ -61,10 +62,11 @@ export class Pidfd extends FdHandle {
    * signal or value; `BadResource` after close.
    */
   send(sig: SignalSpec, options: SendSignalOptions = {}): void {
+    const o = optionsObject(options, "pidfd_send_signal", this.name);
     const n = signalNumber(sig, { allowZero: true });
-    const info = options.value === undefined
+    const info = o.value === undefined
       ? null
-      : siginfoFor(n, checkValue(options.value, "pidfd_send_signal", this.name));
+      : siginfoFor(n, checkValue(o.value, "pidfd_send_signal", this.name));
     const fd = this.fd;
     const lib = libc();
     const C = signalConstants();
@@ -93,7 +95,7 @@ export class Pidfd extends FdHandle {
 
   /** Resolves once the process has exited (it may not be reaped yet). */
   async exited(options?: WaitOptions): Promise<void> {
-    const deadline = new Deadline(options, "poll", this.name);
+    const deadline = deadlineFor(options, "poll", this.name);
     await untilReady(this.fd, "read", () => this.hasExited() ? true : null, deadline);
   }
 }

@@ -6,7 +6,7 @@
  */
 import { cstr, libc } from "../ffi/libc.ts";
 import { signal as signalConstants, signalLayout } from "../ffi/signal.ts";
-import { ipcError, sysOnce, sysReturn } from "./_errors.ts";
+import { invalidArgument, ipcError, sysOnce, sysReturn } from "./_errors.ts";
 import { listDir, readProcText } from "./_host.ts";
 import { signalName, signalNumber, type SignalSpec } from "./_signal_names.ts";
 
@@ -32,6 +32,9 @@ export interface MaskReport {
  * ```
  */
 export function blockedInEveryThread(sigs: SignalSpec[]): MaskReport {
+  if (!Array.isArray(sigs)) {
+    throw invalidArgument("signal", String(sigs), "give an array of signals");
+  }
   const nums = sigs.map((s) => signalNumber(s));
   const tids = listDir("/proc/self/task") ?? [];
   let threads = 0;
@@ -81,6 +84,9 @@ export const BLOCKED_ENV = "IPCKIT_SIGNALS_BLOCKED";
  * is restored first).
  */
 export function execWithSignalsBlocked(sigs: SignalSpec[]): never {
+  if (!Array.isArray(sigs) || sigs.length === 0) {
+    throw invalidArgument("execve", "/proc/self/exe", "give an array of at least one signal");
+  }
   const nums = [...new Set(sigs.map((s) => signalNumber(s)))];
   const lib = libc();
   const C = signalConstants();
@@ -103,6 +109,20 @@ export function execWithSignalsBlocked(sigs: SignalSpec[]): never {
     );
   }
   env[BLOCKED_ENV] = nums.join(",");
+  sysReturn(() => lib.pthread_sigmask(C.SIG_BLOCK, set, null), "pthread_sigmask");
+  try {
+    execProgram("/proc/self/exe", argv, env);
+  } finally {
+    lib.pthread_sigmask(C.SIG_UNBLOCK, set, null);
+  }
+}
+
+/**
+ * Replaces this process with `path` (`execve`): same pid, descriptors
+ * without close-on-exec stay open. Never returns; throws the `execve` error
+ * (ENOENT, EACCES, ...) if the program cannot be started.
+ */
+export function execProgram(path: string, argv: string[], env: Record<string, string>): never {
   const keep: Uint8Array[] = [];
   const array = (items: string[]) => {
     const ptrs = new BigUint64Array(items.length + 1);
@@ -115,13 +135,9 @@ export function execWithSignalsBlocked(sigs: SignalSpec[]): never {
   };
   const argvBuf = array(argv);
   const envBuf = array(Object.entries(env).map(([k, v]) => `${k}=${v}`));
-  sysReturn(() => lib.pthread_sigmask(C.SIG_BLOCK, set, null), "pthread_sigmask");
-  try {
-    // Returns only on failure.
-    sysOnce(() => lib.execve(cstr("/proc/self/exe"), argvBuf, envBuf), "execve", "/proc/self/exe");
-  } finally {
-    lib.pthread_sigmask(C.SIG_UNBLOCK, set, null);
-    keep.length = 0;
-  }
-  throw ipcError({ code: "EIO", syscall: "execve", object: "/proc/self/exe" });
+  const file = cstr(path);
+  // Returns only on failure.
+  sysOnce(() => libc().execve(file, argvBuf, envBuf), "execve", path);
+  keep.length = 0;
+  throw ipcError({ code: "EIO", syscall: "execve", object: path });
 }

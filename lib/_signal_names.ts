@@ -89,8 +89,16 @@ export function signalNumber(sig: SignalSpec, { allowZero = false } = {}): numbe
  * import { signalName } from "@ipckit/ipckit";
  * console.log(signalName(12)); // "SIGUSR2"
  * ```
+ * @throws {IpcError} EINVAL for anything but a small non-negative integer.
  */
 export function signalName(n: number): string {
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > 1024) {
+    throw invalidArgument(
+      "signal",
+      String(n),
+      `a signal number must be an integer, got ${String(n)}`,
+    );
+  }
   for (const [k, v] of nameTable()) if (v === n) return k;
   const { min, max } = realtimeSignalRange();
   if (n === min) return "SIGRTMIN";

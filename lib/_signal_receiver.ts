@@ -9,7 +9,8 @@ import { signal as signalConstants, signalLayout } from "../ffi/signal.ts";
 import { getField } from "../ffi/struct.ts";
 import { closedError, invalidArgument, ipcError, sys, sysOnce } from "./_errors.ts";
 import { FdHandle } from "./fd.ts";
-import { Deadline, untilReady, type WaitOptions } from "./wait.ts";
+import { untilReady, type WaitOptions } from "./wait.ts";
+import { deadlineFor, optionsObject } from "./_option_checks.ts";
 import { readProcText } from "./_host.ts";
 import { realtimeSignalRange, signalName, signalNumber, type SignalSpec } from "./_signal_names.ts";
 import { blockedInEveryThread } from "./_signal_mask.ts";
@@ -200,7 +201,7 @@ export class SignalReceiver implements Disposable, AsyncIterable<ReceivedSignal>
    * (also while waiting).
    */
   async receive(options?: WaitOptions): Promise<ReceivedSignal> {
-    const deadline = new Deadline(options, "receive", "signals");
+    const deadline = deadlineFor(options, "receive", "signals");
     const now = this.tryReceive();
     if (now) return now;
     if (this.#fd) {
@@ -286,7 +287,7 @@ export function receiveSignals(
     throw invalidArgument("receive", "signals", "give at least one signal");
   }
   const nums = [...new Set(sigs.map((s) => signalNumber(s)))];
-  const mode = options.mode ?? "auto";
+  const mode = optionsObject(options, "receive", "signals").mode ?? "auto";
   if (!["auto", "signalfd", "listener"].includes(mode)) {
     throw invalidArgument("receive", "signals", `mode must be auto, signalfd or listener`);
   }

@@ -6,6 +6,7 @@
  */
 import { libc } from "../ffi/libc.ts";
 import { invalidArgument, sys } from "./_errors.ts";
+import { describe, optionsObject } from "./_option_checks.ts";
 import { signalNumber, type SignalSpec } from "./_signal_names.ts";
 
 export function checkPid(pid: unknown, syscall: string, what = "pid"): number {
@@ -13,7 +14,7 @@ export function checkPid(pid: unknown, syscall: string, what = "pid"): number {
     throw invalidArgument(
       syscall,
       String(pid),
-      `${what} must be a positive integer, got ${String(pid)}` +
+      `${what} must be a positive integer, got ${describe(pid)}` +
         (typeof pid === "number" && pid <= 0
           ? ` (0 and negative pids address process groups or every process: use sendSignalToGroup())`
           : ""),
@@ -26,7 +27,11 @@ export function checkValue(value: unknown, syscall: string, object: string): num
   if (
     typeof value !== "number" || !Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31
   ) {
-    throw invalidArgument(syscall, object, `value must be a 32-bit integer, got ${String(value)}`);
+    throw invalidArgument(
+      syscall,
+      object,
+      `value must be a 32-bit integer, got ${describe(value)}`,
+    );
   }
   return value;
 }
@@ -57,14 +62,15 @@ export interface SendSignalOptions {
  * ESRCH if no such process; `PermissionDenied` (EPERM).
  */
 export function sendSignal(pid: number, sig: SignalSpec, options: SendSignalOptions = {}): void {
-  const syscall = options.value === undefined ? "kill" : "sigqueue";
+  const o = optionsObject(options, "kill", String(pid));
+  const syscall = o.value === undefined ? "kill" : "sigqueue";
   checkPid(pid, syscall);
   const n = signalNumber(sig, { allowZero: true });
   const lib = libc();
-  if (options.value === undefined) {
+  if (o.value === undefined) {
     sys(() => lib.kill(pid, n), "kill", pid, { kind: "process" });
   } else {
-    const v = BigInt(checkValue(options.value, "sigqueue", String(pid)));
+    const v = BigInt(checkValue(o.value, "sigqueue", String(pid)));
     sys(() => lib.sigqueue(pid, n, v), "sigqueue", pid, { kind: "process" });
   }
 }
@@ -100,7 +106,7 @@ export function sendSignalToGroup(pgid: number, sig: SignalSpec): void {
  * await child.status;
  * ```
  */
-export function processGroup(pid = 0): number {
+export function processGroup(pid: number = 0): number {
   if (pid !== 0) checkPid(pid, "getpgid");
   return sys(() => libc().getpgid(pid), "getpgid", pid);
 }

@@ -24,6 +24,8 @@ export interface StatInfo {
   size: number;
   /** Inode number. */
   ino: number;
+  /** Hard links to the inode. */
+  nlink: number;
   /** Device as `major:minor` (the form `/proc/locks` and `/proc/self/maps` use, in decimal). */
   dev: string;
 }
@@ -52,6 +54,7 @@ function decode(buf: Uint8Array): StatInfo {
     gid: getField(v, L, "stx_gid"),
     size: getField(v, L, "stx_size"),
     ino: getField(v, L, "stx_ino"),
+    nlink: getField(v, L, "stx_nlink"),
     dev: `${getField(v, L, "stx_dev_major")}:${getField(v, L, "stx_dev_minor")}`,
   };
 }

@@ -35,14 +35,8 @@
  * @module
  */
 export type { LockKind, LockRequest } from "./_lock_range.ts";
-export {
-  FileLock,
-  type LockConflict,
-  LockFile,
-  type LockOptions,
-  openLockFile,
-  type OpenLockFileOptions,
-} from "./_lock_file.ts";
+export { FileLock, type LockConflict, LockFile, type LockOptions } from "./_lock_file.ts";
+export { openLockFile, type OpenLockFileOptions } from "./_lock_open.ts";
 export { lockFile, type LockFileOptions, tryLockFile, withLock } from "./_lock_path.ts";
 export { type LockHolder, lockHolders } from "./_lock_holders.ts";
 export { type SingleInstance, singleInstance } from "./_single_instance.ts";

@@ -115,6 +115,17 @@ export function onShutdown(cleanup: () => unknown): Disposable {
  * ```
  */
 export function closeOnShutdown(handle: { close(): unknown } | Disposable): Disposable {
+  const h = handle as unknown as Record<PropertyKey, unknown> | null;
+  if (
+    typeof h !== "object" || h === null ||
+    (typeof h.close !== "function" && typeof h[Symbol.dispose] !== "function")
+  ) {
+    throw invalidArgument(
+      "onShutdown",
+      undefined,
+      "handle must have close() or [Symbol.dispose]()",
+    );
+  }
   return onShutdown(() =>
     "close" in handle ? handle.close() : (handle as Disposable)[Symbol.dispose]()
   );

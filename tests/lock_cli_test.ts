@@ -44,8 +44,11 @@ Deno.test("ipckit lock reports death by signal as 128+N, realtime signals includ
   const rt = await ipckit(["lock", `${dir.path}/a`, "--", "sh", "-c", "kill -s RTMIN+1 $$"]);
   equal(rt.code, 128 + 35, rt.stderr);
   const missing = await ipckit(["lock", `${dir.path}/a`, "--", "no-such-command-xyz"]);
-  equal(missing.code, 127);
-  ok(missing.stderr.includes("command not found"), missing.stderr);
+  equal(missing.code, 69, "flock(1)'s EX_UNAVAILABLE");
+  equal(
+    missing.stderr,
+    "ipckit: failed to execute no-such-command-xyz: No such file or directory\n",
+  );
 });
 
 Deno.test("ipckit lock excludes flock(1) while the command runs", async () => {
@@ -95,6 +98,10 @@ Deno.test("ipckit lock -n exits 1 (or -E N) while flock(1) holds the file", asyn
   const path = `${dir.path}/c`;
   await using _h = await holdWithFlock(path);
   equal((await ipckit(["lock", "-n", path, "--", "true"])).code, 1);
+  // ipckit's own form: options after PATH, ended by "--" (the README's example).
+  equal((await ipckit(["lock", path, "--nonblock", "--", "true"])).code, 1);
+  equal((await ipckit(["lock", path, "-w", "0.1", "-E", "3", "--", "true"])).code, 3);
+  equal((await ipckit(["lock", path, "-n", "stray", "--", "true"])).code, 2);
   equal(
     (await ipckit(["lock", "--nonblock", "--conflict-exit-code", "9", path, "--", "true"])).code,
     9,
@@ -153,14 +160,30 @@ Deno.test("ipckit lock rejects bad usage with exit code 2", async () => {
   equal(bogus.code, 2);
   ok(bogus.stderr.includes("--help"), bogus.stderr);
   equal((await ipckit(["lock", "-w", "abc", `${dir.path}/g`, "--", "true"])).code, 2);
-  equal((await ipckit(["lock", "who"])).code, 2);
-  equal((await ipckit(["lock", dir.path, "--", "true"])).code, 1, "a directory is refused");
-  Deno.writeTextFileSync(`${dir.path}/planted`, "");
-  Deno.chmodSync(`${dir.path}/planted`, 0o666);
-  const planted = await ipckit(["lock", `${dir.path}/planted`, "--", "true"]);
-  equal(planted.code, 1);
-  ok(planted.stderr.includes("EPERM"), planted.stderr);
-  equal((await ipckit(["lock", "--any-owner", `${dir.path}/planted`, "--", "true"])).code, 0);
+  const who = await ipckit(["lock", "who"]);
+  equal(who.code, 2, "a lone 'who' is neither a descriptor nor PATH COMMAND");
+  equal(who.stderr.split("\n").length, 3, `one line plus the --help hint: ${who.stderr}`);
+  equal((await ipckit(["lock", `${dir.path}/g`])).code, 2, "neither a COMMAND nor an FD");
+  equal((await ipckit(["lock", "-E", "300", `${dir.path}/g`, "true"])).code, 2);
+  equal((await ipckit(["lock", "-F", "-o", `${dir.path}/g`, "true"])).code, 2);
+  equal((await ipckit(["lock", `${dir.path}/g`, "-c"])).code, 2);
+  equal((await ipckit(["lock", `${dir.path}/g`, "-c", "a", "b"])).code, 2);
+  equal((await ipckit(["lock", "--no", `${dir.path}/g`, "true"])).code, 2, "ambiguous prefix");
+  equal((await ipckit(["lock", "--mode", "999", `${dir.path}/g`, "true"])).code, 2);
+  Deno.writeTextFileSync(`${dir.path}/shared`, "");
+  Deno.chmodSync(`${dir.path}/shared`, 0o666);
+  equal(
+    (await ipckit(["lock", `${dir.path}/shared`, "--", "true"])).code,
+    0,
+    "locking needs no trust: any owner and mode, as flock(1)",
+  );
+  await new Deno.Command("mkfifo", { args: [`${dir.path}/fifo`] }).output();
+  const fifo = await ipckit(["lock", `${dir.path}/fifo`, "--", "true"]);
+  equal(fifo.code, 66, "a FIFO is refused without blocking (flock(1) would block)");
+  Deno.symlinkSync(`${dir.path}/shared`, `${dir.path}/link`);
+  const link = await ipckit(["lock", `${dir.path}/link`, "--", "true"]);
+  equal(link.code, 66, "but never through a symlink");
+  ok(link.stderr.includes("ELOOP"), link.stderr);
   const help = await ipckit(["lock", "--help"]);
   equal(help.code, 0);
   ok(help.stdout.startsWith("Usage: ipckit lock"), help.stdout);

@@ -93,7 +93,7 @@ Deno.test("lockFile() waits for flock(1) to let go without blocking the event lo
   }
 });
 
-Deno.test("lockFile() times out with ETIMEDOUT and honours an AbortSignal", async () => {
+Deno.test("case 39: lockFile() times out with ETIMEDOUT and an AbortSignal rejects a pending wait", async () => {
   using dir = tempDir();
   const path = `${dir.path}/d.lock`;
   await using _holder = await holdWithFlock(path);
@@ -110,7 +110,7 @@ Deno.test("lockFile() times out with ETIMEDOUT and honours an AbortSignal", asyn
   equal(fdsUnder(dir.path), fds, "descriptors leaked");
 });
 
-Deno.test("OFD locks conflict between two handles of one process; POSIX locks do not", () => {
+Deno.test("case 34: a second OFD lock from another handle in the same process would block; POSIX locks do not", () => {
   using dir = tempDir();
   const path = `${dir.path}/e`;
   using a = openLockFile(path, { create: true });
@@ -126,7 +126,7 @@ Deno.test("OFD locks conflict between two handles of one process; POSIX locks do
   ok(p1 && p2, "classic locks never conflict within a process");
 });
 
-Deno.test("closing another handle of the file keeps OFD locks but drops classic POSIX locks", async () => {
+Deno.test("case 34: closing an unrelated handle keeps OFD locks (checked in /proc/locks) but drops POSIX locks", async () => {
   using dir = tempDir();
   const path = `${dir.path}/f`;
   using a = openLockFile(path, { create: true });
@@ -287,7 +287,7 @@ Deno.test("openLockFile() refuses a directory (EISDIR) and a FIFO (EINVAL) witho
   throws(() => openLockFile("", { create: true }), isIpc("EINVAL"));
 });
 
-Deno.test("a closed LockFile throws BadResource and its locks are gone", async () => {
+Deno.test("case 20: a closed LockFile throws BadResource and its locks are gone", async () => {
   using dir = tempDir();
   const path = `${dir.path}/closed`;
   const f = openLockFile(path, { create: true });
@@ -302,7 +302,7 @@ Deno.test("a closed LockFile throws BadResource and its locks are gone", async (
   equal(await flockCli(["-n", path, "true"]), 0);
 });
 
-Deno.test("lock ranges are validated before any syscall", async () => {
+Deno.test("case 35: bad lock kinds, negative starts and lengths, bad timeouts are EINVAL before any syscall", async () => {
   using dir = tempDir();
   using f = openLockFile(`${dir.path}/ranges`, { create: true });
   throws(() => f.tryLock({ start: -1, length: 1 }), isIpc("EINVAL"));
@@ -320,7 +320,7 @@ Deno.test("lock ranges are validated before any syscall", async () => {
   await rejects(lockFile(`${dir.path}/x`, { timeout: NaN }), isIpc("EINVAL"));
 });
 
-Deno.test("an exclusive record lock on a read-only LockFile fails with EBADF; flock works", () => {
+Deno.test("case 35: an exclusive record lock on a read-only LockFile fails with EBADF; flock works", () => {
   using dir = tempDir();
   const path = `${dir.path}/ro`;
   Deno.writeTextFileSync(path, "");
@@ -374,7 +374,7 @@ Deno.test(
   },
 );
 
-Deno.test("40 concurrent lock waits take no pool thread: file I/O stays fast, all get the lock", async () => {
+Deno.test("case 38: 40 concurrent lock waits take no pool thread: file I/O stays fast, all get the lock", async () => {
   using dir = tempDir();
   const path = `${dir.path}/many`;
   const holder = tryLockFile(path)!;

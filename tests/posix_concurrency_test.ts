@@ -9,7 +9,7 @@ import {
   removeMessageQueue,
   removeSemaphore,
 } from "../mod.ts";
-import { ipcSnapshot, uniqueName, asNobodyTest } from "./_helpers.ts";
+import { asNobodyTest, ipcSnapshot, uniqueName } from "./_helpers.ts";
 
 Deno.test("40 concurrent semaphore and queue waits leave Deno's pool free", async () => {
   const semName = "/" + uniqueName("sem");
@@ -85,37 +85,48 @@ Deno.test("refused and failed opens leak no descriptor and no object", () => {
   }
 });
 
-Deno.test(asNobodyTest("objects planted by another user are refused (EPERM) before any data is read"), async () => {
-  const name = uniqueName("planted");
-  const py = `import sys
+Deno.test(
+  asNobodyTest("objects planted by another user are refused (EPERM) before any data is read"),
+  async () => {
+    const name = uniqueName("planted");
+    const py = `import sys
 from multiprocessing import shared_memory, resource_tracker
 s = shared_memory.SharedMemory(name=sys.argv[1], create=True, size=16)
 resource_tracker.unregister(s._name, "shared_memory")
 s.buf[:6] = b"ATTACK"`;
-  const out = await new Deno.Command("setpriv", {
-    args: ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", py, name],
-    env: { HOME: "/tmp" },
-    stderr: "piped",
-  }).output();
-  try {
-    equal(out.code, 0, new TextDecoder().decode(out.stderr));
-    Deno.chmodSync(`/dev/shm/${name}`, 0o600);
-    throws(
-      () => openSharedMemory(`/${name}`),
-      (e) => (e as IpcError).code === "EPERM" && e instanceof Deno.errors.PermissionDenied,
-    );
-    equal(fdsFor(name).length, 0, "the refused open left no descriptor");
-    using trusted = openSharedMemory(`/${name}`, { trust: "any", readOnly: true });
-    equal(new TextDecoder().decode(trusted.bytes.subarray(0, 6)), "ATTACK");
-    using listed = openSharedMemory(`/${name}`, { trustedUids: [65534], readOnly: true });
-    equal(listed.bytes[0], "A".charCodeAt(0));
-    throws(
-      () => openSharedMemory(`/${name}`, { trustedUids: [1234] }),
-      (e) => (e as IpcError).code === "EPERM",
-    );
-  } finally {
+    const out = await new Deno.Command("setpriv", {
+      args: [
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "/usr/bin/python3",
+        "-c",
+        py,
+        name,
+      ],
+      env: { HOME: "/tmp" },
+      stderr: "piped",
+    }).output();
     try {
-      Deno.removeSync(`/dev/shm/${name}`);
-    } catch { /* not created */ }
-  }
-});
+      equal(out.code, 0, new TextDecoder().decode(out.stderr));
+      Deno.chmodSync(`/dev/shm/${name}`, 0o600);
+      throws(
+        () => openSharedMemory(`/${name}`),
+        (e) => (e as IpcError).code === "EPERM" && e instanceof Deno.errors.PermissionDenied,
+      );
+      equal(fdsFor(name).length, 0, "the refused open left no descriptor");
+      using trusted = openSharedMemory(`/${name}`, { trust: "any", readOnly: true });
+      equal(new TextDecoder().decode(trusted.bytes.subarray(0, 6)), "ATTACK");
+      using listed = openSharedMemory(`/${name}`, { trustedUids: [65534], readOnly: true });
+      equal(listed.bytes[0], "A".charCodeAt(0));
+      throws(
+        () => openSharedMemory(`/${name}`, { trustedUids: [1234] }),
+        (e) => (e as IpcError).code === "EPERM",
+      );
+    } finally {
+      try {
+        Deno.removeSync(`/dev/shm/${name}`);
+      } catch { /* not created */ }
+    }
+  },
+);

@@ -14,7 +14,7 @@ function exists(path: string): boolean {
 }
 
 for (const [sig, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
-  Deno.test(`the first ${sig} runs cleanup (removing the FIFO) and exits ${code}`, async () => {
+  Deno.test(`case 40: the first ${sig} runs cleanup (removing the FIFO) and exits ${code}`, async () => {
     using dir = tempDir();
     const path = `${dir.path}/fifo`;
     const [exe, args] = denoArgs(fixture, [path, "100"]);

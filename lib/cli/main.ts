@@ -27,6 +27,7 @@ import {
 import { fifoCommand } from "./fifo.ts";
 import { sockCommand } from "./sock.ts";
 import { lockCommand } from "./lock.ts";
+import { killCommand } from "./kill.ts";
 import { cliOwnsProcess, signalCommand } from "./signal.ts";
 import { sysvCommand } from "./sysv.ts";
 import { mqCommand } from "./mq.ts";
@@ -56,6 +57,7 @@ export const commands: Record<string, Command> = {
   sock: sockCommand,
   lock: lockCommand,
   signal: signalCommand,
+  kill: killCommand,
   sysv: sysvCommand,
   mq: mqCommand,
   sem: semCommand,

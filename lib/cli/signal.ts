@@ -21,7 +21,7 @@ import {
   sendSignalToGroup,
   signalNumber,
 } from "../signal.ts";
-import { invalidArgument } from "../_errors.ts";
+import { invalidArgument, IpcError } from "../_errors.ts";
 import { Deadline } from "../wait.ts";
 import { type Command, EXIT, group, intFlag, parse, UsageError } from "./_common.ts";
 
@@ -33,6 +33,21 @@ let ownsProcess = false;
  */
 export function cliOwnsProcess(): void {
   ownsProcess = true;
+}
+
+/** Whether the CLI is this process's entry point (see {@linkcode cliOwnsProcess}). */
+export function cliIsProcess(): boolean {
+  return ownsProcess;
+}
+
+/** A signal named on the command line: an unknown one is a usage error (exit 2). */
+function signalArg(text: string, allowZero = false): number {
+  try {
+    return signalNumber(text, { allowZero });
+  } catch (e) {
+    if (e instanceof IpcError) throw new UsageError(`unknown signal "${text}"`);
+    throw e;
+  }
 }
 
 function pidArg(text: string, what: string): number {
@@ -47,6 +62,7 @@ const send: Command = {
   summary: "send a signal to a process (optionally with a value, via pidfd, or to a group)",
   run(ctx) {
     const usage = "Usage: ipckit signal send PID SIGNAL [--value N] [--pidfd] [--group]\n\n" +
+      "ipckit's own order; 'ipckit kill' takes kill(1)'s command line.\n" +
       "Sends SIGNAL (a name like USR2, SIGTERM, RTMIN+1, or a number; 0 checks the process\n" +
       "exists) to PID. --value N queues an integer with it (sigqueue); --pidfd sends through\n" +
       "pidfd_send_signal; --group signals process group PID instead.\n" +
@@ -59,7 +75,7 @@ const send: Command = {
     if (!p) return EXIT.ok;
     if (p.positionals.length !== 2) throw new UsageError(`expected PID and SIGNAL`);
     const pid = pidArg(p.positionals[0], "PID");
-    const sig = p.positionals[1];
+    const sig = signalArg(p.positionals[1], true);
     const value = intFlag(p.values.value, "value", { min: -(2 ** 31), max: 2 ** 31 - 1 });
     if (p.values.group && (p.values.pidfd || value !== undefined)) {
       throw new UsageError("--group cannot be combined with --pidfd or --value");
@@ -100,7 +116,7 @@ const wait: Command = {
     if (p.positionals.length === 0) {
       throw new UsageError(`expected at least one SIGNAL`);
     }
-    const nums = p.positionals.map((s) => signalNumber(s));
+    const nums = p.positionals.map((s) => signalArg(s));
     for (const n of nums) {
       if (n === 9 || n === 19) {
         throw new UsageError("SIGKILL and SIGSTOP cannot be caught or waited for");
