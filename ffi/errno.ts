@@ -14,24 +14,12 @@
  *
  * @module
  */
-import { libc } from "./libc.ts";
+import { ERRNO, libc } from "./libc.ts";
 import { lazyTable, type PerArch } from "./platform.ts";
 
-/**
- * This thread's errno as a one-element view: read `ERRNO[0]` inline right
- * after a failing call. Set up by `libc()` when it loads the library (before
- * any call can fail); until then it is a detached placeholder.
- */
-export let ERRNO: Int32Array = new Int32Array(1);
-let primed = false;
-
-/** Maps {@linkcode ERRNO} onto this thread's errno; `libc()` calls it once. */
-export function primeErrno(): void {
-  if (primed) return;
-  const at = libc().__errno_location()!;
-  ERRNO = new Int32Array(Deno.UnsafePointerView.getArrayBuffer(at, 4));
-  primed = true;
-}
+// The view lives beside the library handle that maps it, so that libc.ts
+// needs nothing from here (no import loop); this module re-exports it.
+export { ERRNO } from "./libc.ts";
 
 /**
  * The calling thread's errno. Prefer reading `ERRNO[0]` inline at the call

@@ -6,7 +6,6 @@
  * @module
  */
 import { arch } from "./platform.ts";
-import { primeErrno } from "./errno.ts";
 import { unistdSymbols } from "./unistd.ts";
 import { mqueueSymbols } from "./mqueue.ts";
 import { semaphoreSymbols } from "./semaphore.ts";
@@ -52,9 +51,18 @@ export function libc(): Libc {
     }
     throw e;
   }
-  primeErrno();
+  // errno view first, before any call can fail (see ffi/errno.ts).
+  ERRNO = new Int32Array(Deno.UnsafePointerView.getArrayBuffer(lib.__errno_location()!, 4));
   return lib;
 }
+
+/**
+ * This thread's errno as a one-element view: read `ERRNO[0]` inline right
+ * after a failing call (ffi/errno.ts says why). Mapped by {@linkcode libc}
+ * when it loads the library, before any call can fail; until then a
+ * placeholder.
+ */
+export let ERRNO: Int32Array = new Int32Array(1);
 
 const encoder = new TextEncoder();
 
