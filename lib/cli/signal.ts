@@ -62,10 +62,10 @@ const send: Command = {
   summary: "send a signal to a process (optionally with a value, via pidfd, or to a group)",
   run(ctx) {
     const usage = "Usage: ipckit signal send PID SIGNAL [--value N] [--pidfd] [--group]\n\n" +
-      "ipckit's own order; 'ipckit kill' takes kill(1)'s command line.\n" +
       "Sends SIGNAL (a name like USR2, SIGTERM, RTMIN+1, or a number; 0 checks the process\n" +
       "exists) to PID. --value N queues an integer with it (sigqueue); --pidfd sends through\n" +
-      "pidfd_send_signal; --group signals process group PID instead.\n" +
+      "pidfd_send_signal; --group signals process group PID instead. This is ipckit's own\n" +
+      "argument order: 'ipckit kill' takes kill(1)'s command line.\n" +
       "Never use SIGUSR1 on a Deno process: it opens an unauthenticated inspector on 127.0.0.1:9229.";
     const p = parse(ctx, {
       value: { type: "string" },
