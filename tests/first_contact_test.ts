@@ -82,3 +82,23 @@ console.log(Array.isArray(listIpcObjects({ kind: ["posix-shm", "sysv-shm", "sysv
   equal(denied.code, 1);
   match(denied.stderr, /--allow-ffi/);
 });
+
+Deno.test("the CLI names a missing permission in one line", async () => {
+  using dir = tempDir();
+  const cli = `${root}lib/cli/main.ts`;
+  const out = await run(Deno.execPath(), [
+    "run",
+    "--no-check",
+    "--no-prompt",
+    "--allow-ffi",
+    cli,
+    "lock",
+    `${dir.path}/x.lock`,
+    "-c",
+    "true",
+  ]);
+  equal(out.code, 1);
+  const lines = out.stderr.trim().split("\n");
+  equal(lines.length, 1, out.stderr);
+  match(lines[0], /^ipckit: needs --allow-env/);
+});
