@@ -22,6 +22,8 @@ export interface StatInfo {
   gid: number;
   /** Size in bytes. */
   size: number;
+  /** 512-byte blocks allocated (less than `size` for a sparse file). */
+  blocks: number;
   /** Inode number. */
   ino: number;
   /** Device as `major:minor` (the form `/proc/locks` and `/proc/self/maps` use, in decimal). */
@@ -51,6 +53,7 @@ function decode(buf: Uint8Array): StatInfo {
     uid: getField(v, L, "stx_uid"),
     gid: getField(v, L, "stx_gid"),
     size: getField(v, L, "stx_size"),
+    blocks: getField(v, L, "stx_blocks"),
     ino: getField(v, L, "stx_ino"),
     dev: `${getField(v, L, "stx_dev_major")}:${getField(v, L, "stx_dev_minor")}`,
   };
