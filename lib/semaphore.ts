@@ -25,12 +25,12 @@
  */
 import { cstr, libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
-import { semaphore } from "../ffi/semaphore.ts";
+import { semaphore, semaphoreLayout } from "../ffi/semaphore.ts";
 import { E } from "../ffi/errno.ts";
-import { invalidArgument, IpcError, sys, sysPointer } from "./_errors.ts";
+import { invalidArgument, IpcError, ipcError, sys, sysPointer } from "./_errors.ts";
 import { statPath } from "./_stat.ts";
 import { checkMode } from "./_validate.ts";
-import { checkInt, checkPosixName, SEMAPHORE_NAME_MAX } from "./_posix.ts";
+import { checkInt, checkOptions, checkPosixName, SEMAPHORE_NAME_MAX } from "./_posix.ts";
 import { checkOwner, trustLevel, type TrustOptions } from "./_trust.ts";
 import type { WaitOptions } from "./wait.ts";
 import { KIND, named, type Semaphore } from "./_sem_handle.ts";
@@ -79,8 +79,9 @@ function createExclusive(
   options: CreateSemaphoreOptions,
   orOpen: boolean,
 ): Semaphore | null {
-  const mode = checkMode(options.mode ?? 0o600, "sem_open", name);
-  const value = checkInt(options.value ?? 0, "value", "sem_open", name, {
+  const opts = checkOptions(options, "sem_open", name);
+  const mode = checkMode(opts.mode ?? 0o600, "sem_open", name);
+  const value = checkInt(opts.value ?? 0, "value", "sem_open", name, {
     min: 0,
     max: semaphore().SEM_VALUE_MAX,
     limit: "SEM_VALUE_MAX",
@@ -151,6 +152,7 @@ export function createSemaphore(name: string, options: CreateSemaphoreOptions = 
  */
 export function openSemaphore(name: string, options: OpenSemaphoreOptions = {}): Semaphore {
   checkPosixName(name, "sem_open", SEMAPHORE_NAME_MAX);
+  options = checkOptions(options, "sem_open", name);
   trustLevel(options, "sem_open", name);
   if (options.create !== undefined) {
     if (typeof options.create !== "object" || options.create === null) {
@@ -159,17 +161,50 @@ export function openSemaphore(name: string, options: OpenSemaphoreOptions = {}):
     const made = createExclusive(name, options.create, true);
     if (made) return made;
   }
+  // glibc maps the file /dev/shm/sem.<name> without looking at its size: a
+  // file its owner truncated below sizeof(sem_t) would kill this process with
+  // SIGBUS on the first operation. So look at the file (without following a
+  // symlink) before sem_open maps it: its type, size and owner.
+  checkSemaphoreFile(name, options);
   const lib = libc();
   const c = cstr(name);
   const p = sysPointer(() => lib.sem_open(c, 0, 0, 0), semFailed, "sem_open", name, KIND);
-  try {
-    checkOwner(statPath(semPath(name)), options, "sem_open", name, "semaphore");
-  } catch (e) {
-    lib.sem_close(p);
-    throw e;
-  }
   return named(p, name);
 }
+
+/**
+ * Refuses a semaphore file that is not a regular file of at least
+ * `sizeof(sem_t)` bytes (EINVAL) or fails the trust rule (EPERM). What is
+ * left: the file's owner (who is trusted, or `trust: "any"` was passed) can
+ * still truncate it after this check, before or after `sem_open`, and a later
+ * operation then dies with SIGBUS. Named semaphores cannot be sealed.
+ */
+function checkSemaphoreFile(name: string, options: TrustOptions): void {
+  let st;
+  try {
+    st = statPath(semPath(name));
+  } catch (e) {
+    if (e instanceof IpcError) {
+      throw ipcError({ errno: e.errno, syscall: "sem_open", object: name, ...KIND, cause: e });
+    }
+    throw e;
+  }
+  checkOwner(st, options, "sem_open", name, "semaphore");
+  const need = semaphoreLayout().sem_t.size;
+  if (st.type !== "file" || st.size < need) {
+    throw invalidArgument(
+      "sem_open",
+      name,
+      st.type !== "file"
+        ? `${semPath(name)} is not a regular file (a ${
+          st.type === "other" ? "symlink or other" : st.type
+        })`
+        : `${semPath(name)} holds ${st.size} bytes, less than a semaphore (${need}): ` +
+          "it was truncated, and mapping it would crash the process (SIGBUS)",
+    );
+  }
+}
+
 /**
  * Runs `fn` while holding the named semaphore `name` (created with value 1
  * if missing): a critical section across processes. The semaphore is posted
@@ -190,6 +225,8 @@ export async function withSemaphore<T>(
   fn: () => T | Promise<T>,
   options: WaitOptions & TrustOptions & { mode?: number } = {},
 ): Promise<T> {
+  options = checkOptions(options, "sem_open", name);
+  if (typeof fn !== "function") throw invalidArgument("sem_wait", name, "fn must be a function");
   using sem = openSemaphore(name, {
     create: { value: 1, mode: options.mode },
     trust: options.trust,
