@@ -29,7 +29,7 @@ import { E } from "../ffi/errno.ts";
 import { invalidArgument, IpcError, ipcError, sys } from "./_errors.ts";
 import { statFd } from "./_stat.ts";
 import { checkMode } from "./_validate.ts";
-import { checkInt, checkPosixName } from "./_posix.ts";
+import { checkInt, checkOptions, checkPosixName } from "./_posix.ts";
 import { checkOwner, trustLevel, type TrustOptions } from "./_trust.ts";
 import { procInt } from "./_host.ts";
 import { MessageQueue } from "./_mq_queue.ts";
@@ -115,6 +115,7 @@ function accessFlag(access: unknown, name: string): number {
 
 /** Validated creation options: the mode and the `mq_attr` to pass. */
 function creation(options: CreateMessageQueueOptions, name: string) {
+  options = checkOptions(options, "mq_open", name);
   const mode = checkMode(options.mode ?? 0o600, "mq_open", name);
   const limits = messageQueueLimits();
   const msgMax = limits.msgMax ?? 10;
@@ -193,6 +194,7 @@ export function createMessageQueue(
   options: CreateMessageQueueOptions = {},
 ): MessageQueue {
   checkPosixName(name, "mq_open");
+  options = checkOptions(options, "mq_open", name);
   const flags = accessFlag(options.access, name) | unistd().O_NONBLOCK | unistd().O_CLOEXEC;
   return createExclusive(name, flags, creation(options, name), false)!;
 }
@@ -221,6 +223,7 @@ export function openMessageQueue(
   options: OpenMessageQueueOptions = {},
 ): MessageQueue {
   checkPosixName(name, "mq_open");
+  options = checkOptions(options, "mq_open", name);
   trustLevel(options, "mq_open", name);
   const flags = accessFlag(options.access, name) | unistd().O_NONBLOCK | unistd().O_CLOEXEC;
   if (options.create !== undefined) {
