@@ -58,7 +58,10 @@ export class Deadline {
 
   /** Validates `options` (before any syscall) and starts the clock. */
   constructor(options: WaitOptions | undefined, syscall: string, object?: string | number) {
-    const timeout = options?.timeout ?? Infinity;
+    if (options !== undefined && (typeof options !== "object" || options === null)) {
+      throw invalidArgument(syscall, object, `options must be an object, got ${String(options)}`);
+    }
+    const timeout = options?.timeout === undefined ? Infinity : options.timeout; // null is EINVAL
     if (typeof timeout !== "number" || Number.isNaN(timeout) || timeout < 0) {
       throw invalidArgument(
         syscall,
