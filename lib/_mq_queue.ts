@@ -11,7 +11,14 @@ import { getField } from "../ffi/struct.ts";
 import { invalidArgument, IpcError, ipcError, sys, trySys } from "./_errors.ts";
 import { Descriptor } from "./fd.ts";
 import { Message } from "./message.ts";
-import { checkOptions, checkPosixName, describe, detachedError, isDetached } from "./_posix.ts";
+import {
+  checkOptions,
+  checkPosixName,
+  describe,
+  detachedError,
+  isDetached,
+  orDefault,
+} from "./_posix.ts";
 import { Deadline, spinnerFor, untilReady, waitFd, type WaitOptions } from "./wait.ts";
 
 const encoder = new TextEncoder();
@@ -131,7 +138,7 @@ export class MessageQueue extends Descriptor {
       throw invalidArgument(op, this.name, "data must be a Uint8Array or a string");
     }
     if (isDetached(bytes)) throw detachedError(op, this.name);
-    const prio = priority ?? 0;
+    const prio = orDefault(priority, 0);
     if (
       typeof prio !== "number" || !Number.isInteger(prio) || prio < 0 ||
       prio >= mqueue().MQ_PRIO_MAX

@@ -134,3 +134,8 @@ export function detachedError(syscall: string, object: string | undefined) {
 export function isDetached(view: ArrayBufferView): boolean {
   return (view.buffer as { detached?: boolean }).detached === true;
 }
+
+/** `value`, or `fallback` when it is `undefined` (`null` stays, to be refused as EINVAL). */
+export function orDefault<T>(value: T | undefined, fallback: T): T {
+  return value === undefined ? fallback : value;
+}

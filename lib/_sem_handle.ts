@@ -11,7 +11,14 @@ import { semaphore, semaphoreLayout } from "../ffi/semaphore.ts";
 import { getField, setField } from "../ffi/struct.ts";
 import { E } from "../ffi/errno.ts";
 import { closedError, invalidArgument, IpcError, ipcError, sys, trySys } from "./_errors.ts";
-import { checkFlag, checkInt, checkOptions, checkPosixName, SEMAPHORE_NAME_MAX } from "./_posix.ts";
+import {
+  checkFlag,
+  checkInt,
+  checkOptions,
+  checkPosixName,
+  orDefault,
+  SEMAPHORE_NAME_MAX,
+} from "./_posix.ts";
 import { Deadline, spinnerFor, untilAcquired, type WaitOptions } from "./wait.ts";
 import { pinRegion, SharedMemory } from "./_shm_region.ts";
 
@@ -259,7 +266,7 @@ export function semaphoreInRegion(
   }
   options = checkOptions(options, "sem_init", region.name);
   const initialize = checkFlag(options.initialize, "initialize", "sem_init", region.name);
-  const value = checkInt(options.value ?? 0, "value", "sem_init", region.name, {
+  const value = checkInt(orDefault(options.value, 0), "value", "sem_init", region.name, {
     min: 0,
     max: semaphore().SEM_VALUE_MAX,
     limit: "SEM_VALUE_MAX",

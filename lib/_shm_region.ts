@@ -200,7 +200,9 @@ export class SharedMemory implements Disposable {
       throw invalidArgument("typed", this.name, "Ctor must be a typed-array class or DataView");
     }
     const bpe = (Ctor as unknown as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1;
-    const n = length ?? (typeof offset === "number" ? Math.floor((this.#size - offset) / bpe) : 0);
+    const n = length !== undefined
+      ? length
+      : (typeof offset === "number" ? Math.floor((this.#size - offset) / bpe) : 0);
     if (
       typeof offset !== "number" || typeof n !== "number" || !Number.isInteger(offset) ||
       offset < 0 || offset % bpe !== 0 || !Number.isInteger(n) || n < 0 ||

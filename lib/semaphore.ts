@@ -30,7 +30,7 @@ import { E } from "../ffi/errno.ts";
 import { invalidArgument, IpcError, ipcError, sys, sysPointer } from "./_errors.ts";
 import { statPath } from "./_stat.ts";
 import { checkMode } from "./_validate.ts";
-import { checkInt, checkOptions, checkPosixName, SEMAPHORE_NAME_MAX } from "./_posix.ts";
+import { checkInt, checkOptions, checkPosixName, orDefault, SEMAPHORE_NAME_MAX } from "./_posix.ts";
 import { checkOwner, trustLevel, type TrustOptions } from "./_trust.ts";
 import type { WaitOptions } from "./wait.ts";
 import { KIND, named, type Semaphore } from "./_sem_handle.ts";
@@ -80,8 +80,8 @@ function createExclusive(
   orOpen: boolean,
 ): Semaphore | null {
   const opts = checkOptions(options, "sem_open", name);
-  const mode = checkMode(opts.mode ?? 0o600, "sem_open", name);
-  const value = checkInt(opts.value ?? 0, "value", "sem_open", name, {
+  const mode = checkMode(orDefault(opts.mode, 0o600), "sem_open", name);
+  const value = checkInt(orDefault(opts.value, 0), "value", "sem_open", name, {
     min: 0,
     max: semaphore().SEM_VALUE_MAX,
     limit: "SEM_VALUE_MAX",

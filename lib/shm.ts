@@ -28,7 +28,7 @@ import { E } from "../ffi/errno.ts";
 import { invalidArgument, IpcError, ipcError, sys, trySys } from "./_errors.ts";
 import { statFd, type StatInfo } from "./_stat.ts";
 import { checkMode } from "./_validate.ts";
-import { checkFlag, checkInt, checkOptions, checkPosixName } from "./_posix.ts";
+import { checkFlag, checkInt, checkOptions, checkPosixName, orDefault } from "./_posix.ts";
 import { checkHostSize } from "./_host.ts";
 import { checkOwner, trustLevel, type TrustOptions } from "./_trust.ts";
 import { fallocate, INTERNAL, SharedMemory } from "./_shm_region.ts";
@@ -132,7 +132,7 @@ function createExclusive(
 ): SharedMemory | null {
   const opts = checkOptions(options, "shm_open", name);
   const size = checkInt(opts.size, "size", "shm_open", name);
-  const mode = checkMode(opts.mode ?? 0o600, "shm_open", name);
+  const mode = checkMode(orDefault(opts.mode, 0o600), "shm_open", name);
   checkHostSize({ size, allocate: size, syscall: "shm_open", object: name });
   const C = unistd();
   const c = cstr(name);
