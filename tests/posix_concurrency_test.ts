@@ -85,7 +85,7 @@ Deno.test("refused and failed opens leak no descriptor and no object", () => {
   }
 });
 
-Deno.test("objects planted by another user are refused (EPERM) before any data is read", async () => {
+Deno.test("case 06: objects planted by another user are refused (EPERM) before any data is read", async () => {
   const name = uniqueName("planted");
   const py = `import sys
 from multiprocessing import shared_memory, resource_tracker

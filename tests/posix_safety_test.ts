@@ -468,3 +468,59 @@ Deno.test("case 44: a memfd name over 249 bytes is EINVAL; sealing an object tha
   seg.sealSize();
   throws(() => seg.sealSize(), isCode("EPERM"), "F_SEAL_SEAL forbids more seals");
 });
+
+Deno.test("case 06: a group/other-writable queue or semaphore, or one another user owns, is refused unless trusted", () => {
+  const qname = "/" + uniqueName("wideq");
+  const made = createMessageQueue(qname, { mode: 0o666, maxMessages: 1, messageSize: 8 });
+  made.close();
+  try {
+    throws(() => openMessageQueue(qname), isCode("EPERM", "mq_open"));
+    openMessageQueue(qname, { trust: "any" }).close();
+  } finally {
+    removeMessageQueue(qname);
+  }
+  const sname = "/" + uniqueName("plantsem");
+  createSemaphore(sname, { value: 1 }).close();
+  try {
+    if (Deno.uid() === 0) {
+      Deno.chownSync(`/dev/shm/sem.${sname.slice(1)}`, NOBODY, NOBODY);
+      throws(() => openSemaphore(sname), isCode("EPERM", "sem_open"));
+      openSemaphore(sname, { trustedUids: [NOBODY] }).close();
+    }
+    Deno.chmodSync(`/dev/shm/sem.${sname.slice(1)}`, 0o666);
+    throws(() => openSemaphore(sname, { trustedUids: [NOBODY] }), isCode("EPERM", "sem_open"));
+    openSemaphore(sname, { trust: "any" }).close();
+  } finally {
+    removeSemaphore(sname);
+  }
+});
+
+Deno.test("case 12: on a full queue trySend() is null at once and send({ timeout: 0 }) is TimedOut", async () => {
+  using q = tempQueue();
+  for (let i = 0; i < 4; i++) equal(q.trySend("x"), true);
+  const t0 = performance.now();
+  equal(q.trySend("y"), null);
+  await rejects(q.send("y", { timeout: 0 }), isCode("ETIMEDOUT", "mq_send"));
+  ok(performance.now() - t0 < 100);
+  equal(q.attributes().currentMessages, 4);
+});
+
+Deno.test("case 20: shared memory after close throws BadResource and never maps again", () => {
+  const seg = createMemfd(uniqueName("closed"), { size: 64 });
+  seg.close();
+  seg.close();
+  for (
+    const f of [
+      () => seg.bytes,
+      () => seg.buffer,
+      () => seg.size,
+      () => seg.resize(128),
+      () => seg.sync(),
+      () => seg.handle,
+      () => seg.typed(Uint8Array),
+      () => semaphoreInRegion(seg, 0),
+    ]
+  ) {
+    throws(f, (e) => e instanceof Deno.errors.BadResource && code(e) === "EBADF");
+  }
+});
