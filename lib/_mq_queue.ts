@@ -137,7 +137,9 @@ export class MessageQueue extends Descriptor {
     if (!(bytes instanceof Uint8Array)) {
       throw invalidArgument(op, this.name, "data must be a Uint8Array or a string");
     }
-    if (isDetached(bytes)) throw detachedError(op, this.name);
+    // A detached view has length 0; only then look at its buffer (reading
+    // `.buffer` of a small on-heap array would copy it off the heap).
+    if (bytes.byteLength === 0 && isDetached(bytes)) throw detachedError(op, this.name);
     const prio = orDefault(priority, 0);
     if (
       typeof prio !== "number" || !Number.isInteger(prio) || prio < 0 ||
@@ -266,8 +268,8 @@ export class MessageQueue extends Descriptor {
     if (!(buffer instanceof Uint8Array)) {
       throw invalidArgument(op, this.name, "buffer must be a Uint8Array");
     }
-    if (isDetached(buffer)) throw detachedError(op, this.name);
     if (buffer.byteLength < this.messageSize) {
+      if (isDetached(buffer)) throw detachedError(op, this.name);
       throw invalidArgument(
         op,
         this.name,

@@ -262,6 +262,20 @@ export function openSharedMemoryFd(
   const trust = trustLevel(options, "mmap", name);
   const readOnly = checkFlag(options.readOnly, "readOnly", "mmap", name);
   const st = statFd(fd, name);
+  if (st.type !== "file") {
+    throw invalidArgument("mmap", name, `not a shared-memory object or file (a ${st.type})`);
+  }
+  const C = unistd();
+  const access = sys(() => libc().fcntl(fd, C.F_GETFL, 0), "fcntl(F_GETFL)", name) & 3;
+  if (!readOnly && access === C.O_RDONLY) {
+    throw ipcError({
+      code: "EACCES",
+      syscall: "mmap",
+      object: name,
+      detail: "the descriptor is open read-only",
+      hint: "pass { readOnly: true }",
+    });
+  }
   if (trust === "owner" && (sealsOf(fd) & mman().F_SEAL_SHRINK) === 0) {
     // Only the owner matters for a descriptor: nobody can open it by a name,
     // so its mode says nothing (memfds are 0777).

@@ -524,3 +524,25 @@ Deno.test("case 20: shared memory after close throws BadResource and never maps 
     throws(f, (e) => e instanceof Deno.errors.BadResource && code(e) === "EBADF");
   }
 });
+
+Deno.test("receiving on a write-only queue is EBADF at once, not an endless wait", async () => {
+  const name = "/" + uniqueName("wronly");
+  using q = createMessageQueue(name, { maxMessages: 1, messageSize: 8, access: "write" });
+  q.remove();
+  q.trySend("x");
+  throws(() => q.tryReceive(), isCode("EBADF", "mq_receive"));
+  await rejects(q.receive({ timeout: 2000 }), isCode("EBADF", "mq_receive"));
+});
+
+Deno.test("openSharedMemoryFd() of a read-only descriptor needs readOnly (EACCES), and leaves it open", () => {
+  const name = "/" + uniqueName("rdonly");
+  createSharedMemory(name, { size: 4096 }).close();
+  try {
+    const fd = libc().shm_open(cstr(name), unistd().O_RDONLY | unistd().O_CLOEXEC, 0);
+    throws(() => openSharedMemoryFd(fd), isCode("EACCES", "mmap"));
+    using shm = openSharedMemoryFd(fd, { readOnly: true });
+    equal(shm.size, 4096);
+  } finally {
+    removeSharedMemory(name);
+  }
+});
