@@ -19,6 +19,7 @@ import type { IpcKind, IpcObjectInfo, KindProvider } from "./_inspect.ts";
 import { statPath } from "./_stat.ts";
 import { removeMessageQueue } from "./mqueue.ts";
 import { removeSemaphore } from "./semaphore.ts";
+import { readSemaphoreValue } from "./_sem_file.ts";
 import { removeSharedMemory } from "./shm.ts";
 import { listDir, readProcText, userName } from "./_host.ts";
 
@@ -30,14 +31,17 @@ function shmEntries(): string[] {
   }
 }
 
+/**
+ * The value, read from the file rather than through `sem_open`: a listing
+ * looks at everyone's semaphores, and mapping a file its owner truncated
+ * (or anyone truncated, if it is writable) would be a fatal SIGBUS.
+ */
 function semValue(name: string): number | undefined {
-  const lib = libc();
-  const p = lib.sem_open(cstr(name), 0, 0, 0);
-  if (p === null) return undefined;
-  const v = new Int32Array(1);
-  const r = lib.sem_getvalue(p, v);
-  lib.sem_close(p);
-  return r === 0 ? v[0] : undefined;
+  try {
+    return readSemaphoreValue(name);
+  } catch {
+    return undefined; // unreadable, not a semaphore, or removed while listing
+  }
 }
 
 function base(kind: IpcKind, name: string, path: string): IpcObjectInfo | undefined {

@@ -25,13 +25,13 @@
  */
 import { cstr, libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
-import { semaphore, semaphoreLayout } from "../ffi/semaphore.ts";
+import { semaphore } from "../ffi/semaphore.ts";
 import { E } from "../ffi/errno.ts";
-import { invalidArgument, IpcError, ipcError, sys, sysPointer } from "./_errors.ts";
-import { statPath } from "./_stat.ts";
+import { invalidArgument, IpcError, sys, sysPointer } from "./_errors.ts";
+import { checkSemaphoreFile, semPath } from "./_sem_file.ts";
 import { checkMode } from "./_validate.ts";
 import { checkInt, checkOptions, checkPosixName, orDefault, SEMAPHORE_NAME_MAX } from "./_posix.ts";
-import { checkOwner, trustLevel, type TrustOptions } from "./_trust.ts";
+import { trustLevel, type TrustOptions } from "./_trust.ts";
 import type { WaitOptions } from "./wait.ts";
 import { KIND, named, type Semaphore } from "./_sem_handle.ts";
 
@@ -66,10 +66,6 @@ export interface OpenSemaphoreOptions extends TrustOptions {
    * existing one is opened and must pass the trust check).
    */
   create?: CreateSemaphoreOptions;
-}
-
-function semPath(name: string): string {
-  return `/dev/shm/sem.${name.slice(1)}`;
 }
 
 const semFailed = (p: Deno.PointerValue) => p === null;
@@ -170,39 +166,6 @@ export function openSemaphore(name: string, options: OpenSemaphoreOptions = {}):
   const c = cstr(name);
   const p = sysPointer(() => lib.sem_open(c, 0, 0, 0), semFailed, "sem_open", name, KIND);
   return named(p, name);
-}
-
-/**
- * Refuses a semaphore file that is not a regular file of at least
- * `sizeof(sem_t)` bytes (EINVAL) or fails the trust rule (EPERM). What is
- * left: the file's owner (who is trusted, or `trust: "any"` was passed) can
- * still truncate it after this check, before or after `sem_open`, and a later
- * operation then dies with SIGBUS. Named semaphores cannot be sealed.
- */
-function checkSemaphoreFile(name: string, options: TrustOptions): void {
-  let st;
-  try {
-    st = statPath(semPath(name));
-  } catch (e) {
-    if (e instanceof IpcError) {
-      throw ipcError({ errno: e.errno, syscall: "sem_open", object: name, ...KIND, cause: e });
-    }
-    throw e;
-  }
-  checkOwner(st, options, "sem_open", name, "semaphore");
-  const need = semaphoreLayout().sem_t.size;
-  if (st.type !== "file" || st.size < need) {
-    throw invalidArgument(
-      "sem_open",
-      name,
-      st.type !== "file"
-        ? `${semPath(name)} is not a regular file (a ${
-          st.type === "other" ? "symlink or other" : st.type
-        })`
-        : `${semPath(name)} holds ${st.size} bytes, less than a semaphore (${need}): ` +
-          "it was truncated, and mapping it would crash the process (SIGBUS)",
-    );
-  }
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   createSemaphore,
   createSharedMemory,
   IpcError,
+  listIpcObjects,
   type MessageQueue,
   openMessageQueue,
   openSemaphore,
@@ -544,5 +545,58 @@ Deno.test("openSharedMemoryFd() of a read-only descriptor needs readOnly (EACCES
     equal(shm.size, 4096);
   } finally {
     removeSharedMemory(name);
+  }
+});
+
+Deno.test("ipckit shm info only looks: a huge sparse object is reported, never mapped", async () => {
+  const name = "/" + uniqueName("hugeinfo");
+  const fd = libc().shm_open(
+    cstr(name),
+    unistd().O_RDWR | unistd().O_CREAT | unistd().O_EXCL,
+    0o600,
+  );
+  ok(fd >= 0);
+  try {
+    equal(libc().ftruncate(fd, 1n << 52n), 0); // sparse: costs nothing
+    const io = captureIo();
+    equal(await main(["shm", "info", name, "--json"], io), 0, io.stderrText);
+    equal(JSON.parse(io.stdoutText).size, 2 ** 52);
+    throws(() => openSharedMemory(name), isCode("ENOMEM"), "a writable open would allocate it");
+    const missing = captureIo();
+    equal(await main(["shm", "info", name + "-no"], missing), 1);
+    ok(missing.stderrText.includes("ENOENT"), missing.stderrText);
+  } finally {
+    libc().close(fd);
+    removeSharedMemory(name);
+  }
+});
+
+Deno.test("listIpcObjects() and `ipckit ls` read semaphore values without mapping: a truncated or planted file cannot crash them", async () => {
+  const cut = "/" + uniqueName("lscut");
+  const fifo = "/" + uniqueName("lsfifo");
+  const good = "/" + uniqueName("lsgood");
+  createSemaphore(cut, { value: 1 }).close();
+  createSemaphore(good, { value: 3 }).close();
+  try {
+    Deno.truncateSync(`/dev/shm/sem.${cut.slice(1)}`, 0);
+    Deno.chmodSync(`/dev/shm/sem.${cut.slice(1)}`, 0o666); // anyone could have cut it
+    new Deno.Command("mkfifo", { args: [`/dev/shm/sem.${fifo.slice(1)}`] }).outputSync();
+    const recs = listIpcObjects({ kind: "posix-sem" });
+    equal(recs.find((r) => r.name === good)?.semaphores, 3);
+    const bad = recs.find((r) => r.name === cut);
+    ok(bad, "the truncated semaphore is still listed");
+    equal(bad.semaphores, undefined);
+    const io = captureIo();
+    equal(await main(["ls", "--json", "--kind", "posix-sem"], io), 0, io.stderrText);
+    const fifoValue = captureIo();
+    equal(await main(["sem", "value", fifo], fifoValue), 1);
+    ok(fifoValue.stderrText.includes("EINVAL"), fifoValue.stderrText);
+    const goodValue = captureIo();
+    equal(await main(["sem", "value", good], goodValue), 0);
+    equal(goodValue.stdoutText.trim(), "3");
+  } finally {
+    removeSemaphore(cut);
+    removeSemaphore(good);
+    Deno.removeSync(`/dev/shm/sem.${fifo.slice(1)}`);
   }
 });
