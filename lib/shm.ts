@@ -221,7 +221,9 @@ export function openSharedMemory(
   const C = unistd();
   const c = cstr(name);
   const fd = sys(
-    () => libc().shm_open(c, (readOnly ? C.O_RDONLY : C.O_RDWR) | C.O_CLOEXEC, 0),
+    // O_NONBLOCK: a FIFO planted under the name must not hang a read-only
+    // open; the type check below refuses it. Harmless for a regular file.
+    () => libc().shm_open(c, (readOnly ? C.O_RDONLY : C.O_RDWR) | C.O_CLOEXEC | C.O_NONBLOCK, 0),
     "shm_open",
     name,
     KIND,

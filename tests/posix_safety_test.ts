@@ -600,3 +600,16 @@ Deno.test("listIpcObjects() and `ipckit ls` read semaphore values without mappin
     Deno.removeSync(`/dev/shm/sem.${fifo.slice(1)}`);
   }
 });
+
+Deno.test("a FIFO planted under a shared-memory name is EINVAL at once, also read-only (never a hung open)", () => {
+  const name = "/" + uniqueName("shmfifo");
+  new Deno.Command("mkfifo", { args: [`/dev/shm${name}`] }).outputSync();
+  try {
+    for (const readOnly of [false, true]) {
+      throws(() => openSharedMemory(name, { readOnly, trust: "any" }), isCode("EINVAL"));
+    }
+    deepEqual(fdsTo(`/dev/shm${name}`), [], "the refused open left no descriptor");
+  } finally {
+    Deno.removeSync(`/dev/shm${name}`);
+  }
+});
