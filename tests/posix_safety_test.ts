@@ -30,7 +30,7 @@ import { captureIo, main } from "../lib/cli/main.ts";
 import { cstr, libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
 import { fdsTo, ipcSnapshot, uniqueName } from "./_helpers.ts";
-import { NOBODY, otherUserSupport } from "../examples/_as_user.ts";
+import { NOBODY, otherUserSupport, stageForNobody } from "../examples/_as_user.ts";
 
 const child = new URL("./fixtures/posix_safety_child.ts", import.meta.url).pathname;
 const IPC_FLAGS = ["--allow-ffi", "--allow-read", "--allow-write", "--allow-env"];
@@ -611,5 +611,40 @@ Deno.test("a FIFO planted under a shared-memory name is EINVAL at once, also rea
     deepEqual(fdsTo(`/dev/shm${name}`), [], "the refused open left no descriptor");
   } finally {
     Deno.removeSync(`/dev/shm${name}`);
+  }
+});
+
+Deno.test("as an unprivileged user: huge sizes, a planted truncated semaphore and sealed memfds behave the same", async () => {
+  const can = otherUserSupport();
+  if (!can.ok) return void console.log(`skipped: ${can.reason}`);
+  using stage = stageForNobody(["tests/fixtures/posix_safety_child.ts"]);
+  const name = "/" + uniqueName("nobody");
+  createSemaphore(name, { value: 1, mode: 0o644 }).close();
+  try {
+    Deno.truncateSync(`/dev/shm/sem.${name.slice(1)}`, 0);
+    const argv = stage.command([
+      "run",
+      ...IPC_FLAGS,
+      stage.path("tests/fixtures/posix_safety_child.ts"),
+      "nobody",
+      name,
+    ]);
+    const res = await new Deno.Command(argv[0], {
+      args: argv.slice(1),
+      env: stage.env,
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const err = new TextDecoder().decode(res.stderr);
+    equal(res.signal, null, err);
+    deepEqual(JSON.parse(new TextDecoder().decode(res.stdout).trim()), {
+      memfd: "ENOMEM MemTotal",
+      shm: "ENOMEM MemTotal",
+      semaphore: "EINVAL",
+      sealed: "ok",
+    });
+  } finally {
+    removeSemaphore(name);
   }
 });
