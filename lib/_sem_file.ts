@@ -11,7 +11,7 @@
 import { cstr, libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
 import { semaphoreLayout } from "../ffi/semaphore.ts";
-import { invalidArgument, IpcError, ipcError } from "./_errors.ts";
+import { invalidArgument, IpcError, ipcError, sys } from "./_errors.ts";
 import { statFd, type StatInfo, statPath } from "./_stat.ts";
 import { checkOwner, type TrustOptions } from "./_trust.ts";
 
@@ -83,13 +83,12 @@ export function readSemaphoreValue(name: string): number {
   const C = unistd();
   const lib = libc();
   const path = cstr(semPath(name));
-  const fd = lib.open(path, C.O_RDONLY | C.O_NONBLOCK | C.O_NOCTTY | C.O_CLOEXEC, 0);
-  if (fd < 0) {
-    // Permission or a race with removal: report it as sem_open would.
-    const again = statSemaphore(name);
-    checkShape(name, again);
-    throw ipcError({ code: "EACCES", syscall: "sem_open", object: name, kind: "semaphore" });
-  }
+  const fd = sys(
+    () => lib.open(path, C.O_RDONLY | C.O_NONBLOCK | C.O_NOCTTY | C.O_CLOEXEC, 0),
+    "open",
+    semPath(name),
+    { kind: "semaphore" },
+  );
   try {
     const now = statFd(fd, name);
     if (now.dev !== st.dev || now.ino !== st.ino) {
