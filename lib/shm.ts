@@ -231,6 +231,9 @@ export function openSharedMemory(
   try {
     const st = statFd(fd, name);
     checkOwner(st, options, "shm_open", name, "shared memory object");
+    // Hand the descriptor on as shm_open would have made it (a child that
+    // inherits it shares the flag).
+    sys(() => libc().fcntl(fd, C.F_SETFL, 0), "fcntl(F_SETFL)", name);
     return region(fd, name, readOnly, true, undefined, st);
   } catch (e) {
     libc().close(fd);
