@@ -5,6 +5,11 @@
  * (all bits set), not `NULL`. `posix_fallocate` returns the error number
  * itself instead of setting errno. Sizes and offsets are `off_t` (i64).
  *
+ * Also the two host queries the size checks need before anything is
+ * allocated: `fstatvfs` (free space of the tmpfs behind an object) and
+ * `getrlimit` (`RLIMIT_FSIZE`, whose excess is a fatal SIGXFSZ, and
+ * `RLIMIT_AS`), from `<sys/statvfs.h>` and `<sys/resource.h>`.
+ *
  * @module
  */
 import { lazyTable, type PerArch } from "./platform.ts";
@@ -20,6 +25,8 @@ export const mmanSymbols = {
   msync: { parameters: ["pointer", "usize", "i32"], result: "i32" },
   ftruncate: { parameters: ["i32", "i64"], result: "i32" },
   posix_fallocate: { parameters: ["i32", "i64", "i64"], result: "i32" },
+  fstatvfs: { parameters: ["i32", "buffer"], result: "i32" },
+  getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** Constants for this area, checked against C by `tests/layout_test.ts`. */
@@ -44,14 +51,30 @@ export const mmanConstants: PerArch<Record<string, number>> = {
     F_SEAL_SHRINK: 2,
     F_SEAL_GROW: 4,
     F_SEAL_WRITE: 8,
+    RLIMIT_FSIZE: 1,
+    RLIMIT_AS: 9,
   },
 };
 
 /** Struct layouts for this area. */
-export const mmanLayouts: PerArch<Record<string, Layout>> = { common: {} };
+export const mmanLayouts: PerArch<Record<string, Layout>> = {
+  common: {
+    statvfs: {
+      c: "struct statvfs",
+      size: 112,
+      fields: { f_frsize: [8, 8], f_blocks: [16, 8], f_bavail: [32, 8] },
+    },
+    rlimit: { c: "struct rlimit", size: 16, fields: { rlim_cur: [0, 8], rlim_max: [8, 8] } },
+  },
+};
 
 /** Headers the layout probe includes for this area. */
-export const mmanHeaders: string[] = ["sys/mman.h", "fcntl.h"];
+export const mmanHeaders: string[] = [
+  "sys/mman.h",
+  "fcntl.h",
+  "sys/statvfs.h",
+  "sys/resource.h",
+];
 
 /** The running arch's constants for this area. */
 export const mman = lazyTable(mmanConstants);

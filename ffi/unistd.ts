@@ -107,6 +107,7 @@ export const unistdLayouts: PerArch<Record<string, Layout>> = {
         stx_mode: [28, 2],
         stx_ino: [32, 8],
         stx_size: [40, 8],
+        stx_blocks: [48, 8],
         stx_dev_major: [136, 4],
         stx_dev_minor: [140, 4],
       },

@@ -12,7 +12,9 @@ import { cstr, libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
 import { direntLayout } from "../ffi/dirent.ts";
 import { off } from "../ffi/struct.ts";
-import { trySys, trySysPointer } from "./_errors.ts";
+import { ipcError, sys, trySys, trySysPointer } from "./_errors.ts";
+import { mman, mmanLayout } from "../ffi/mman.ts";
+import { getField } from "../ffi/struct.ts";
 
 /** The whole text of a (small, pseudo) file, or `null` if it does not exist. */
 export function readProcText(path: string): string | null {
@@ -107,6 +109,97 @@ export function userName(uid: number): string {
 
 /** Total memory of the host in bytes (`MemTotal` of `/proc/meminfo`), or `undefined`. */
 export function memTotal(): number | undefined {
-  const m = /^MemTotal:\s+(\d+) kB$/m.exec(readProcText("/proc/meminfo") ?? "");
-  return m ? Number(m[1]) * 1024 : undefined;
+  return memInfo().total;
+}
+
+/**
+ * `/proc/meminfo` in bytes: `total` (MemTotal) and `available` (MemAvailable
+ * plus SwapFree: what can still be allocated before the OOM killer runs).
+ */
+export function memInfo(): { total?: number; available?: number } {
+  const text = readProcText("/proc/meminfo") ?? "";
+  const kb = (key: string) => {
+    const m = new RegExp(`^${key}:\\s+(\\d+) kB$`, "m").exec(text);
+    return m ? Number(m[1]) * 1024 : undefined;
+  };
+  const avail = kb("MemAvailable");
+  return {
+    total: kb("MemTotal"),
+    available: avail === undefined ? undefined : avail + (kb("SwapFree") ?? 0),
+  };
+}
+
+/** The soft limit of `resource` in bytes (`getrlimit`); `Infinity` when unlimited. */
+export function softLimit(resource: "RLIMIT_FSIZE" | "RLIMIT_AS"): number {
+  const L = mmanLayout().rlimit;
+  const buf = new Uint8Array(L.size);
+  sys(() => libc().getrlimit(mman()[resource], buf), "getrlimit", resource);
+  const cur = new DataView(buf.buffer).getBigUint64(L.fields.rlim_cur[0], true);
+  return cur >= 2n ** 63n ? Infinity : Number(cur);
+}
+
+/**
+ * Free bytes (for unprivileged users) of the filesystem behind `fd`
+ * (`fstatvfs`), or `Infinity` if it has no size limit (the kernel's own
+ * mount behind memfds).
+ */
+export function freeSpace(fd: number, object: string): number {
+  const L = mmanLayout().statvfs;
+  const buf = new Uint8Array(L.size);
+  sys(() => libc().fstatvfs(fd, buf), "fstatvfs", object);
+  const v = new DataView(buf.buffer);
+  if (getField(v, L, "f_blocks") === 0) return Infinity;
+  return getField(v, L, "f_bavail") * getField(v, L, "f_frsize");
+}
+
+/** What {@linkcode checkHostSize} is asked to allow. */
+export interface HostSizeRequest {
+  /** The object's size after the call (what RLIMIT_FSIZE and RLIMIT_AS limit). */
+  size: number;
+  /** Bytes the call will allocate (memory and tmpfs space). */
+  allocate: number;
+  /** The object's descriptor, for its filesystem's free space; omit before it exists. */
+  fd?: number;
+  /** The call reported in errors. */
+  syscall: string;
+  /** The object reported in errors. */
+  object: string;
+}
+
+/**
+ * Refuses, before anything is allocated, a shared-memory size this host
+ * cannot hold: over `RLIMIT_FSIZE` (EFBIG; growing past it would kill the
+ * process with SIGXFSZ), over `RLIMIT_AS` (ENOMEM: it cannot be mapped), an
+ * allocation over `MemTotal` or over what is available now
+ * (`MemAvailable` + `SwapFree`, ENOMEM: the OOM killer would run), or over
+ * the free space of the tmpfs behind `fd` (ENOSPC). Each error names the
+ * limit.
+ */
+export function checkHostSize(req: HostSizeRequest): void {
+  const fail = (code: string, limit: string, have: number, what: string) => {
+    throw ipcError({
+      code,
+      syscall: req.syscall,
+      object: req.object,
+      limit,
+      detail: `${what} is more than ${limit} (${have} bytes) allows`,
+    });
+  };
+  const fsize = softLimit("RLIMIT_FSIZE");
+  if (req.size > fsize) fail("EFBIG", "RLIMIT_FSIZE", fsize, `a size of ${req.size} bytes`);
+  const as = softLimit("RLIMIT_AS");
+  if (req.size > as) fail("ENOMEM", "RLIMIT_AS", as, `mapping ${req.size} bytes`);
+  if (req.allocate <= 0) return;
+  const mem = memInfo();
+  const what = `allocating ${req.allocate} bytes`;
+  if (mem.total !== undefined && req.allocate > mem.total) {
+    fail("ENOMEM", "MemTotal", mem.total, what);
+  }
+  if (mem.available !== undefined && req.allocate > mem.available) {
+    fail("ENOMEM", "MemAvailable", mem.available, what);
+  }
+  if (req.fd !== undefined) {
+    const free = freeSpace(req.fd, req.object);
+    if (req.allocate > free) fail("ENOSPC", "tmpfs free space", free, what);
+  }
 }

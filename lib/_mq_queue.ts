@@ -8,10 +8,17 @@
 import { cstr, libc } from "../ffi/libc.ts";
 import { mqueue, mqueueLayout } from "../ffi/mqueue.ts";
 import { getField } from "../ffi/struct.ts";
-import { invalidArgument, ipcError, sys, trySys } from "./_errors.ts";
+import { invalidArgument, IpcError, ipcError, sys, trySys } from "./_errors.ts";
 import { Descriptor } from "./fd.ts";
 import { Message } from "./message.ts";
-import { checkPosixName } from "./_posix.ts";
+import {
+  checkOptions,
+  checkPosixName,
+  describe,
+  detachedError,
+  isDetached,
+  orDefault,
+} from "./_posix.ts";
 import { Deadline, spinnerFor, untilReady, waitFd, type WaitOptions } from "./wait.ts";
 
 const encoder = new TextEncoder();
@@ -135,7 +142,7 @@ export class MessageQueue extends Descriptor {
     };
   }
 
-  #encode(data: Uint8Array | string, priority: number | undefined, op: string): {
+  #encode(data: Uint8Array | string, priority: unknown, op: string): {
     bytes: Uint8Array;
     prio: number;
   } {
@@ -143,12 +150,18 @@ export class MessageQueue extends Descriptor {
     if (!(bytes instanceof Uint8Array)) {
       throw invalidArgument(op, this.name, "data must be a Uint8Array or a string");
     }
-    const prio = priority ?? 0;
-    if (!Number.isInteger(prio) || prio < 0 || prio >= mqueue().MQ_PRIO_MAX) {
+    // A detached view has length 0; only then look at its buffer (reading
+    // `.buffer` of a small on-heap array would copy it off the heap).
+    if (bytes.byteLength === 0 && isDetached(bytes)) throw detachedError(op, this.name);
+    const prio = orDefault(priority, 0);
+    if (
+      typeof prio !== "number" || !Number.isInteger(prio) || prio < 0 ||
+      prio >= mqueue().MQ_PRIO_MAX
+    ) {
       throw invalidArgument(
         op,
         this.name,
-        `priority must be an integer from 0 to ${mqueue().MQ_PRIO_MAX - 1}, got ${prio}`,
+        `priority must be an integer from 0 to ${mqueue().MQ_PRIO_MAX - 1}, got ${describe(prio)}`,
       );
     }
     if (bytes.byteLength > this.messageSize) {
@@ -173,7 +186,10 @@ export class MessageQueue extends Descriptor {
   #attempt(call: () => number, syscall: string, blocked: (count: number) => boolean) {
     try {
       return trySys(call, syscall, this.name, QUEUE);
-    } catch {
+    } catch (e) {
+      // EFAULT is a buffer the kernel could not use: for mq_receive the message
+      // is already gone, so it must never be read as "empty, wait".
+      if (e instanceof IpcError && (e.code === "EFAULT" || e.code === "EBADF")) throw e;
       if (blocked(this.#count())) return null;
       return trySys(call, syscall, this.name, QUEUE);
     }
@@ -186,9 +202,19 @@ export class MessageQueue extends Descriptor {
     return getField(new DataView(this.#attr.buffer), L, "mq_curmsgs");
   }
 
-  #send(bytes: Uint8Array, prio: number): true | null {
+  #send(bytes: Uint8Array, prio: number, length = bytes.byteLength): true | null {
+    // Checked before every attempt: the caller may detach or shrink the
+    // buffer while a send waits for room.
+    if (bytes.byteLength !== length) {
+      throw isDetached(bytes) ? detachedError("mq_send", this.name) : invalidArgument(
+        "mq_send",
+        this.name,
+        `the message buffer was resized from ${length} to ${bytes.byteLength} bytes while the ` +
+          "send was waiting",
+      );
+    }
     const fd = this.fd;
-    const len = BigInt(bytes.byteLength);
+    const len = BigInt(length);
     const r = this.#attempt(
       () => libc().mq_send(fd, bytes, len, prio),
       "mq_send",
@@ -219,6 +245,7 @@ export class MessageQueue extends Descriptor {
    * @throws {IpcError} EMSGSIZE if longer than `messageSize`; EINVAL for a bad priority.
    */
   trySend(data: Uint8Array | string, options: { priority?: number } = {}): true | null {
+    options = checkOptions(options, "mq_send", this.name);
     const { bytes, prio } = this.#encode(data, options.priority, "mq_send");
     return this.#send(bytes, prio);
   }
@@ -230,24 +257,37 @@ export class MessageQueue extends Descriptor {
    * EMSGSIZE; EINVAL.
    */
   async send(data: Uint8Array | string, options: MessageQueueSendOptions = {}): Promise<void> {
+    options = checkOptions(options, "mq_send", this.name);
     const { bytes, prio } = this.#encode(data, options.priority, "mq_send");
     const deadline = new Deadline(options, "mq_send", this.name);
-    if (this.#send(bytes, prio)) return;
+    const length = bytes.byteLength;
+    if (this.#send(bytes, prio, length)) return;
     await untilReady(
       this.fd,
       "write",
-      () => this.#send(bytes, prio),
+      () => this.#send(bytes, prio, length),
       deadline,
       spinnerFor(this),
     );
   }
 
+  /**
+   * The length to pass for `buffer`, checked before every attempt: a buffer
+   * detached or shrunk (a resizable `ArrayBuffer`) while a receive waits must
+   * not reach `mq_receive`, which would dequeue the message and then fail to
+   * copy it (EFAULT), losing it.
+   */
   #checkInto(buffer: Uint8Array, op: string): bigint {
-    if (!(buffer instanceof Uint8Array) || buffer.byteLength < this.messageSize) {
+    if (!(buffer instanceof Uint8Array)) {
+      throw invalidArgument(op, this.name, "buffer must be a Uint8Array");
+    }
+    if (buffer.byteLength < this.messageSize) {
+      if (isDetached(buffer)) throw detachedError(op, this.name);
       throw invalidArgument(
         op,
         this.name,
-        `buffer must be a Uint8Array of at least messageSize (${this.messageSize}) bytes`,
+        `buffer must be a Uint8Array of at least messageSize (${this.messageSize}) bytes, ` +
+          `got ${buffer.byteLength}`,
       );
     }
     return BigInt(buffer.byteLength);
@@ -274,10 +314,10 @@ export class MessageQueue extends Descriptor {
     buffer: Uint8Array,
     options?: WaitOptions,
   ): Promise<{ length: number; priority: number }> {
-    const len = this.#checkInto(buffer, "mq_receive");
+    this.#checkInto(buffer, "mq_receive");
     const deadline = new Deadline(options, "mq_receive", this.name);
     const attempt = () => {
-      const n = this.#receiveRaw(buffer, len);
+      const n = this.#receiveRaw(buffer, this.#checkInto(buffer, "mq_receive"));
       return n === null ? null : { length: n, priority: this.#prio[0] };
     };
     const now = attempt();
@@ -321,7 +361,8 @@ export class MessageQueue extends Descriptor {
    * then ends quietly) or the queue is closed.
    */
   async *messages(options: { signal?: AbortSignal } = {}): AsyncGenerator<MqMessage> {
-    const { signal } = options;
+    const { signal } = checkOptions(options, "mq_receive", this.name);
+    new Deadline({ signal }, "mq_receive", this.name); // validates the signal
     while (!this.closed && !signal?.aborted) {
       try {
         yield await this.receive({ signal });

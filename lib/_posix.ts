@@ -79,9 +79,63 @@ export function checkInt(
       object,
       `${what} must be an integer between ${min} and ${max}${
         limit ? ` (limit ${limit})` : ""
-      }, got ${String(value)}`,
+      }, got ${describe(value)}`,
       limit ? { limit } : undefined,
     );
   }
   return value;
+}
+
+/**
+ * An options argument: `undefined` is `{}`; anything but a plain object
+ * (`null`, a string, an array) is EINVAL naming the call.
+ */
+export function checkOptions<T extends object>(
+  options: T | undefined,
+  syscall: string,
+  object: string | undefined,
+): T {
+  if (options === undefined) return {} as T;
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw invalidArgument(syscall, object, `options must be an object, got ${describe(options)}`);
+  }
+  return options;
+}
+
+/** A boolean option: `undefined` is `false`, anything but a boolean EINVAL. */
+export function checkFlag(
+  value: unknown,
+  what: string,
+  syscall: string,
+  object: string | undefined,
+): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== "boolean") {
+    throw invalidArgument(syscall, object, `${what} must be true or false, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** A short description of a bad argument for an error message. */
+export function describe(value: unknown): string {
+  if (typeof value === "bigint") return `${value}n (a bigint)`;
+  if (typeof value === "string") return JSON.stringify(value);
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "object" ? "an object" : String(value);
+}
+
+/** EINVAL for a caller's buffer that was detached (transferred away). */
+export function detachedError(syscall: string, object: string | undefined) {
+  return invalidArgument(syscall, object, "the buffer is detached (it was transferred away)");
+}
+
+/** Whether a view's buffer was detached (a `SharedArrayBuffer` never is). */
+export function isDetached(view: ArrayBufferView): boolean {
+  return (view.buffer as { detached?: boolean }).detached === true;
+}
+
+/** `value`, or `fallback` when it is `undefined` (`null` stays, to be refused as EINVAL). */
+export function orDefault<T>(value: T | undefined, fallback: T): T {
+  return value === undefined ? fallback : value;
 }

@@ -11,9 +11,16 @@ import { semaphore, semaphoreLayout } from "../ffi/semaphore.ts";
 import { getField, setField } from "../ffi/struct.ts";
 import { E } from "../ffi/errno.ts";
 import { closedError, invalidArgument, IpcError, ipcError, sys, trySys } from "./_errors.ts";
-import { checkInt, checkPosixName, SEMAPHORE_NAME_MAX } from "./_posix.ts";
+import {
+  checkFlag,
+  checkInt,
+  checkOptions,
+  checkPosixName,
+  orDefault,
+  SEMAPHORE_NAME_MAX,
+} from "./_posix.ts";
 import { Deadline, spinnerFor, untilAcquired, type WaitOptions } from "./wait.ts";
-import { pinRegion, type SharedMemory } from "./_shm_region.ts";
+import { pinRegion, SharedMemory } from "./_shm_region.ts";
 
 /** Proves a constructor call comes from this package. */
 export const SEMAPHORE: unique symbol = Symbol("ipckit.Semaphore");
@@ -278,13 +285,18 @@ export function semaphoreInRegion(
   offset: number,
   options: RegionSemaphoreOptions = {},
 ): Semaphore {
-  const value = checkInt(options.value ?? 0, "value", "sem_init", region.name, {
+  if (!(region instanceof SharedMemory)) {
+    throw invalidArgument("sem_init", undefined, "region must be a SharedMemory");
+  }
+  options = checkOptions(options, "sem_init", region.name);
+  const initialize = checkFlag(options.initialize, "initialize", "sem_init", region.name);
+  const value = checkInt(orDefault(options.value, 0), "value", "sem_init", region.name, {
     min: 0,
     max: semaphore().SEM_VALUE_MAX,
     limit: "SEM_VALUE_MAX",
   });
   const pin = pinRegion(region, offset, semaphoreSize(), "sem_init");
-  if (options.initialize) {
+  if (initialize) {
     try {
       sys(() => libc().sem_init(pin.ptr, 1, value), "sem_init", region.name);
     } catch (e) {

@@ -11,10 +11,13 @@ import { mman } from "../ffi/mman.ts";
 import { closedError, invalidArgument, IpcError, ipcError, sys, sysReturn } from "./_errors.ts";
 import { FdHandle } from "./fd.ts";
 import { Mapping } from "./_mapping.ts";
-import { checkInt, checkPosixName } from "./_posix.ts";
+import { checkFlag, checkInt, checkOptions, checkPosixName, describe } from "./_posix.ts";
+import { checkHostSize } from "./_host.ts";
 
 /** Proves a constructor call comes from this package's factory functions. */
 export const INTERNAL: unique symbol = Symbol("ipckit.SharedMemory");
+
+const TypedArray = Object.getPrototypeOf(Uint8Array);
 
 /** Live pins per object identity: the end offset of each. */
 const pins = new Map<string, Map<symbol, number>>();
@@ -28,8 +31,15 @@ function pinnedEnd(identity: string): number {
   return most;
 }
 
-/** `posix_fallocate`, naming the full tmpfs on ENOSPC. */
-export function fallocate(fd: number, size: number, name: string): void {
+/**
+ * Allocates every page of the first `size` bytes of `fd` (`posix_fallocate`)
+ * so that no write through a mapping can hit a hole on a full tmpfs (a fatal
+ * SIGBUS): a full tmpfs is ENOSPC here instead. `allocate` is how many bytes
+ * that may take; sizes the host cannot hold are refused first
+ * ({@linkcode checkHostSize}), so this never wakes the OOM killer.
+ */
+export function fallocate(fd: number, size: number, name: string, allocate = size): void {
+  checkHostSize({ size, allocate, fd, syscall: "posix_fallocate", object: name });
   try {
     sysReturn(() => libc().posix_fallocate(fd, 0n, BigInt(size)), "posix_fallocate", name);
   } catch (e) {
@@ -193,17 +203,26 @@ export class SharedMemory implements Disposable {
     length?: number,
   ): T {
     const buf = this.#current("typed");
-    const bpe = (Ctor as unknown as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1;
-    const n = length ?? Math.floor((this.#size - offset) / bpe);
     if (
-      !Number.isInteger(offset) || offset < 0 || offset % bpe !== 0 || !Number.isInteger(n) ||
-      n < 0 || offset + n * bpe > this.#size
+      (Ctor as unknown) !== DataView &&
+      !(typeof Ctor === "function" && Ctor.prototype instanceof TypedArray)
+    ) {
+      throw invalidArgument("typed", this.name, "Ctor must be a typed-array class or DataView");
+    }
+    const bpe = (Ctor as unknown as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1;
+    const n = length !== undefined
+      ? length
+      : (typeof offset === "number" ? Math.floor((this.#size - offset) / bpe) : 0);
+    if (
+      typeof offset !== "number" || typeof n !== "number" || !Number.isInteger(offset) ||
+      offset < 0 || offset % bpe !== 0 || !Number.isInteger(n) || n < 0 ||
+      offset + n * bpe > this.#size
     ) {
       throw invalidArgument(
         "typed",
         this.name,
-        `offset ${offset} and length ${n} do not fit a ${this.#size}-byte region ` +
-          `in ${bpe}-byte elements`,
+        `offset ${describe(offset)} and length ${describe(n)} do not fit a ${this.#size}-byte ` +
+          `region in ${bpe}-byte elements`,
       );
     }
     return new Ctor(buf, offset, n);
@@ -218,7 +237,8 @@ export class SharedMemory implements Disposable {
   /** Flushes the mapping (`msync`, `MS_SYNC` unless `async`). Matters for file-backed maps; cheap on tmpfs. */
   sync(options: { async?: boolean } = {}): void {
     this.#live("msync");
-    this.#mapping?.sync(options.async ?? false);
+    options = checkOptions(options, "msync", this.name);
+    this.#mapping?.sync(checkFlag(options.async, "async", "msync", this.name));
   }
 
   /**
@@ -253,7 +273,7 @@ export class SharedMemory implements Disposable {
       }
       sys(() => libc().ftruncate(fd, BigInt(size)), "ftruncate", this.name);
     } else if (size > this.#size) {
-      fallocate(fd, size, this.name);
+      fallocate(fd, size, this.name, size - this.#size);
     }
     const next = this.#map(fd, size);
     this.#mapping?.unmap();
@@ -310,7 +330,7 @@ export class SharedMemory implements Disposable {
         throw invalidArgument(
           op,
           shm.name,
-          `offset ${offset} must be a multiple of 8 with ${length} bytes inside the ` +
+          `offset ${describe(offset)} must be a multiple of 8 with ${length} bytes inside the ` +
             `${shm.#size}-byte region`,
         );
       }

@@ -22,6 +22,8 @@ export interface StatInfo {
   gid: number;
   /** Size in bytes. */
   size: number;
+  /** 512-byte blocks allocated (less than `size` for a sparse file). */
+  blocks: number;
   /** Inode number. */
   ino: number;
   /** Hard links to the inode. */
@@ -53,6 +55,7 @@ function decode(buf: Uint8Array): StatInfo {
     uid: getField(v, L, "stx_uid"),
     gid: getField(v, L, "stx_gid"),
     size: getField(v, L, "stx_size"),
+    blocks: getField(v, L, "stx_blocks"),
     ino: getField(v, L, "stx_ino"),
     nlink: getField(v, L, "stx_nlink"),
     dev: `${getField(v, L, "stx_dev_major")}:${getField(v, L, "stx_dev_minor")}`,

@@ -29,7 +29,7 @@ import { E } from "../ffi/errno.ts";
 import { invalidArgument, IpcError, ipcError, sys } from "./_errors.ts";
 import { statFd } from "./_stat.ts";
 import { checkMode } from "./_validate.ts";
-import { checkInt, checkPosixName } from "./_posix.ts";
+import { checkInt, checkOptions, checkPosixName, orDefault } from "./_posix.ts";
 import { checkOwner, trustLevel, type TrustOptions } from "./_trust.ts";
 import { procInt } from "./_host.ts";
 import { MessageQueue } from "./_mq_queue.ts";
@@ -129,16 +129,23 @@ function accessFlag(access: unknown, name: string): number {
 
 /** Validated creation options: the mode and the `mq_attr` to pass. */
 function creation(options: CreateMessageQueueOptions, name: string) {
-  const mode = checkMode(options.mode ?? 0o600, "mq_open", name);
+  options = checkOptions(options, "mq_open", name);
+  const mode = checkMode(orDefault(options.mode, 0o600), "mq_open", name);
   const limits = messageQueueLimits();
   const msgMax = limits.msgMax ?? 10;
   const sizeMax = limits.msgsizeMax ?? 8192;
-  const maxMessages = checkInt(options.maxMessages ?? msgMax, "maxMessages", "mq_open", name, {
-    max: msgMax,
-    limit: "fs.mqueue.msg_max",
-  });
+  const maxMessages = checkInt(
+    orDefault(options.maxMessages, msgMax),
+    "maxMessages",
+    "mq_open",
+    name,
+    {
+      max: msgMax,
+      limit: "fs.mqueue.msg_max",
+    },
+  );
   const messageSize = checkInt(
-    options.messageSize ?? Math.min(8192, sizeMax),
+    orDefault(options.messageSize, Math.min(8192, sizeMax)),
     "messageSize",
     "mq_open",
     name,
@@ -207,6 +214,7 @@ export function createMessageQueue(
   options: CreateMessageQueueOptions = {},
 ): MessageQueue {
   checkPosixName(name, "mq_open");
+  options = checkOptions(options, "mq_open", name);
   const flags = accessFlag(options.access, name) | unistd().O_NONBLOCK | unistd().O_CLOEXEC;
   return createExclusive(name, flags, creation(options, name), false)!;
 }
@@ -235,6 +243,7 @@ export function openMessageQueue(
   options: OpenMessageQueueOptions = {},
 ): MessageQueue {
   checkPosixName(name, "mq_open");
+  options = checkOptions(options, "mq_open", name);
   trustLevel(options, "mq_open", name);
   const flags = accessFlag(options.access, name) | unistd().O_NONBLOCK | unistd().O_CLOEXEC;
   if (options.create !== undefined) {

@@ -19,6 +19,7 @@ import type { IpcKind, IpcObjectInfo, KindProvider } from "./_inspect.ts";
 import { statPath } from "./_stat.ts";
 import { removeMessageQueue } from "./mqueue.ts";
 import { removeSemaphore } from "./semaphore.ts";
+import { readSemaphoreValue } from "./_sem_file.ts";
 import { removeSharedMemory } from "./shm.ts";
 import { listDir, readProcText, userName } from "./_host.ts";
 
@@ -28,28 +29,15 @@ function shmEntries(): string[] {
 }
 
 /**
- * A named semaphore's value, read from its file instead of `sem_open`, which
- * maps the file: a file its owner (any user, in a listing) truncated would
- * kill this process with SIGBUS on the first access. glibc keeps the value in
- * the low 32 bits of the first 64-bit word of `sem_t` (`struct new_sem`; the
- * layout test checks it against `sem_getvalue`); both supported arches are
- * little-endian. A short or unreadable file gives `undefined`.
+ * The value, read from the file rather than through `sem_open`: a listing
+ * looks at everyone's semaphores, and mapping a file its owner truncated
+ * (or anyone truncated, if it is writable) would be a fatal SIGBUS.
  */
 export function semValue(name: string): number | undefined {
-  const lib = libc();
-  const C = unistd();
-  const fd = lib.open(
-    cstr(`/dev/shm/sem.${name.slice(1)}`),
-    C.O_RDONLY | C.O_NOFOLLOW | C.O_CLOEXEC | C.O_NONBLOCK,
-    0,
-  );
-  if (fd < 0) return undefined;
   try {
-    const buf = new Uint8Array(8);
-    const n = lib.read(fd, buf, 8n);
-    return n === 8 ? new DataView(buf.buffer).getUint32(0, true) : undefined;
-  } finally {
-    lib.close(fd);
+    return readSemaphoreValue(name);
+  } catch {
+    return undefined; // unreadable, not a semaphore, or removed while listing
   }
 }
 

@@ -28,10 +28,10 @@ import { unistd } from "../ffi/unistd.ts";
 import { semaphore } from "../ffi/semaphore.ts";
 import { E } from "../ffi/errno.ts";
 import { invalidArgument, IpcError, sys, sysPointer } from "./_errors.ts";
-import { statPath } from "./_stat.ts";
+import { checkSemaphoreFile, semPath } from "./_sem_file.ts";
 import { checkMode } from "./_validate.ts";
-import { checkInt, checkPosixName, SEMAPHORE_NAME_MAX } from "./_posix.ts";
-import { checkOwner, trustLevel, type TrustOptions } from "./_trust.ts";
+import { checkInt, checkOptions, checkPosixName, orDefault, SEMAPHORE_NAME_MAX } from "./_posix.ts";
+import { trustLevel, type TrustOptions } from "./_trust.ts";
 import type { WaitOptions } from "./wait.ts";
 import { KIND, named, type Semaphore } from "./_sem_handle.ts";
 
@@ -68,10 +68,6 @@ export interface OpenSemaphoreOptions extends TrustOptions {
   create?: CreateSemaphoreOptions;
 }
 
-function semPath(name: string): string {
-  return `/dev/shm/sem.${name.slice(1)}`;
-}
-
 const semFailed = (p: Deno.PointerValue) => p === null;
 
 function createExclusive(
@@ -79,8 +75,9 @@ function createExclusive(
   options: CreateSemaphoreOptions,
   orOpen: boolean,
 ): Semaphore | null {
-  const mode = checkMode(options.mode ?? 0o600, "sem_open", name);
-  const value = checkInt(options.value ?? 0, "value", "sem_open", name, {
+  const opts = checkOptions(options, "sem_open", name);
+  const mode = checkMode(orDefault(opts.mode, 0o600), "sem_open", name);
+  const value = checkInt(orDefault(opts.value, 0), "value", "sem_open", name, {
     min: 0,
     max: semaphore().SEM_VALUE_MAX,
     limit: "SEM_VALUE_MAX",
@@ -151,6 +148,7 @@ export function createSemaphore(name: string, options: CreateSemaphoreOptions = 
  */
 export function openSemaphore(name: string, options: OpenSemaphoreOptions = {}): Semaphore {
   checkPosixName(name, "sem_open", SEMAPHORE_NAME_MAX);
+  options = checkOptions(options, "sem_open", name);
   trustLevel(options, "sem_open", name);
   if (options.create !== undefined) {
     if (typeof options.create !== "object" || options.create === null) {
@@ -159,17 +157,17 @@ export function openSemaphore(name: string, options: OpenSemaphoreOptions = {}):
     const made = createExclusive(name, options.create, true);
     if (made) return made;
   }
+  // glibc maps the file /dev/shm/sem.<name> without looking at its size: a
+  // file its owner truncated below sizeof(sem_t) would kill this process with
+  // SIGBUS on the first operation. So look at the file (without following a
+  // symlink) before sem_open maps it: its type, size and owner.
+  checkSemaphoreFile(name, options);
   const lib = libc();
   const c = cstr(name);
   const p = sysPointer(() => lib.sem_open(c, 0, 0, 0), semFailed, "sem_open", name, KIND);
-  try {
-    checkOwner(statPath(semPath(name)), options, "sem_open", name, "semaphore");
-  } catch (e) {
-    lib.sem_close(p);
-    throw e;
-  }
   return named(p, name);
 }
+
 /**
  * Runs `fn` while holding the named semaphore `name` (created with value 1
  * if missing): a critical section across processes. The semaphore is posted
@@ -190,6 +188,8 @@ export async function withSemaphore<T>(
   fn: () => T | Promise<T>,
   options: WaitOptions & TrustOptions & { mode?: number } = {},
 ): Promise<T> {
+  options = checkOptions(options, "sem_open", name);
+  if (typeof fn !== "function") throw invalidArgument("sem_wait", name, "fn must be a function");
   using sem = openSemaphore(name, {
     create: { value: 1, mode: options.mode },
     trust: options.trust,

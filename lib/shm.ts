@@ -25,10 +25,11 @@ import { cstr, libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
 import { mman } from "../ffi/mman.ts";
 import { E } from "../ffi/errno.ts";
-import { invalidArgument, IpcError, sys } from "./_errors.ts";
-import { statFd } from "./_stat.ts";
+import { invalidArgument, IpcError, ipcError, sys, trySys } from "./_errors.ts";
+import { statFd, type StatInfo } from "./_stat.ts";
 import { checkMode } from "./_validate.ts";
-import { checkInt, checkPosixName } from "./_posix.ts";
+import { checkFlag, checkInt, checkOptions, checkPosixName, orDefault } from "./_posix.ts";
+import { checkHostSize } from "./_host.ts";
 import { checkOwner, trustLevel, type TrustOptions } from "./_trust.ts";
 import { fallocate, INTERNAL, SharedMemory } from "./_shm_region.ts";
 
@@ -60,8 +61,17 @@ export interface OpenSharedMemoryOptions extends TrustOptions {
   readOnly?: boolean;
 }
 
-/** Options for {@linkcode openSharedMemoryFd}. */
-export interface OpenSharedMemoryFdOptions {
+/**
+ * Options for {@linkcode openSharedMemoryFd}. Whoever holds a writable
+ * descriptor of an unsealed object can shrink it, and touching a mapped page
+ * past the new end kills this process with SIGBUS. So by default a received
+ * descriptor is accepted only if its size is sealed against shrinking
+ * (`F_SEAL_SHRINK`, e.g. `createMemfd(…, { sealSize: true })`), or if its
+ * owner is this user, root or one of `trustedUids` (a trusted peer, who
+ * could still shrink it: see `docs/security.md`). `trust: "any"` accepts any
+ * descriptor.
+ */
+export interface OpenSharedMemoryFdOptions extends TrustOptions {
   /** Map copy-on-write and refuse `resize()` (see {@linkcode OpenSharedMemoryOptions.readOnly}). */
   readOnly?: boolean;
 }
@@ -80,22 +90,35 @@ export interface CreateMemfdOptions {
 
 const KIND = { kind: "shared memory object" };
 
-/** Maps `fd` (owned by the caller until this returns) at its fstat size. */
+/**
+ * Maps `fd` (owned by the caller until this returns) at its fstat size, or at
+ * `size` for an object just made. A writable mapping of an existing object
+ * first gets its holes allocated (a sparse object a peer made on a full tmpfs
+ * would otherwise SIGBUS on a write: here it is ENOSPC).
+ */
 function region(
   fd: number,
   name: string,
   readOnly: boolean,
   posix: boolean,
   size?: number,
+  st: StatInfo = statFd(fd, name),
 ): SharedMemory {
-  const st = statFd(fd, name);
   if (st.type !== "file") {
     throw invalidArgument("mmap", name, `not a shared-memory object or file (a ${st.type})`);
+  }
+  const bytes = size ?? st.size;
+  if (size === undefined && !readOnly && st.blocks * 512 < st.size) {
+    fallocate(fd, st.size, name, st.size - st.blocks * 512);
+  } else if (size === undefined) {
+    // Mapping more than the address-space limit is refused by mmap itself
+    // (ENOMEM), but say which limit it was.
+    checkHostSize({ size: bytes, allocate: 0, syscall: "mmap", object: name });
   }
   return new SharedMemory(INTERNAL, {
     fd,
     name,
-    size: size ?? st.size,
+    size: bytes,
     identity: `${st.dev}:${st.ino}`,
     readOnly,
     posix,
@@ -107,8 +130,10 @@ function createExclusive(
   options: CreateSharedMemoryOptions,
   orOpen: boolean,
 ): SharedMemory | null {
-  const size = checkInt(options?.size, "size", "shm_open", name);
-  const mode = checkMode(options.mode ?? 0o600, "shm_open", name);
+  const opts = checkOptions(options, "shm_open", name);
+  const size = checkInt(opts.size, "size", "shm_open", name);
+  const mode = checkMode(orDefault(opts.mode, 0o600), "shm_open", name);
+  checkHostSize({ size, allocate: size, syscall: "shm_open", object: name });
   const C = unistd();
   const c = cstr(name);
   let fd: number;
@@ -180,8 +205,9 @@ export function openSharedMemory(
   options: OpenSharedMemoryOptions = {},
 ): SharedMemory {
   checkPosixName(name, "shm_open");
+  options = checkOptions(options, "shm_open", name);
   trustLevel(options, "shm_open", name);
-  const readOnly = options.readOnly ?? false;
+  const readOnly = checkFlag(options.readOnly, "readOnly", "shm_open", name);
   if (options.create !== undefined) {
     if (typeof options.create !== "object" || options.create === null) {
       throw invalidArgument("shm_open", name, "create must be an object of creation options");
@@ -195,14 +221,20 @@ export function openSharedMemory(
   const C = unistd();
   const c = cstr(name);
   const fd = sys(
-    () => libc().shm_open(c, (readOnly ? C.O_RDONLY : C.O_RDWR) | C.O_CLOEXEC, 0),
+    // O_NONBLOCK: a FIFO planted under the name must not hang a read-only
+    // open; the type check below refuses it. Harmless for a regular file.
+    () => libc().shm_open(c, (readOnly ? C.O_RDONLY : C.O_RDWR) | C.O_CLOEXEC | C.O_NONBLOCK, 0),
     "shm_open",
     name,
     KIND,
   );
   try {
-    checkOwner(statFd(fd, name), options, "shm_open", name, "shared memory object");
-    return region(fd, name, readOnly, true);
+    const st = statFd(fd, name);
+    checkOwner(st, options, "shm_open", name, "shared memory object");
+    // Hand the descriptor on as shm_open would have made it (a child that
+    // inherits it shares the flag).
+    sys(() => libc().fcntl(fd, C.F_SETFL, 0), "fcntl(F_SETFL)", name);
+    return region(fd, name, readOnly, true, undefined, st);
   } catch (e) {
     libc().close(fd);
     throw e;
@@ -230,7 +262,52 @@ export function openSharedMemoryFd(
   options: OpenSharedMemoryFdOptions = {},
 ): SharedMemory {
   checkInt(fd, "fd", "mmap", undefined, { min: 0, max: 0x7fffffff });
-  return region(fd, `fd ${fd}`, options.readOnly ?? false, false);
+  const name = `fd ${fd}`;
+  options = checkOptions(options, "mmap", name);
+  const trust = trustLevel(options, "mmap", name);
+  const readOnly = checkFlag(options.readOnly, "readOnly", "mmap", name);
+  const st = statFd(fd, name);
+  if (st.type !== "file") {
+    throw invalidArgument("mmap", name, `not a shared-memory object or file (a ${st.type})`);
+  }
+  const C = unistd();
+  const access = sys(() => libc().fcntl(fd, C.F_GETFL, 0), "fcntl(F_GETFL)", name) & 3;
+  if (!readOnly && access === C.O_RDONLY) {
+    throw ipcError({
+      code: "EACCES",
+      syscall: "mmap",
+      object: name,
+      detail: "the descriptor is open read-only",
+      hint: "pass { readOnly: true }",
+    });
+  }
+  if (trust === "owner" && (sealsOf(fd) & mman().F_SEAL_SHRINK) === 0) {
+    // Only the owner matters for a descriptor: nobody can open it by a name,
+    // so its mode says nothing (memfds are 0777).
+    try {
+      checkOwner({ uid: st.uid, mode: 0 }, options, "mmap", name, "shared memory descriptor");
+    } catch (e) {
+      throw ipcError({
+        code: "EPERM",
+        syscall: "mmap",
+        object: name,
+        detail: `untrusted shared memory descriptor: not sealed against shrinking and owned by ` +
+          `uid ${st.uid}; its holders could shrink it under the mapping (SIGBUS)`,
+        hint: "seal its size first (createMemfd(…, { sealSize: true }), F_SEAL_SHRINK), or pass " +
+          '{ trust: "any" } or trustedUids if the sender is trusted',
+        cause: e,
+      });
+    }
+  }
+  return region(fd, name, readOnly, false, undefined, st);
+}
+
+/** The seals of `fd` (`F_GET_SEALS`); 0 for a file that cannot have any. */
+function sealsOf(fd: number): number {
+  const M = mman();
+  return trySys(() => libc().fcntl(fd, M.F_GET_SEALS, 0), "fcntl(F_GET_SEALS)", fd, undefined, [
+    "EINVAL",
+  ]) ?? 0;
 }
 
 /**
@@ -260,7 +337,10 @@ export function createMemfd(name: string, options: CreateMemfdOptions): SharedMe
       "memfd name must be a string of at most 249 bytes without NUL or slash",
     );
   }
-  const size = checkInt(options?.size, "size", "memfd_create", name);
+  const opts = checkOptions(options, "memfd_create", name);
+  const size = checkInt(opts.size, "size", "memfd_create", name);
+  const sealSize = checkFlag(opts.sealSize, "sealSize", "memfd_create", name);
+  checkHostSize({ size, allocate: size, syscall: "memfd_create", object: name });
   const M = mman();
   const c = cstr(name);
   const fd = sys(
@@ -270,7 +350,7 @@ export function createMemfd(name: string, options: CreateMemfdOptions): SharedMe
   );
   try {
     fallocate(fd, size, name);
-    if (options.sealSize) {
+    if (sealSize) {
       sys(
         () => libc().fcntl(fd, M.F_ADD_SEALS, M.F_SEAL_SHRINK | M.F_SEAL_GROW | M.F_SEAL_SEAL),
         "fcntl(F_ADD_SEALS)",

@@ -66,8 +66,10 @@ export class Deadline {
    * into an endless wait.
    */
   constructor(options: WaitOptions | undefined, syscall: string, object?: string | number) {
-    const given = options?.timeout;
-    const timeout = given === undefined ? Infinity : given;
+    if (options !== undefined && (typeof options !== "object" || options === null)) {
+      throw invalidArgument(syscall, object, `options must be an object, got ${String(options)}`);
+    }
+    const timeout = options?.timeout === undefined ? Infinity : options.timeout; // null is EINVAL
     if (typeof timeout !== "number" || Number.isNaN(timeout) || timeout < 0) {
       throw invalidArgument(
         syscall,

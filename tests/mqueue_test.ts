@@ -37,7 +37,7 @@ function code(e: unknown): string {
   return (e as IpcError).code;
 }
 
-Deno.test("openMessageQueue() rejects bad names before any syscall", () => {
+Deno.test("case 01: openMessageQueue() rejects bad names before any syscall", () => {
   for (
     const bad of ["noslash", "/", "", "/a/b", "//x", "/.", "/..", "/x\0y"]
   ) {
@@ -45,7 +45,7 @@ Deno.test("openMessageQueue() rejects bad names before any syscall", () => {
   }
 });
 
-Deno.test("openMessageQueue() rejects sizes over the limits, naming the sysctl", () => {
+Deno.test("case 08: openMessageQueue() rejects sizes over the limits, naming the sysctl", () => {
   const name = mqName();
   throws(
     () => openMessageQueue(name, { create: { maxMessages: 11 } }),
@@ -71,7 +71,7 @@ Deno.test("openMessageQueue() rejects sizes over the limits, naming the sysctl",
   );
 });
 
-Deno.test("openMessageQueue() exclusive create fails with EEXIST and leaves the queue alone", () => {
+Deno.test("case 03: openMessageQueue() exclusive create fails with EEXIST and leaves the queue alone", () => {
   using t = tempQueue();
   t.q.trySend("keep");
   throws(
@@ -82,7 +82,7 @@ Deno.test("openMessageQueue() exclusive create fails with EEXIST and leaves the 
   equal(again.attributes().currentMessages, 1);
 });
 
-Deno.test("openMessageQueue() creates mode 0600, or exactly the mode asked for (umask ignored)", () => {
+Deno.test("case 07: openMessageQueue() creates mode 0600, or exactly the mode asked for (umask ignored)", () => {
   {
     using t = tempQueue();
     const name2 = mqName();
@@ -111,7 +111,7 @@ Deno.test("MessageQueue sends and receives by priority; try variants never wait"
   equal(q.tryReceive()?.text(), "low");
 });
 
-Deno.test("MessageQueue rejects oversize messages and bad priorities", () => {
+Deno.test("case 10: MessageQueue rejects oversize messages (EMSGSIZE) and bad priorities (EINVAL)", () => {
   using t = tempQueue({ messageSize: 16 });
   throws(() => t.q.trySend("x".repeat(17)), (e) => code(e) === "EMSGSIZE");
   throws(() => t.q.trySend("x", { priority: 32768 }), (e) => code(e) === "EINVAL");
@@ -119,7 +119,7 @@ Deno.test("MessageQueue rejects oversize messages and bad priorities", () => {
   equal(t.q.attributes().currentMessages, 0);
 });
 
-Deno.test("MessageQueue.receive() times out, aborts, and waits without blocking timers", async () => {
+Deno.test("case 12: MessageQueue.receive() times out, aborts, and waits without blocking timers", async () => {
   using t = tempQueue();
   const start = performance.now();
   await rejects(t.q.receive({ timeout: 100 }), (e) => code(e) === "ETIMEDOUT");
@@ -168,7 +168,7 @@ Deno.test("MessageQueue async iteration yields messages until aborted", async ()
   deepEqual(got, ["1", "2", "3"]);
 });
 
-Deno.test("MessageQueue after close throws BadResource and never reaches libc", async () => {
+Deno.test("case 20: MessageQueue after close throws BadResource and never reaches libc", async () => {
   const t = tempQueue();
   const pending = t.q.receive();
   t.q.close();
@@ -202,7 +202,7 @@ Deno.test("MessageQueue carries messages between two Deno processes", async () =
 });
 
 Deno.test(
-  asNobodyTest("openMessageQueue() and unlink as another user fail with EACCES"),
+  asNobodyTest("case 05: openMessageQueue() and unlink as another user fail with EACCES"),
   async () => {
     using t = tempQueue();
     const open = await runChild(["mq-open", t.name], { asNobody: true });
@@ -216,13 +216,13 @@ Deno.test(
   },
 );
 
-Deno.test("openMessageQueue() names RLIMIT_MSGQUEUE when the per-user budget is spent", async () => {
+Deno.test("case 09: openMessageQueue() names RLIMIT_MSGQUEUE when the per-user budget is spent", async () => {
   const res = await runChild(["mq-limit", mqName()], { prefix: ["prlimit", "--msgqueue=200000"] });
   equal(res.code, "EMFILE");
   equal(res.limit, "RLIMIT_MSGQUEUE");
 });
 
-Deno.test("MessageQueue.tryReceiveInto()/receiveInto() fill a caller buffer and check its size", async () => {
+Deno.test("case 11: MessageQueue.tryReceiveInto()/receiveInto() fill a caller buffer and check its size", async () => {
   using t = tempQueue({ messageSize: 32 });
   const buf = new Uint8Array(32);
   equal(t.q.tryReceiveInto(buf), null);

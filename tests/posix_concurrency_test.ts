@@ -86,7 +86,9 @@ Deno.test("refused and failed opens leak no descriptor and no object", () => {
 });
 
 Deno.test(
-  asNobodyTest("objects planted by another user are refused (EPERM) before any data is read"),
+  asNobodyTest(
+    "case 06: objects planted by another user are refused (EPERM) before any data is read",
+  ),
   async () => {
     const name = uniqueName("planted");
     const py = `import sys

@@ -82,7 +82,7 @@ for (const [kind, k] of Object.entries(kinds)) {
     }
   });
 
-  Deno.test(`${kind}: one byte over the limit is ENAMETOOLONG, as in C`, async () => {
+  Deno.test(`case 02: ${kind}: one byte over the limit is ENAMETOOLONG, as in C`, async () => {
     const name = nameOf(k.limit + 1, kind);
     equal(await c(kind, "create", name), "ENAMETOOLONG");
     for (const op of [k.create, k.open, k.remove]) {

@@ -33,7 +33,7 @@ function tempSem(value = 0) {
   };
 }
 
-Deno.test("openSemaphore() rejects bad names, values and modes before any syscall", () => {
+Deno.test("case 01 and 19: openSemaphore() rejects bad names, values (2^31) and modes before any syscall", () => {
   for (const bad of ["x", "/", "/a/b", "/.", "/..", "/x\0"]) {
     throws(() => openSemaphore(bad, { create: {} }), (e) => code(e) === "EINVAL", bad);
   }
@@ -44,7 +44,7 @@ Deno.test("openSemaphore() rejects bad names, values and modes before any syscal
   throws(() => openSemaphore(name), (e) => e instanceof Deno.errors.NotFound);
 });
 
-Deno.test("openSemaphore() exclusive create fails with EEXIST; mode is 0600 or exactly as asked", () => {
+Deno.test("case 03 and 07: openSemaphore() exclusive create fails with EEXIST; mode is 0600 or exactly as asked", () => {
   {
     using t = tempSem(3);
     equal(Deno.statSync(`/dev/shm/sem.${t.name.slice(1)}`).mode! & 0o777, 0o600);
@@ -93,7 +93,7 @@ Deno.test("Semaphore.wait() abort gives back a unit acquired late", async () => 
   equal(t.sem.value(), 1, "the post is not lost to the abandoned wait");
 });
 
-Deno.test("Semaphore.post() at SEM_VALUE_MAX names the limit", () => {
+Deno.test("case 19: Semaphore.post() at SEM_VALUE_MAX is EOVERFLOW naming the limit", () => {
   using t = tempSem(2147483647);
   throws(
     () => t.sem.post(),
@@ -101,7 +101,7 @@ Deno.test("Semaphore.post() at SEM_VALUE_MAX names the limit", () => {
   );
 });
 
-Deno.test("Semaphore after close throws BadResource, also for a pending wait", async () => {
+Deno.test("case 20: Semaphore after close throws BadResource, also for a pending wait", async () => {
   const t = tempSem(0);
   const p = t.sem.wait();
   t.sem.close();
@@ -124,15 +124,18 @@ Deno.test("Semaphore interoperates with a C peer", async () => {
   await t.sem.wait({ timeout: 2000 });
 });
 
-Deno.test(asNobodyTest("openSemaphore() and unlink as another user fail with EACCES"), async () => {
-  using t = tempSem(0);
-  const open = await runChild(["sem-open", t.name], { asNobody: true });
-  equal(open.code, "EACCES");
-  ok(open.permissionDenied);
-  const rm = await runChild(["sem-unlink", t.name], { asNobody: true });
-  equal(rm.code, "EACCES");
-  equal(t.sem.value(), 0);
-});
+Deno.test(
+  asNobodyTest("case 05: openSemaphore() and unlink as another user fail with EACCES"),
+  async () => {
+    using t = tempSem(0);
+    const open = await runChild(["sem-open", t.name], { asNobody: true });
+    equal(open.code, "EACCES");
+    ok(open.permissionDenied);
+    const rm = await runChild(["sem-unlink", t.name], { asNobody: true });
+    equal(rm.code, "EACCES");
+    equal(t.sem.value(), 0);
+  },
+);
 
 Deno.test("withSemaphore() excludes other processes from the critical section", async () => {
   const name = "/" + uniqueName("sem");

@@ -34,7 +34,7 @@ function tempShm(size = 4096) {
   };
 }
 
-Deno.test("createSharedMemory() rejects bad names and sizes before any syscall", () => {
+Deno.test("case 01: createSharedMemory() rejects bad names and sizes before any syscall", () => {
   for (const bad of ["x", "/", "/a/b", "/.", "/..", "/x\0"]) {
     throws(() => createSharedMemory(bad, { size: 1 }), (e) => code(e) === "EINVAL", bad);
   }
@@ -45,7 +45,7 @@ Deno.test("createSharedMemory() rejects bad names and sizes before any syscall",
   throws(() => openSharedMemory(name), (e) => e instanceof Deno.errors.NotFound);
 });
 
-Deno.test("createSharedMemory() is exclusive; mode is 0600 or exactly as asked", () => {
+Deno.test("case 03 and 07: createSharedMemory() is exclusive; mode is 0600 or exactly as asked", () => {
   {
     using t = tempShm();
     equal(Deno.statSync(`/dev/shm${t.name}`).mode! & 0o777, 0o600);
@@ -78,7 +78,7 @@ Deno.test("SharedMemory views share bytes; read-only maps never write through", 
   t.shm.sync();
 });
 
-Deno.test("SharedMemory close and resize detach every view (no crash)", () => {
+Deno.test("case 21: SharedMemory close and resize detach every view (no crash)", () => {
   using t = tempShm();
   const u8 = t.shm.bytes;
   const f64 = t.shm.typed(Float64Array);
@@ -160,7 +160,7 @@ s.close(); s.remove()`,
   }
 });
 
-Deno.test("createMemfd() segments are inherited by a child; sealed size cannot change", async () => {
+Deno.test("case 22: createMemfd() segments are inherited by a child; sealed size cannot change", async () => {
   using seg = createMemfd("ipckit-test", { size: 16, sealSize: true });
   seg.bytes.set(new TextEncoder().encode("memfd!"));
   const child = withInheritedFds([seg.handle], () =>
@@ -182,7 +182,7 @@ Deno.test("createMemfd() segments are inherited by a child; sealed size cannot c
 });
 
 Deno.test(
-  asNobodyTest("openSharedMemory() and unlink as another user fail with EACCES"),
+  asNobodyTest("case 05: openSharedMemory() and unlink as another user fail with EACCES"),
   async () => {
     using t = tempShm();
     const open = await runChild(["shm-open", t.name], { asNobody: true });
@@ -194,7 +194,7 @@ Deno.test(
   },
 );
 
-Deno.test("openSharedMemory() refuses a group-writable object unless trusted", () => {
+Deno.test("case 06: openSharedMemory() refuses a group-writable object unless trusted", () => {
   using t = tempShm();
   Deno.chmodSync(`/dev/shm${t.name}`, 0o666);
   throws(() => openSharedMemory(t.name), (e) => code(e) === "EPERM");

@@ -4,6 +4,8 @@
  * @module
  */
 import { createSemaphore, openSemaphore, removeSemaphore } from "../semaphore.ts";
+import { readSemaphoreValue } from "../_sem_file.ts";
+import { checkPosixName, SEMAPHORE_NAME_MAX } from "../_posix.ts";
 import { type Command, EXIT, group, intFlag, parse } from "./_common.ts";
 import { ANY_OWNER, modeFlag, oneName, removeCommand, trustFlag } from "./_posix_common.ts";
 
@@ -66,9 +68,11 @@ const value: Command = {
     const p = parse(ctx, { json: { type: "boolean" } }, usage);
     if (!p) return EXIT.ok;
     const name = oneName(p);
-    using sem = openSemaphore(name, { trust: "any" });
-    if (p.values.json) ctx.json({ name, value: sem.value() });
-    else ctx.out(String(sem.value()));
+    // Only looks, at a semaphore anyone may have made: read the file instead
+    // of mapping it (a truncated file would crash a mapping with SIGBUS).
+    const v = readSemaphoreValue(checkPosixName(name, "sem_open", SEMAPHORE_NAME_MAX));
+    if (p.values.json) ctx.json({ name, value: v });
+    else ctx.out(String(v));
     return EXIT.ok;
   },
 };

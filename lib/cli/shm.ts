@@ -4,7 +4,9 @@
  * @module
  */
 import { createSharedMemory, openSharedMemory, removeSharedMemory } from "../shm.ts";
-import { statFd } from "../_stat.ts";
+import { statPath } from "../_stat.ts";
+import { IpcError, ipcError } from "../_errors.ts";
+import { checkPosixName } from "../_posix.ts";
 import { userName } from "../_host.ts";
 import { type Command, EXIT, group, intFlag, parse, UsageError } from "./_common.ts";
 import { ANY_OWNER, modeFlag, oneName, removeCommand, trustFlag } from "./_posix_common.ts";
@@ -75,8 +77,21 @@ const info: Command = {
     const p = parse(ctx, { json: { type: "boolean" } }, usage);
     if (!p) return EXIT.ok;
     const name = oneName(p);
-    using shm = openSharedMemory(name, { readOnly: true, trust: "any" });
-    const st = statFd(shm.handle.fd, name);
+    // Only look: stat the file (without following a symlink) instead of
+    // mapping an object anyone may have made, of any size.
+    checkPosixName(name, "shm_open");
+    let st;
+    try {
+      st = statPath(`/dev/shm${name}`);
+    } catch (e) {
+      if (!(e instanceof IpcError)) throw e;
+      throw ipcError({
+        errno: e.errno,
+        syscall: "shm_open",
+        object: name,
+        kind: "shared memory object",
+      });
+    }
     const rec = {
       name,
       size: st.size,
