@@ -15,6 +15,7 @@ import { sysvSymbols } from "./sysv.ts";
 import { socketSymbols } from "./socket.ts";
 import { signalSymbols } from "./signal.ts";
 import { lockSymbols } from "./lock.ts";
+import { futexSymbols } from "./futex.ts";
 
 const symbols = {
   ...unistdSymbols,
@@ -25,6 +26,7 @@ const symbols = {
   ...socketSymbols,
   ...signalSymbols,
   ...lockSymbols,
+  ...futexSymbols,
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** Every libc function ipckit calls, typed. */

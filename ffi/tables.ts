@@ -16,6 +16,7 @@ import { sysvConstants, sysvHeaders, sysvLayouts, sysvPrelude } from "./sysv.ts"
 import { socketConstants, socketHeaders, socketLayouts } from "./socket.ts";
 import { signalConstants, signalHeaders, signalLayouts } from "./signal.ts";
 import { lockConstants, lockHeaders, lockLayouts } from "./lock.ts";
+import { futexConstants, futexHeaders } from "./futex.ts";
 
 /** One area's tables. */
 export interface AreaTables {
@@ -46,4 +47,5 @@ export const areas: Record<string, AreaTables> = {
   socket: { headers: socketHeaders, constants: socketConstants, layouts: socketLayouts },
   signal: { headers: signalHeaders, constants: signalConstants, layouts: signalLayouts },
   lock: { headers: lockHeaders, constants: lockConstants, layouts: lockLayouts },
+  futex: { headers: futexHeaders, constants: futexConstants },
 };
