@@ -170,7 +170,7 @@ export function readHeader(fd: number, name: string): { size: number; geometry: 
   }
 }
 
-function adopt(fd: number, name: string, f: () => ChannelMemory): ChannelMemory {
+function adopt(fd: number, f: () => ChannelMemory): ChannelMemory {
   try {
     return f();
   } catch (e) {
@@ -199,7 +199,7 @@ export function createShmChannel(
     },
   );
   try {
-    return adopt(fd, name, () => {
+    return adopt(fd, () => {
       sys(() => libc().fchmod(fd, m), "fchmod", name);
       const size = channelBytes(geometry.capacity, geometry.slotSize);
       fallocate(fd, size, name);
@@ -226,7 +226,7 @@ export function openShmChannel(name: string, trust: TrustOptions | undefined): C
   const fd = sys(() => libc().shm_open(c, C.O_RDWR | C.O_CLOEXEC, 0), "shm_open", name, {
     kind: "channel",
   });
-  return adopt(fd, name, () => fromFd(fd, name, trust));
+  return adopt(fd, () => fromFd(fd, name, trust));
 }
 
 function fromFd(fd: number, name: string, trust: TrustOptions | undefined): ChannelMemory {
@@ -242,7 +242,7 @@ export function openFdChannel(fd: number, trust: TrustOptions | undefined): Chan
   if (typeof fd !== "number" || !Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
     throw invalidArgument("open", String(fd), `not a descriptor number: ${String(fd)}`);
   }
-  return adopt(fd, `fd ${fd}`, () => fromFd(fd, `fd ${fd}`, trust));
+  return adopt(fd, () => fromFd(fd, `fd ${fd}`, trust));
 }
 
 /** Creates an anonymous channel in a memfd whose size is sealed. */
@@ -256,7 +256,7 @@ export function createMemfdChannel(sizes: ChannelSizeOptions | undefined): Chann
     "memfd_create",
     name,
   );
-  return adopt(fd, name, () => {
+  return adopt(fd, () => {
     const size = channelBytes(geometry.capacity, geometry.slotSize);
     fallocate(fd, size, name);
     // No holder of the descriptor may shrink it under another's mapping (SIGBUS).

@@ -72,8 +72,8 @@ export class ChannelReceiver extends ChannelHandle {
     this.live("receive");
     this.notPending("receive");
     const m = this.#take();
-    if (m !== null) return Promise.resolve(m);
-    return this.wait(() => {
+    if (m !== null) return m;
+    return await this.wait(() => {
       this.live("receive");
       return this.#take();
     }, deadline);
@@ -117,8 +117,8 @@ export class ChannelReceiver extends ChannelHandle {
     this.notPending("receive");
     this.#checkBuffer(buffer, "receive");
     const r = this.#into(buffer);
-    if (r !== null) return Promise.resolve(r);
-    return this.wait(() => {
+    if (r !== null) return r;
+    return await this.wait(() => {
       this.live("receive");
       return this.#into(buffer);
     }, deadline);
@@ -164,8 +164,8 @@ export class ChannelReceiver extends ChannelHandle {
     this.notPending("receive");
     const max = checkMax(options?.max, "receive", this.name);
     const n = this.#each(visit, max);
-    if (n !== null) return Promise.resolve(n);
-    return this.wait(() => {
+    if (n !== null) return n;
+    return await this.wait(() => {
       this.live("receive");
       return this.#each(visit, max);
     }, deadline);
@@ -193,8 +193,8 @@ export class ChannelReceiver extends ChannelHandle {
     this.notPending("receive");
     const max = checkMax(options?.max, "receive", this.name);
     const r = this.#many(max);
-    if (r !== null) return Promise.resolve(r);
-    return this.wait(() => {
+    if (r !== null) return r;
+    return await this.wait(() => {
       this.live("receive");
       return this.#many(max);
     }, deadline);
@@ -227,8 +227,8 @@ export class ChannelReceiver extends ChannelHandle {
     this.live("receive");
     this.notPending("receive");
     const v = this.#view();
-    if (v !== null) return Promise.resolve(v);
-    return this.wait(() => {
+    if (v !== null) return v;
+    return await this.wait(() => {
       this.live("receive");
       return this.#view();
     }, deadline);
