@@ -148,6 +148,14 @@ export class ChannelHandle implements Disposable {
 
   /** A {@linkcode Deadline} for `op` (validates options before anything else). */
   protected deadline(options: WaitOptions | undefined, op: string): Deadline {
+    // Until Deadline itself refuses it (issue 12): null must not mean "forever".
+    if (options?.timeout === null) {
+      throw invalidArgument(
+        op,
+        this.name,
+        "timeout must be a number of milliseconds >= 0, got null",
+      );
+    }
     return new Deadline(options, op, this.name);
   }
 

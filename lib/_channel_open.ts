@@ -226,12 +226,19 @@ export function openShmChannel(name: string, trust: TrustOptions | undefined): C
   const fd = sys(() => libc().shm_open(c, C.O_RDWR | C.O_CLOEXEC, 0), "shm_open", name, {
     kind: "channel",
   });
-  return adopt(fd, () => fromFd(fd, name, trust));
+  return adopt(fd, () => fromFd(fd, name, trust, true));
 }
 
-function fromFd(fd: number, name: string, trust: TrustOptions | undefined): ChannelMemory {
+function fromFd(
+  fd: number,
+  name: string,
+  trust: TrustOptions | undefined,
+  byName: boolean,
+): ChannelMemory {
   const st = statFd(fd, name);
-  checkOwner(st, trust, "open", name, "channel");
+  // A name can be opened by anyone its mode lets in; a descriptor only by who
+  // holds it (memfds are mode 0777): there only the owner matters.
+  checkOwner(byName ? st : { ...st, mode: st.mode & ~0o022 }, trust, "open", name, "channel");
   const { size, geometry } = readHeader(fd, name);
   const mapping = mapAll(fd, name, size);
   return { descriptor: new Descriptor(fd, { name, nonBlocking: false }), mapping, geometry, name };
@@ -242,7 +249,7 @@ export function openFdChannel(fd: number, trust: TrustOptions | undefined): Chan
   if (typeof fd !== "number" || !Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
     throw invalidArgument("open", String(fd), `not a descriptor number: ${String(fd)}`);
   }
-  return adopt(fd, () => fromFd(fd, `fd ${fd}`, trust));
+  return adopt(fd, () => fromFd(fd, `fd ${fd}`, trust, false));
 }
 
 /** Creates an anonymous channel in a memfd whose size is sealed. */
