@@ -313,11 +313,11 @@ static inline double ipckit_channel_now_ms(void) {
  * Waits until the side can proceed (space for the sender, a message for the
  * receiver): spins, then sleeps on the futex in slices of at most 100 ms,
  * checking the peer between slices. 0, or -1 with EPIPE or ETIMEDOUT.
- * timeout_ms < 0 waits forever.
+ * timeout_ms < 0 waits forever; spins = 0 sleeps at once.
  */
-static inline int ipckit_channel_wait(ipckit_channel *ch, int timeout_ms) {
+static inline int ipckit_channel_wait_spin(ipckit_channel *ch, int timeout_ms, int spins) {
   int send = ch->end == IPCKIT_CHANNEL_SEND;
-  for (int i = 0; i < IPCKIT_CHANNEL_SPIN; i++) {
+  for (int i = 0; i < spins; i++) {
     if (send ? ipckit_channel_free(ch) : ipckit_channel_available(ch)) return 0;
   }
   double end = timeout_ms < 0 ? 0 : ipckit_channel_now_ms() + timeout_ms;
@@ -337,6 +337,11 @@ static inline int ipckit_channel_wait(ipckit_channel *ch, int timeout_ms) {
   }
   __atomic_store_n(sleep, 0, __ATOMIC_SEQ_CST);
   return 0;
+}
+
+/* ipckit_channel_wait_spin() with IPCKIT_CHANNEL_SPIN spins first. */
+static inline int ipckit_channel_wait(ipckit_channel *ch, int timeout_ms) {
+  return ipckit_channel_wait_spin(ch, timeout_ms, IPCKIT_CHANNEL_SPIN);
 }
 
 /* Sends one message, waiting while the ring is full. 0 or -1 (EPIPE, ETIMEDOUT, EMSGSIZE). */

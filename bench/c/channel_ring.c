@@ -6,6 +6,7 @@
  *   channel_ring stream COUNT SIZE    prints "<msg/s> <MiB/s>" (batched publish, like sendMany/receiveEach)
  *   channel_ring pingpong COUNT busy  prints µs per round trip, both sides busy-polling
  *   channel_ring pingpong COUNT park  prints µs per round trip, both sides sleeping on the futex at once
+ *   channel_ring pingpong COUNT wait  the same with the header's spin before sleeping
  *   channel_ring memcpy SIZE TOTAL    prints MiB/s of memcpy of SIZE-byte blocks (one process)
  */
 #define _GNU_SOURCE
@@ -34,6 +35,10 @@ static size_t bytes_of(uint32_t capacity, uint32_t msg) {
 
 /* Waits for space/messages: spin only when busy, else the header's spin-then-futex wait. */
 static void wait_for(ipckit_channel *ch, int busy) {
+  if (busy == 2) {
+    if (ipckit_channel_wait_spin(ch, -1, 0) < 0) exit(3);
+    return;
+  }
   if (busy) {
     while (!(ch->end == IPCKIT_CHANNEL_SEND ? ipckit_channel_free(ch) : ipckit_channel_available(ch))) {
     }
@@ -109,7 +114,8 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (strcmp(argv[1], "pingpong") == 0) {
-    int busy = strcmp(argv[3], "busy") == 0;
+    /* busy: spin only; park: sleep on the futex at once; wait: the header's spin, then sleep. */
+    int busy = strcmp(argv[3], "busy") == 0 ? 1 : strcmp(argv[3], "park") == 0 ? 2 : 0;
     void *a = make(4, 64), *b = make(4, 64);
     size_t total = bytes_of(4, 64);
     uint8_t buf[64] = {0};
