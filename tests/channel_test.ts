@@ -349,3 +349,35 @@ Deno.test("openChannelFd() maps a received descriptor and checks it", () => {
   shm.bytes.set([1, 2, 3, 4]);
   throws(() => openChannelFd(shm.handle.dup().release(), "receive"), (e) => code(e) === "EPROTO");
 });
+
+Deno.test("ipckit channel create/send/stat/ls/receive/rm, in process", () =>
+  withName(async (name) => {
+    const { main, captureIo } = await import("../lib/cli/main.ts");
+    const run = async (...args: string[]) => {
+      const io = captureIo();
+      const code = await main(["channel", ...args], io);
+      return { code, out: io.stdoutText, err: io.stderrText };
+    };
+    equal((await run("create", name, "--max-messages", "8", "--message-size", "32")).code, 0);
+    const early = run("receive", name, "--timeout", "5000");
+    equal((await run("send", name, "one", "two")).code, 0);
+    equal((await early).out, "one\n");
+    const st = await run("stat", name, "--json");
+    deepEqual(
+      (({ fill, capacity, messageSize, senderClosed }) => ({
+        fill,
+        capacity,
+        messageSize,
+        senderClosed,
+      }))(JSON.parse(st.out)),
+      { fill: 1, capacity: 8, messageSize: 32, senderClosed: true },
+    );
+    ok((await run("ls")).out.includes(`${name}  1/8 × 32 B`));
+    equal((await run("receive", name, "--json")).out, '{"data":"two"}\n');
+    const gone = await run("receive", name, "--timeout", "1000");
+    equal(gone.code, 1);
+    ok(gone.err.includes("EPIPE"));
+    equal((await run("create", name, "--max-messages", "3")).code, 1);
+    equal((await run("stat")).code, 2);
+    equal((await run("rm", name)).code, 0);
+  }));

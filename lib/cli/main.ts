@@ -33,6 +33,7 @@ import { mqCommand } from "./mq.ts";
 import { semCommand } from "./sem.ts";
 import { shmCommand } from "./shm.ts";
 import { lsCommand, rmCommand } from "./ls.ts";
+import { channelCommand } from "./channel.ts";
 
 const version: Command = {
   summary: "print ipckit's version",
@@ -60,6 +61,7 @@ export const commands: Record<string, Command> = {
   mq: mqCommand,
   sem: semCommand,
   shm: shmCommand,
+  channel: channelCommand,
   ls: lsCommand,
   rm: rmCommand,
   version,
