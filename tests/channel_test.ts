@@ -381,3 +381,46 @@ Deno.test("ipckit channel create/send/stat/ls/receive/rm, in process", () =>
     equal((await run("stat")).code, 2);
     equal((await run("rm", name)).code, 0);
   }));
+
+Deno.test("examples/channel_records.ts passes records from Deno to C", async () => {
+  const before = ipcSnapshot();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-ffi",
+      "--allow-read",
+      "--allow-write",
+      "--allow-run",
+      "--no-check",
+      new URL("../examples/channel_records.ts", import.meta.url).pathname,
+      "3000",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout).trim();
+  ok(out.success, new TextDecoder().decode(out.stderr));
+  equal(text, "records 3000 sum 2249250.0 last rec-2999");
+  deepEqual(ipcSnapshot(), before);
+});
+
+Deno.test("examples/channel_request_response.ts answers every request", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-ffi",
+      "--allow-read",
+      "--allow-write",
+      "--allow-run",
+      "--no-check",
+      new URL("../examples/channel_request_response.ts", import.meta.url).pathname,
+      "300",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  ok(out.success, new TextDecoder().decode(out.stderr));
+  ok(text.startsWith("300/300 answers correct"), text);
+  ok(new TextDecoder().decode(out.stderr).includes("served 300 requests"));
+});
