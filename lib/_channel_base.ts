@@ -84,8 +84,7 @@ export class ChannelHandle implements Disposable {
   readonly messageSize: number;
   readonly #descriptor: Descriptor;
   readonly #posix: boolean;
-  /** The data path. */
-  protected readonly ring: Ring;
+  readonly #ring: Ring;
 
   /** Attaches `end` to `memory`. Internal: use the factory functions. */
   constructor(memory: ChannelMemory, end: ChannelEnd, posix: boolean) {
@@ -96,8 +95,9 @@ export class ChannelHandle implements Disposable {
     this.#descriptor = memory.descriptor;
     this.#posix = posix;
     try {
-      this.ring = new Ring(memory.mapping, memory.geometry, end, memory.name);
-      attach(this.ring, end);
+      this.#ring = new Ring(memory.mapping, memory.geometry, end, memory.name);
+      attach(this.#ring, end);
+      rings.set(this, this.#ring);
     } catch (e) {
       memory.mapping.unmap();
       memory.descriptor.close();
@@ -107,7 +107,7 @@ export class ChannelHandle implements Disposable {
 
   /** The descriptor, e.g. to hand a memfd channel to a child (`withInheritedFds`). */
   get handle(): Descriptor {
-    this.live("handle");
+    live(this, "handle");
     return this.#descriptor;
   }
 
@@ -116,60 +116,10 @@ export class ChannelHandle implements Disposable {
     return this.#descriptor.closed;
   }
 
-  /** Throws `BadResource` (EBADF) once closed. */
-  protected live(op: string): void {
-    if (this.#descriptor.closed) throw closedError(op, this.name);
-  }
-
   /** A snapshot of the shared state (fill, positions, peers, waiters). */
   status(): ChannelStatus {
-    this.live("status");
-    return readStatus(this.ring.i32, this.messageSize);
-  }
-
-  /**
-   * Waits for `attempt` (spinning briefly, then parking on a futex in
-   * slices), with the peer checked whenever it would wait.
-   */
-  protected wait<T>(attempt: () => T | null, deadline: Deadline): Promise<T> {
-    const ring = this.ring;
-    const tryOnce = () => {
-      const r = attempt();
-      if (r === null) ring.checkPeer();
-      return r;
-    };
-    return untilAcquired(
-      { attempt: tryOnce, park: (ms) => ring.park(ms) },
-      deadline,
-      spinnerFor(this),
-    )
-      .finally(() => ring.awake());
-  }
-
-  /** A {@linkcode Deadline} for `op` (validates options before anything else). */
-  protected deadline(options: WaitOptions | undefined, op: string): Deadline {
-    // Until Deadline itself refuses it (issue 12): null must not mean "forever".
-    if (options?.timeout === null) {
-      throw invalidArgument(
-        op,
-        this.name,
-        "timeout must be a number of milliseconds >= 0, got null",
-      );
-    }
-    return new Deadline(options, op, this.name);
-  }
-
-  /** Throws EINVAL for a call made while a reserved slot or a viewed message is pending. */
-  protected notPending(op: string): void {
-    if (this.ring.pending) {
-      throw invalidArgument(
-        op,
-        this.name,
-        this.end === "send"
-          ? "a reserved slot is not committed yet: call commit() first"
-          : "a viewed message is not released yet: call release() first",
-      );
-    }
+    live(this, "status");
+    return readStatus(this.#ring.i32, this.messageSize);
   }
 
   /** Removes the channel's name (`shm_unlink`); open handles keep working. */
@@ -186,7 +136,7 @@ export class ChannelHandle implements Disposable {
    */
   close(): void {
     if (this.#descriptor.closed) return;
-    const ring = this.ring;
+    const ring = this.#ring;
     if (ring.mapping.mapped) {
       const pidIdx = this.end === "send" ? IDX.senderPid : IDX.receiverPid;
       Atomics.compareExchange(ring.i32, pidIdx, libc().getpid(), 0);
@@ -200,6 +150,70 @@ export class ChannelHandle implements Disposable {
   /** Same as {@linkcode close}. */
   [Symbol.dispose](): void {
     this.close();
+  }
+}
+
+const rings = new WeakMap<ChannelHandle, Ring>();
+
+/** The data path of a handle (its subclasses keep it in a field). */
+export function ringOf(handle: ChannelHandle): Ring {
+  return rings.get(handle)!;
+}
+
+/** Throws `BadResource` (EBADF) once closed. */
+export function live(handle: ChannelHandle, op: string): void {
+  if (handle.closed) throw closedError(op, handle.name);
+}
+
+/**
+ * Waits for `attempt` (spinning briefly, then parking on a futex in
+ * slices), with the peer checked whenever it would wait.
+ */
+export function waitFor<T>(
+  handle: ChannelHandle,
+  ring: Ring,
+  attempt: () => T | null,
+  deadline: Deadline,
+): Promise<T> {
+  const tryOnce = () => {
+    const r = attempt();
+    if (r === null) ring.checkPeer();
+    return r;
+  };
+  return untilAcquired(
+    { attempt: tryOnce, park: (ms) => ring.park(ms) },
+    deadline,
+    spinnerFor(handle),
+  ).finally(() => ring.awake());
+}
+
+/** A {@linkcode Deadline} for `op` (validates options before anything else). */
+export function deadlineFor(
+  handle: ChannelHandle,
+  options: WaitOptions | undefined,
+  op: string,
+): Deadline {
+  // Until Deadline itself refuses it (issue 12): null must not mean "forever".
+  if (options?.timeout === null) {
+    throw invalidArgument(
+      op,
+      handle.name,
+      "timeout must be a number of milliseconds >= 0, got null",
+    );
+  }
+  return new Deadline(options, op, handle.name);
+}
+
+/** Throws EINVAL for a call made while a reserved slot or a viewed message is pending. */
+export function notPending(handle: ChannelHandle, ring: Ring, op: string): void {
+  if (ring.pending) {
+    throw invalidArgument(
+      op,
+      handle.name,
+      handle.end === "send"
+        ? "a reserved slot is not committed yet: call commit() first"
+        : "a viewed message is not released yet: call release() first",
+    );
   }
 }
 

@@ -7,8 +7,9 @@ import { invalidArgument, type IpcError } from "./_errors.ts";
 import type { WaitOptions } from "./wait.ts";
 import { Message } from "./message.ts";
 import { SLOT_HEADER } from "./_channel_layout.ts";
-import type { MessageVisitor } from "./_channel_ring.ts";
-import { ChannelHandle } from "./_channel_base.ts";
+import type { ChannelMemory } from "./_channel_open.ts";
+import type { ChannelEnd, MessageVisitor, Ring } from "./_channel_ring.ts";
+import { ChannelHandle, deadlineFor, live, notPending, ringOf, waitFor } from "./_channel_base.ts";
 
 /** Options of {@linkcode ChannelReceiver.receiveMany} and {@linkcode ChannelReceiver.receiveEach}. */
 export interface ReceiveManyOptions extends WaitOptions {
@@ -41,8 +42,16 @@ function checkMax(max: unknown, op: string, name: string): number {
  * ```
  */
 export class ChannelReceiver extends ChannelHandle {
+  readonly #ring: Ring;
+
+  /** Attaches to `memory`. Internal: use the factory functions. */
+  constructor(memory: ChannelMemory, end: ChannelEnd, posix: boolean) {
+    super(memory, end, posix);
+    this.#ring = ringOf(this);
+  }
+
   #take(): Message | null {
-    const ring = this.ring;
+    const ring = this.#ring;
     if (ring.available() === 0) return null;
     const off = ring.slot(ring.pos);
     const len = ring.lengthAt(off);
@@ -54,10 +63,10 @@ export class ChannelReceiver extends ChannelHandle {
 
   /** The next message, or `null` if none is waiting. Never waits. */
   tryReceive(): Message | null {
-    this.live("receive");
-    this.notPending("receive");
+    live(this, "receive");
+    notPending(this, this.#ring, "receive");
     const m = this.#take();
-    if (m === null) this.ring.checkPeer(true);
+    if (m === null) this.#ring.checkPeer(true);
     return m;
   }
 
@@ -68,19 +77,19 @@ export class ChannelReceiver extends ChannelHandle {
    * or its process is gone; ETIMEDOUT.
    */
   async receive(options?: WaitOptions): Promise<Message> {
-    const deadline = this.deadline(options, "receive");
-    this.live("receive");
-    this.notPending("receive");
+    const deadline = deadlineFor(this, options, "receive");
+    live(this, "receive");
+    notPending(this, this.#ring, "receive");
     const m = this.#take();
     if (m !== null) return m;
-    return await this.wait(() => {
-      this.live("receive");
+    return await waitFor(this, this.#ring, () => {
+      live(this, "receive");
       return this.#take();
     }, deadline);
   }
 
   #into(buffer: Uint8Array): { length: number } | null {
-    const ring = this.ring;
+    const ring = this.#ring;
     if (ring.available() === 0) return null;
     const off = ring.slot(ring.pos);
     const len = ring.lengthAt(off);
@@ -102,30 +111,30 @@ export class ChannelReceiver extends ChannelHandle {
 
   /** Copies the next message into `buffer` (≥ `messageSize` bytes): `{ length }`, or `null`. */
   tryReceiveInto(buffer: Uint8Array): { length: number } | null {
-    this.live("receive");
-    this.notPending("receive");
+    live(this, "receive");
+    notPending(this, this.#ring, "receive");
     this.#checkBuffer(buffer, "receive");
     const r = this.#into(buffer);
-    if (r === null) this.ring.checkPeer(true);
+    if (r === null) this.#ring.checkPeer(true);
     return r;
   }
 
   /** Waits for the next message and copies it into `buffer` without allocating a message. */
   async receiveInto(buffer: Uint8Array, options?: WaitOptions): Promise<{ length: number }> {
-    const deadline = this.deadline(options, "receive");
-    this.live("receive");
-    this.notPending("receive");
+    const deadline = deadlineFor(this, options, "receive");
+    live(this, "receive");
+    notPending(this, this.#ring, "receive");
     this.#checkBuffer(buffer, "receive");
     const r = this.#into(buffer);
     if (r !== null) return r;
-    return await this.wait(() => {
-      this.live("receive");
+    return await waitFor(this, this.#ring, () => {
+      live(this, "receive");
       return this.#into(buffer);
     }, deadline);
   }
 
   #each(visit: MessageVisitor, max: number): number | null {
-    const ring = this.ring;
+    const ring = this.#ring;
     const n = Math.min(ring.available(), max);
     if (n === 0) return null;
     const u8 = ring.u8;
@@ -149,24 +158,24 @@ export class ChannelReceiver extends ChannelHandle {
    * batch: the count visited, or `null` if none was waiting.
    */
   tryReceiveEach(visit: MessageVisitor, max?: number): number | null {
-    this.live("receive");
-    this.notPending("receive");
+    live(this, "receive");
+    notPending(this, this.#ring, "receive");
     const m = checkMax(max, "receive", this.name);
     const n = this.#each(visit, m);
-    if (n === null) this.ring.checkPeer(true);
+    if (n === null) this.#ring.checkPeer(true);
     return n;
   }
 
   /** Waits for at least one message, then visits all waiting (up to `max`) in place. */
   async receiveEach(visit: MessageVisitor, options?: ReceiveManyOptions): Promise<number> {
-    const deadline = this.deadline(options, "receive");
-    this.live("receive");
-    this.notPending("receive");
+    const deadline = deadlineFor(this, options, "receive");
+    live(this, "receive");
+    notPending(this, this.#ring, "receive");
     const max = checkMax(options?.max, "receive", this.name);
     const n = this.#each(visit, max);
     if (n !== null) return n;
-    return await this.wait(() => {
-      this.live("receive");
+    return await waitFor(this, this.#ring, () => {
+      live(this, "receive");
       return this.#each(visit, max);
     }, deadline);
   }
@@ -179,29 +188,29 @@ export class ChannelReceiver extends ChannelHandle {
 
   /** Every waiting message (up to `max`), copied, or `null` if none. */
   tryReceiveMany(max?: number): Message[] | null {
-    this.live("receive");
-    this.notPending("receive");
+    live(this, "receive");
+    notPending(this, this.#ring, "receive");
     const r = this.#many(checkMax(max, "receive", this.name));
-    if (r === null) this.ring.checkPeer(true);
+    if (r === null) this.#ring.checkPeer(true);
     return r;
   }
 
   /** Waits for at least one message, then returns every waiting one (up to `max`). */
   async receiveMany(options?: ReceiveManyOptions): Promise<Message[]> {
-    const deadline = this.deadline(options, "receive");
-    this.live("receive");
-    this.notPending("receive");
+    const deadline = deadlineFor(this, options, "receive");
+    live(this, "receive");
+    notPending(this, this.#ring, "receive");
     const max = checkMax(options?.max, "receive", this.name);
     const r = this.#many(max);
     if (r !== null) return r;
-    return await this.wait(() => {
-      this.live("receive");
+    return await waitFor(this, this.#ring, () => {
+      live(this, "receive");
       return this.#many(max);
     }, deadline);
   }
 
   #view(): Uint8Array<ArrayBuffer> | null {
-    const ring = this.ring;
+    const ring = this.#ring;
     if (ring.available() === 0) return null;
     const off = ring.slot(ring.pos);
     const len = ring.lengthAt(off);
@@ -214,30 +223,30 @@ export class ChannelReceiver extends ChannelHandle {
    * {@linkcode ChannelReceiver.release}), or `null` if none is waiting.
    */
   tryReceiveView(): Uint8Array<ArrayBuffer> | null {
-    this.live("receive");
-    this.notPending("receive");
+    live(this, "receive");
+    notPending(this, this.#ring, "receive");
     const v = this.#view();
-    if (v === null) this.ring.checkPeer(true);
+    if (v === null) this.#ring.checkPeer(true);
     return v;
   }
 
   /** Waits for the next message and returns it in place (see {@linkcode ChannelReceiver.tryReceiveView}). */
   async receiveView(options?: WaitOptions): Promise<Uint8Array<ArrayBuffer>> {
-    const deadline = this.deadline(options, "receive");
-    this.live("receive");
-    this.notPending("receive");
+    const deadline = deadlineFor(this, options, "receive");
+    live(this, "receive");
+    notPending(this, this.#ring, "receive");
     const v = this.#view();
     if (v !== null) return v;
-    return await this.wait(() => {
-      this.live("receive");
+    return await waitFor(this, this.#ring, () => {
+      live(this, "receive");
       return this.#view();
     }, deadline);
   }
 
   /** Frees the slot of the message returned by `receiveView`/`tryReceiveView`. */
   release(): void {
-    this.live("release");
-    const ring = this.ring;
+    live(this, "release");
+    const ring = this.#ring;
     if (!ring.pending) throw invalidArgument("release", this.name, "no message is being viewed");
     ring.pending = false;
     ring.pos = (ring.pos + 1) | 0;
@@ -254,7 +263,7 @@ export class ChannelReceiver extends ChannelHandle {
       try {
         m = await this.receive({ signal: options.signal });
       } catch (e) {
-        if ((e as IpcError).code === "EPIPE" && !this.closed && this.ring.peerClosed()) return;
+        if ((e as IpcError).code === "EPIPE" && !this.closed && this.#ring.peerClosed()) return;
         throw e;
       }
       yield m;

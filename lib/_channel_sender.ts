@@ -6,7 +6,9 @@
 import { invalidArgument } from "./_errors.ts";
 import type { WaitOptions } from "./wait.ts";
 import { HEADER_SIZE, SLOT_HEADER } from "./_channel_layout.ts";
-import { ChannelHandle } from "./_channel_base.ts";
+import type { ChannelMemory } from "./_channel_open.ts";
+import type { ChannelEnd, Ring } from "./_channel_ring.ts";
+import { ChannelHandle, deadlineFor, live, notPending, ringOf, waitFor } from "./_channel_base.ts";
 
 const encoder = new TextEncoder();
 
@@ -22,6 +24,14 @@ const encoder = new TextEncoder();
  * ```
  */
 export class ChannelSender extends ChannelHandle {
+  readonly #ring: Ring;
+
+  /** Attaches to `memory`. Internal: use the factory functions. */
+  constructor(memory: ChannelMemory, end: ChannelEnd, posix: boolean) {
+    super(memory, end, posix);
+    this.#ring = ringOf(this);
+  }
+
   #bytes(message: Uint8Array | string, op: string): Uint8Array {
     const bytes = typeof message === "string" ? encoder.encode(message) : message;
     if (!(bytes instanceof Uint8Array)) {
@@ -45,14 +55,14 @@ export class ChannelSender extends ChannelHandle {
    * EINVAL for a message larger than `messageSize`.
    */
   trySend(message: Uint8Array | string): true | null {
-    this.live("send");
-    this.notPending("send");
+    live(this, "send");
+    notPending(this, this.#ring, "send");
     const bytes = this.#bytes(message, "send");
     return this.#trySend(bytes);
   }
 
   #trySend(bytes: Uint8Array): true | null {
-    const ring = this.ring;
+    const ring = this.#ring;
     ring.checkReceiver();
     if (ring.free() === 0) return null;
     ring.put(bytes);
@@ -66,19 +76,19 @@ export class ChannelSender extends ChannelHandle {
    * @throws {IpcError} EPIPE if the receiver closes or dies; ETIMEDOUT.
    */
   async send(message: Uint8Array | string, options?: WaitOptions): Promise<void> {
-    const deadline = this.deadline(options, "send");
-    this.live("send");
-    this.notPending("send");
+    const deadline = deadlineFor(this, options, "send");
+    live(this, "send");
+    notPending(this, this.#ring, "send");
     const bytes = this.#bytes(message, "send");
     if (this.#trySend(bytes) !== null) return;
-    await this.wait(() => {
-      this.live("send");
+    await waitFor(this, this.#ring, () => {
+      live(this, "send");
       return this.#trySend(bytes);
     }, deadline);
   }
 
   #putMany(messages: readonly Uint8Array[], from: number): number {
-    const ring = this.ring;
+    const ring = this.#ring;
     ring.checkReceiver();
     const n = Math.min(ring.free(), messages.length - from);
     if (n === 0) return 0;
@@ -113,8 +123,8 @@ export class ChannelSender extends ChannelHandle {
    * count sent, or `null` if none fit. Never waits.
    */
   trySendMany(messages: readonly (Uint8Array | string)[]): number | null {
-    this.live("send");
-    this.notPending("send");
+    live(this, "send");
+    notPending(this, this.#ring, "send");
     const all = this.#all(messages, "send");
     if (all.length === 0) return 0;
     const n = this.#putMany(all, 0);
@@ -129,14 +139,14 @@ export class ChannelSender extends ChannelHandle {
     messages: readonly (Uint8Array | string)[],
     options?: WaitOptions,
   ): Promise<void> {
-    const deadline = this.deadline(options, "send");
-    this.live("send");
-    this.notPending("send");
+    const deadline = deadlineFor(this, options, "send");
+    live(this, "send");
+    notPending(this, this.#ring, "send");
     const all = this.#all(messages, "send");
     let done = this.#putMany(all, 0);
     while (done < all.length) {
-      done += await this.wait(() => {
-        this.live("send");
+      done += await waitFor(this, this.#ring, () => {
+        live(this, "send");
         const n = this.#putMany(all, done);
         return n === 0 ? null : n;
       }, deadline);
@@ -144,7 +154,7 @@ export class ChannelSender extends ChannelHandle {
   }
 
   #tryReserve(): Uint8Array<ArrayBuffer> | null {
-    const ring = this.ring;
+    const ring = this.#ring;
     ring.checkReceiver();
     if (ring.free() === 0) return null;
     ring.pending = true;
@@ -158,26 +168,26 @@ export class ChannelSender extends ChannelHandle {
    * when the ring is full. The view is valid only until `commit`.
    */
   tryReserve(): Uint8Array<ArrayBuffer> | null {
-    this.live("reserve");
-    this.notPending("reserve");
+    live(this, "reserve");
+    notPending(this, this.#ring, "reserve");
     return this.#tryReserve();
   }
 
   /** Waits for a free slot and lends it (see {@linkcode ChannelSender.tryReserve}). */
   async reserve(options?: WaitOptions): Promise<Uint8Array<ArrayBuffer>> {
-    const deadline = this.deadline(options, "reserve");
-    this.live("reserve");
-    this.notPending("reserve");
-    return this.#tryReserve() ?? await this.wait(() => {
-      this.live("reserve");
+    const deadline = deadlineFor(this, options, "reserve");
+    live(this, "reserve");
+    notPending(this, this.#ring, "reserve");
+    return this.#tryReserve() ?? await waitFor(this, this.#ring, () => {
+      live(this, "reserve");
       return this.#tryReserve();
     }, deadline);
   }
 
   /** Sends the first `length` bytes of the reserved slot. */
   commit(length: number): void {
-    this.live("commit");
-    const ring = this.ring;
+    live(this, "commit");
+    const ring = this.#ring;
     if (!ring.pending) throw invalidArgument("commit", this.name, "no slot is reserved");
     if (!Number.isInteger(length) || length < 0 || length > this.messageSize) {
       throw invalidArgument(

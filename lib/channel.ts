@@ -43,6 +43,7 @@ import { ChannelReceiver, type ReceiveManyOptions } from "./_channel_receiver.ts
 import type { ChannelEnd, MessageVisitor } from "./_channel_ring.ts";
 
 export { ChannelHandle, ChannelReceiver, ChannelSender };
+export type { TrustOptions } from "./_trust.ts";
 export type { ChannelEnd, ChannelSizeOptions, ChannelStatus, MessageVisitor, ReceiveManyOptions };
 
 /** Options of {@linkcode createChannel}. */
