@@ -344,8 +344,9 @@ Deno.test("openChannelFd() maps a received descriptor and checks it", () => {
   using rx = openChannelFd(tx.handle.dup().release(), "receive");
   tx.trySend("x");
   equal(rx.tryReceive()?.text(), "x");
-  using shm = createSharedMemory("/" + uniqueName("notch"), { size: 4096 });
-  shm.unlink();
+  const shmName = "/" + uniqueName("notch");
+  using shm = createSharedMemory(shmName, { size: 4096 });
+  removeChannel(shmName); // shm_unlink: any shared-memory name
   shm.bytes.set([1, 2, 3, 4]);
   throws(() => openChannelFd(shm.handle.dup().release(), "receive"), (e) => code(e) === "EPROTO");
 });

@@ -8,7 +8,13 @@ import { openChannel, removeChannel, statChannel } from "../channel.ts";
 import { createShmChannel } from "../_channel_open.ts";
 import { listChannels } from "../_channel_inspect.ts";
 import { type Command, EXIT, group, intFlag, parse, UsageError } from "./_common.ts";
-import { modeFlag, oneName, removeCommand } from "./_posix_common.ts";
+import { modeFlag, removeCommand } from "./_posix_common.ts";
+import type { Parsed } from "./_common.ts";
+
+function oneName(p: Parsed): string {
+  if (p.positionals.length !== 1) throw new UsageError("expected one NAME");
+  return p.positionals[0];
+}
 
 const create: Command = {
   summary: "create a channel (fails if the name exists)",
@@ -22,7 +28,7 @@ const create: Command = {
       mode: { type: "string" },
     }, usage);
     if (!p) return EXIT.ok;
-    const name = oneName(p, usage);
+    const name = oneName(p);
     // No end is attached: a receiver started next waits instead of finding the sender closed.
     const memory = createShmChannel(name, {
       capacity: intFlag(p.values["max-messages"], "max-messages", { min: 2 }),
@@ -70,7 +76,7 @@ const receive: Command = {
       "any-owner": { type: "boolean" },
     }, usage);
     if (!p) return EXIT.ok;
-    const name = oneName(p, usage);
+    const name = oneName(p);
     const count = intFlag(p.values.count, "count", { min: 1 }) ?? 1;
     const timeout = intFlag(p.values.timeout, "timeout");
     using rx = openChannel(name, "receive", { trust: p.values["any-owner"] ? "any" : "owner" });
@@ -89,7 +95,7 @@ const stat: Command = {
     const usage = "Usage: ipckit channel stat NAME [--json] [--any-owner]";
     const p = parse(ctx, { json: { type: "boolean" }, "any-owner": { type: "boolean" } }, usage);
     if (!p) return EXIT.ok;
-    const name = oneName(p, usage);
+    const name = oneName(p);
     const s = statChannel(name, { trust: p.values["any-owner"] ? "any" : "owner" });
     if (p.values.json) {
       ctx.json({ name, ...s });
