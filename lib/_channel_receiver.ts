@@ -66,7 +66,7 @@ export class ChannelReceiver extends ChannelHandle {
     live(this, "receive");
     notPending(this, this.#ring, "receive");
     const m = this.#take();
-    if (m === null) this.#ring.checkPeer(true);
+    if (m === null) this.#ring.checkPeer();
     return m;
   }
 
@@ -115,7 +115,7 @@ export class ChannelReceiver extends ChannelHandle {
     notPending(this, this.#ring, "receive");
     this.#checkBuffer(buffer, "receive");
     const r = this.#into(buffer);
-    if (r === null) this.#ring.checkPeer(true);
+    if (r === null) this.#ring.checkPeer();
     return r;
   }
 
@@ -162,7 +162,7 @@ export class ChannelReceiver extends ChannelHandle {
     notPending(this, this.#ring, "receive");
     const m = checkMax(max, "receive", this.name);
     const n = this.#each(visit, m);
-    if (n === null) this.#ring.checkPeer(true);
+    if (n === null) this.#ring.checkPeer();
     return n;
   }
 
@@ -191,7 +191,7 @@ export class ChannelReceiver extends ChannelHandle {
     live(this, "receive");
     notPending(this, this.#ring, "receive");
     const r = this.#many(checkMax(max, "receive", this.name));
-    if (r === null) this.#ring.checkPeer(true);
+    if (r === null) this.#ring.checkPeer();
     return r;
   }
 
@@ -226,7 +226,7 @@ export class ChannelReceiver extends ChannelHandle {
     live(this, "receive");
     notPending(this, this.#ring, "receive");
     const v = this.#view();
-    if (v === null) this.#ring.checkPeer(true);
+    if (v === null) this.#ring.checkPeer();
     return v;
   }
 

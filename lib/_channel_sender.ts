@@ -64,7 +64,10 @@ export class ChannelSender extends ChannelHandle {
   #trySend(bytes: Uint8Array): true | null {
     const ring = this.#ring;
     ring.checkReceiver();
-    if (ring.free() === 0) return null;
+    if (ring.free() === 0) {
+      ring.checkPeer(); // a dead receiver is EPIPE, not "full" forever
+      return null;
+    }
     ring.put(bytes);
     ring.publish();
     return true;
