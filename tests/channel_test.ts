@@ -425,3 +425,38 @@ Deno.test("examples/channel_request_response.ts answers every request", async ()
   ok(text.startsWith("300/300 answers correct"), text);
   ok(new TextDecoder().decode(out.stderr).includes("served 300 requests"));
 });
+
+const armDeno = new URL("../.cache/deno-arm64/deno", import.meta.url).pathname;
+
+Deno.test({
+  name: "channels (futex sleep and wake included) work on aarch64 (its Deno under qemu)",
+  ignore: Deno.build.arch !== "x86_64" || !(() => {
+    try {
+      Deno.statSync(armDeno);
+      return new Deno.Command("sh", { args: ["-c", "command -v qemu-aarch64"], stdout: "null" })
+        .outputSync().success;
+    } catch {
+      return false;
+    }
+  })(),
+  async fn() {
+    const smoke = new URL("./fixtures/channel_arch_smoke.ts", import.meta.url).pathname;
+    const out = await new Deno.Command("qemu-aarch64", {
+      args: ["-L", "/usr/aarch64-linux-gnu", armDeno, "run", "-A", "--no-check", smoke],
+      stdout: "piped",
+      stderr: "piped",
+      env: { DENO_NO_UPDATE_CHECK: "1" },
+    }).output();
+    if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+    const text = new TextDecoder().decode(out.stdout).trim();
+    deepEqual(JSON.parse(text.split("\n").pop()!), {
+      arch: "aarch64",
+      full: null,
+      first: "abcd",
+      late: "late",
+      woke: true,
+      timeout: "ETIMEDOUT",
+      closed: "EPIPE",
+    });
+  },
+});
