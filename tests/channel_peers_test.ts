@@ -234,3 +234,12 @@ Deno.test({
     });
   },
 });
+
+Deno.test("a Python receiver through mmap gets every message (Deno → Python)", () =>
+  withName(async (name) => {
+    using tx = createChannel(name, "send", { capacity: 8, messageSize: 64 });
+    const py = new URL("./fixtures/channel_peer.py", import.meta.url).pathname;
+    await using proc = await spawnReady("python3", [py, "recv", name, "2000"]);
+    for (let i = 0; i < 2000; i++) await tx.send(patterned(i, 4 + (i % 60)), { timeout: 10000 });
+    equal(await proc.nextLine(), "ok 2000");
+  }));
