@@ -39,7 +39,8 @@ export const channelBench: Bench = async (): Promise<Row[]> => {
     },
     {
       mechanism: "channel",
-      case: "64 KiB stream, Deno → Deno (receiveInto) vs one-process memcpy of 64 KiB blocks",
+      case:
+        "64 KiB stream, Deno → Deno (sendMany/receiveEach, copied out) vs memcpy of 64 KiB blocks",
       kind: "throughput",
       c: await median(RUNS, async () => Number(await run(c, ["memcpy", "65536", String(2 ** 30)]))),
       ipckit: await median(

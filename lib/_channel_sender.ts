@@ -11,6 +11,8 @@ import type { ChannelEnd, Ring } from "./_channel_ring.ts";
 import { ChannelHandle, deadlineFor, live, notPending, ringOf, waitFor } from "./_channel_base.ts";
 
 const encoder = new TextEncoder();
+/** Bytes written before a batch publishes what it has so far. */
+const PUBLISH_BYTES = 16384;
 
 /**
  * The sending end of a channel: copies messages into the shared ring, or
@@ -95,15 +97,24 @@ export class ChannelSender extends ChannelHandle {
     ring.checkReceiver();
     const n = Math.min(ring.free(), messages.length - from);
     if (n === 0) return 0;
-    // The hot loop of streaming: locals only, one publish for the batch.
+    // The hot loop of streaming: locals only, one publish per batch of small
+    // messages, but one at least every PUBLISH_BYTES so that a receiver can
+    // copy out large messages while later ones are still being written.
     const { u8, i32, mask, slotSize } = ring;
     let pos = ring.pos;
+    let unpublished = 0;
     for (let i = 0; i < n; i++) {
       const m = messages[from + i];
       const off = HEADER_SIZE + (pos & mask) * slotSize;
       u8.set(m, off + SLOT_HEADER);
       i32[off >> 2] = m.length;
       pos = (pos + 1) | 0;
+      unpublished += m.length + SLOT_HEADER;
+      if (unpublished >= PUBLISH_BYTES && i < n - 1) {
+        ring.pos = pos;
+        ring.publish();
+        unpublished = 0;
+      }
     }
     ring.pos = pos;
     ring.publish();
