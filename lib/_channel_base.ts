@@ -71,7 +71,15 @@ export function readStatus(i32: Int32Array, messageSize: number): ChannelStatus 
 
 /**
  * One end of a channel: owns the descriptor and the mapping. Made by
- * `createChannel`, `openChannel`, `createChannelMemfd`, `openChannelFd`.
+ * `createChannel`, `openChannel`, `createChannelMemfd`, `openChannelFd`;
+ * `ChannelSender` and `ChannelReceiver` are its two kinds.
+ *
+ * @example
+ * ```ts
+ * import { createChannelMemfd } from "@ipckit/ipckit/channel";
+ * using rx = createChannelMemfd("receive", { capacity: 8, messageSize: 64 });
+ * console.log(rx.end, rx.capacity, rx.status().fill); // receive 8 0
+ * ```
  */
 export class ChannelHandle implements Disposable {
   /** The channel's name (`"/jobs"`), or `"memfd:ipckit-channel"` / `"fd N"`. */

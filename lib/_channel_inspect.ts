@@ -12,7 +12,10 @@ import { unistd } from "../ffi/unistd.ts";
 import { trySys } from "./_errors.ts";
 import { listDir, userName } from "./_host.ts";
 import { statFd } from "./_stat.ts";
-import { unlinkChannel } from "./_channel_open.ts";
+import { openShmChannel, unlinkChannel } from "./_channel_open.ts";
+import { type ChannelStatus, readStatus } from "./_channel_base.ts";
+import type { TrustOptions } from "./_trust.ts";
+import { trustLevel } from "./_trust.ts";
 import { HEADER_SIZE, IDX, MAGIC, VERSION } from "./_channel_layout.ts";
 import { pidAlive } from "./_channel_ring.ts";
 
@@ -105,3 +108,18 @@ export const channelProvider: {
   list: listChannels,
   remove: (name) => unlinkChannel(String(name)),
 };
+
+/**
+ * The state of the channel `name` without attaching an end (what `ipckit
+ * channel stat` prints): maps it after the trust rule, reads, unmaps.
+ */
+export function statChannel(name: string, options: TrustOptions = {}): ChannelStatus {
+  trustLevel(options, "shm_open", name);
+  const memory = openShmChannel(name, options);
+  try {
+    return readStatus(new Int32Array(memory.mapping.buffer("stat")), memory.geometry.messageSize);
+  } finally {
+    memory.mapping.unmap();
+    memory.descriptor.close();
+  }
+}

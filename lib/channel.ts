@@ -37,14 +37,22 @@ import {
   openShmChannel,
   unlinkChannel,
 } from "./_channel_open.ts";
-import { ChannelHandle, type ChannelStatus, readStatus } from "./_channel_base.ts";
+import { ChannelHandle, type ChannelStatus } from "./_channel_base.ts";
+import { type ChannelListing, listChannels as listChannelObjects } from "./_channel_inspect.ts";
 import { ChannelSender } from "./_channel_sender.ts";
 import { ChannelReceiver, type ReceiveManyOptions } from "./_channel_receiver.ts";
 import type { ChannelEnd, MessageVisitor } from "./_channel_ring.ts";
 
 export { ChannelHandle, ChannelReceiver, ChannelSender };
 export type { TrustOptions } from "./_trust.ts";
-export type { ChannelEnd, ChannelSizeOptions, ChannelStatus, MessageVisitor, ReceiveManyOptions };
+export type {
+  ChannelEnd,
+  ChannelListing,
+  ChannelSizeOptions,
+  ChannelStatus,
+  MessageVisitor,
+  ReceiveManyOptions,
+};
 
 /** Options of {@linkcode createChannel}. */
 export interface CreateChannelOptions extends ChannelSizeOptions {
@@ -191,26 +199,19 @@ export function removeChannel(name: string): void {
 }
 
 /**
- * Reads the state of the channel `name` without attaching an end: capacity,
- * fill, positions, peers and waiters (what `ipckit channel stat` prints).
+ * Every channel in `/dev/shm` this process can read: name, owner, mode,
+ * capacity, message size, messages waiting and the pids of both ends. The
+ * objects are opened read-only and only their header is read.
  *
  * @example
  * ```ts
- * import { createChannel, statChannel } from "@ipckit/ipckit/channel";
+ * import { createChannel, listChannels } from "@ipckit/ipckit/channel";
  * const name = `/doc-${crypto.randomUUID()}`;
  * using tx = createChannel(name, "send");
- * tx.trySend("x");
- * console.log(statChannel(name).fill); // 1
+ * console.log(listChannels().some((c) => c.name === name)); // true
  * tx.remove();
  * ```
  */
-export function statChannel(name: string, options: TrustOptions = {}): ChannelStatus {
-  trustLevel(options, "shm_open", name);
-  const memory = openShmChannel(name, options);
-  try {
-    return readStatus(new Int32Array(memory.mapping.buffer("stat")), memory.geometry.messageSize);
-  } finally {
-    memory.mapping.unmap();
-    memory.descriptor.close();
-  }
+export function listChannels(): ChannelListing[] {
+  return listChannelObjects();
 }

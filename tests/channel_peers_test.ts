@@ -8,8 +8,8 @@ import {
   createChannelMemfd,
   openChannel,
   removeChannel,
-  statChannel,
 } from "../lib/channel.ts";
+import { statChannel } from "../lib/_channel_inspect.ts";
 import { HEADER_SIZE, MAGIC, OFF, slotSizeFor } from "../lib/_channel_layout.ts";
 import { denoArgs, ipcSnapshot, spawnReady } from "./_helpers.ts";
 import { child, code, cPeer, patterned, peerSource, withName } from "./_channel_helpers.ts";

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { openChannel, removeChannel, statChannel } from "../channel.ts";
+import { openChannel, removeChannel } from "../channel.ts";
 import { createShmChannel } from "../_channel_open.ts";
-import { listChannels } from "../_channel_inspect.ts";
+import { listChannels, statChannel } from "../_channel_inspect.ts";
 import { type Command, EXIT, group, intFlag, parse, UsageError } from "./_common.ts";
 import { modeFlag, removeCommand } from "./_posix_common.ts";
 import type { Parsed } from "./_common.ts";
