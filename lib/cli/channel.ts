@@ -92,7 +92,9 @@ const receive: Command = {
 const stat: Command = {
   summary: "show a channel's capacity, fill, positions, peers and waiters",
   run(ctx) {
-    const usage = "Usage: ipckit channel stat NAME [--json] [--any-owner]";
+    const usage = "Usage: ipckit channel stat NAME [--json] [--any-owner]\n\nPrints the " +
+      "channel's capacity, messages waiting, positions, and each end's pid, whether it runs, " +
+      "sleeps or has closed. Attaches no end.";
     const p = parse(ctx, { json: { type: "boolean" }, "any-owner": { type: "boolean" } }, usage);
     if (!p) return EXIT.ok;
     const name = oneName(p);
@@ -118,7 +120,8 @@ const stat: Command = {
 const ls: Command = {
   summary: "list the channels in /dev/shm",
   run(ctx) {
-    const usage = "Usage: ipckit channel ls [--json]";
+    const usage = "Usage: ipckit channel ls [--json]\n\nLists the channels in /dev/shm " +
+      "this user can read, with their fill, owner, mode and the pids of both ends.";
     const p = parse(ctx, { json: { type: "boolean" } }, usage, { allowPositionals: false });
     if (!p) return EXIT.ok;
     for (const c of listChannels()) {
@@ -139,7 +142,7 @@ const ls: Command = {
 const rm = removeCommand("channel", "a channel", removeChannel);
 
 /** The `channel` command group. */
-export const channelCommand: Command = group("channel", "Shared-memory message channels", {
+export const channelCommand: Command = group("channel", "shared-memory message channels", {
   create,
   send,
   receive,
