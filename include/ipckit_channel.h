@@ -4,6 +4,8 @@
  * A single-producer single-consumer ring of messages in shared memory,
  * compatible with ipckit's `@ipckit/ipckit/channel` in Deno. Either side may
  * be C or Deno. Layout and protocol: docs/channel.md. Linux only (futex).
+ * Header-only; gcc's default gnu mode is fine, a strict -std=c11 needs
+ * -D_GNU_SOURCE (for syscall() and kill()). Also compiles as C++.
  *
  *   ipckit_channel ch;
  *   if (ipckit_channel_open(&ch, "/jobs", IPCKIT_CHANNEL_RECEIVE) < 0) err(1, "open");
