@@ -207,3 +207,20 @@ Deno.test("ipckit channel create/send/stat/ls/receive/rm, in process", () =>
     equal((await run("stat")).code, 2);
     equal((await run("rm", name)).code, 0);
   }));
+
+Deno.test("a memfd channel's descriptor passes over a Unix socket", async () => {
+  const { createSocketPair } = await import("../lib/socket.ts");
+  const { receiveFds, sendFds } = await import("../lib/fdpass.ts");
+  const [a, b] = createSocketPair();
+  try {
+    using tx = createChannelMemfd("send", { capacity: 4, messageSize: 32 });
+    await sendFds(a, [tx.handle.fd], { timeout: 1000 });
+    const [received] = await receiveFds(b, { timeout: 1000 });
+    using rx = openChannelFd(received.release(), "receive");
+    await tx.send("over a socket");
+    equal((await rx.receive({ timeout: 1000 })).text(), "over a socket");
+  } finally {
+    a.close();
+    b.close();
+  }
+});
