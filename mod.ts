@@ -33,6 +33,7 @@ export * from "./lib/shutdown.ts";
 export * from "./lib/mqueue.ts";
 export * from "./lib/semaphore.ts";
 export * from "./lib/shm.ts";
+export * from "./lib/channel.ts";
 export * from "./lib/sysv.ts";
 export * from "./lib/inspect.ts";
 export type { TrustOptions } from "./lib/_trust.ts";

@@ -13,8 +13,8 @@ export interface Row {
   mechanism: string;
   /** What was measured, e.g. "64 B ping-pong round trip". */
   case: string;
-  /** "time" rows are µs per operation; "throughput" rows are MiB/s. */
-  kind: "time" | "throughput";
+  /** "time" rows are µs per operation; "throughput" rows are MiB/s; "rate" rows are msg/s. */
+  kind: "time" | "throughput" | "rate";
   /** ipckit's figure. */
   ipckit: number;
   /** The C baseline's figure. */
@@ -88,7 +88,7 @@ export function table(rows: Row[]): string {
     "| mechanism | case | unit | C | ipckit | ipckit ÷ C | goal | Deno built-in | built-in ÷ C |";
   const sep = "|---|---|---|---|---|---|---|---|---|";
   const lines = rows.map((r) => {
-    const unit = r.kind === "time" ? "µs/op" : "MiB/s";
+    const unit = r.kind === "time" ? "µs/op" : r.kind === "rate" ? "msg/s" : "MiB/s";
     const rc = ratio(r, r.ipckit);
     const goal = r.goal === undefined ? "" : `≤ ${r.goal}× ${rc <= r.goal ? "met" : "MISSED"}`;
     const deno = r.deno === undefined ? "" : `${fmt(r.deno)} (${r.denoLabel ?? "deno"})`;

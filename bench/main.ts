@@ -9,6 +9,7 @@ import { socketBench } from "./socket_bench.ts";
 import { lockBench } from "./lock_bench.ts";
 import { sysvBench } from "./sysv_bench.ts";
 import { posixBench } from "./posix_bench.ts";
+import { channelBench } from "./channel_bench.ts";
 
 const benches: Record<string, Bench> = {
   pipe: pipeBench,
@@ -16,6 +17,7 @@ const benches: Record<string, Bench> = {
   lock: lockBench,
   sysv: sysvBench,
   posix: posixBench,
+  channel: channelBench,
 };
 
 const only = Deno.args.filter((a) => !a.startsWith("-"));

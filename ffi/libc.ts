@@ -15,6 +15,7 @@ import { socketSymbols } from "./socket.ts";
 import { signalSymbols } from "./signal.ts";
 import { lockSymbols } from "./lock.ts";
 import { direntSymbols } from "./dirent.ts";
+import { futexSymbols } from "./futex.ts";
 
 const symbols = {
   ...unistdSymbols,
@@ -26,6 +27,7 @@ const symbols = {
   ...signalSymbols,
   ...lockSymbols,
   ...direntSymbols,
+  ...futexSymbols,
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** Every libc function ipckit calls, typed. */

@@ -17,6 +17,7 @@ import { socketConstants, socketHeaders, socketLayouts } from "./socket.ts";
 import { signalConstants, signalHeaders, signalLayouts } from "./signal.ts";
 import { lockConstants, lockHeaders, lockLayouts } from "./lock.ts";
 import { direntConstants, direntHeaders, direntLayouts } from "./dirent.ts";
+import { futexConstants, futexHeaders } from "./futex.ts";
 
 /** One area's tables. */
 export interface AreaTables {
@@ -48,4 +49,5 @@ export const areas: Record<string, AreaTables> = {
   signal: { headers: signalHeaders, constants: signalConstants, layouts: signalLayouts },
   lock: { headers: lockHeaders, constants: lockConstants, layouts: lockLayouts },
   dirent: { headers: direntHeaders, constants: direntConstants, layouts: direntLayouts },
+  futex: { headers: futexHeaders, constants: futexConstants },
 };

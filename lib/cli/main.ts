@@ -34,6 +34,7 @@ import { mqCommand } from "./mq.ts";
 import { semCommand } from "./sem.ts";
 import { shmCommand } from "./shm.ts";
 import { lsCommand, rmCommand } from "./ls.ts";
+import { channelCommand } from "./channel.ts";
 
 const version: Command = {
   summary: "print ipckit's version",
@@ -62,6 +63,7 @@ export const commands: Record<string, Command> = {
   mq: mqCommand,
   sem: semCommand,
   shm: shmCommand,
+  channel: channelCommand,
   ls: lsCommand,
   rm: rmCommand,
   version,
