@@ -89,30 +89,34 @@ function creatorAlive(pid: number, ctime: number): boolean | undefined {
   return p.start <= ctime + 2;
 }
 
+const SHM_DEST = 0o1000;
+const SHM_LOCKED = 0o2000;
+
 function toInfo(
   kind: SysvKind,
   row: Record<string, string>,
 ): IpcObjectInfo {
   const n = (c: string) => Number(row[c]);
   const uid = n("uid");
+  const perms = parseInt(row.perms, 8);
   const base: IpcObjectInfo = {
     kind,
     key: n("key") >>> 0,
     id: n(`${idName[familyOf[kind]]}`),
     uid,
     owner: userName(uid),
-    mode: parseInt(row.perms, 8) & 0o777,
+    mode: perms & 0o777,
   };
+  const pid = (field: string, c: string) => n(c) > 0 ? { [field]: n(c) } : {};
   switch (kind) {
-    case "sysv-msg": {
-      const last = n("rtime") > n("stime") ? n("lrpid") : n("lspid");
+    case "sysv-msg":
       return {
         ...base,
         size: n("cbytes"),
         messages: n("qnum"),
-        ...(last > 0 ? { lastPid: last } : {}),
+        ...pid("lastSendPid", "lspid"),
+        ...pid("lastReceivePid", "lrpid"),
       };
-    }
     case "sysv-sem":
       return { ...base, semaphores: n("nsems") };
     case "sysv-shm": {
@@ -121,8 +125,11 @@ function toInfo(
         ...base,
         size: n("size"),
         attached: n("nattch"),
-        ...(n("cpid") > 0 ? { creatorPid: n("cpid") } : {}),
-        ...(n("lpid") > 0 ? { lastPid: n("lpid") } : {}),
+        ...pid("creatorPid", "cpid"),
+        ...pid("lastPid", "lpid"),
+        // The mode column carries the segment's status bits, as ipcs reads them.
+        dest: (perms & SHM_DEST) !== 0,
+        locked: (perms & SHM_LOCKED) !== 0,
         ...(alive === undefined ? {} : { creatorAlive: alive }),
       };
     }

@@ -8,7 +8,7 @@ import { statPath } from "../_stat.ts";
 import { IpcError, ipcError } from "../_errors.ts";
 import { checkPosixName } from "../_posix.ts";
 import { userName } from "../_host.ts";
-import { type Command, EXIT, group, intFlag, parse, UsageError } from "./_common.ts";
+import { type Command, EXIT, group, intFlag, parse, sizeFlag, UsageError } from "./_common.ts";
 import { ANY_OWNER, modeFlag, oneName, removeCommand, trustFlag } from "./_posix_common.ts";
 
 const create: Command = {
@@ -20,7 +20,7 @@ const create: Command = {
     const p = parse(ctx, { size: { type: "string" }, mode: { type: "string" } }, usage);
     if (!p) return EXIT.ok;
     const name = oneName(p);
-    const size = intFlag(p.values.size, "size", { min: 1 });
+    const size = sizeFlag(p.values.size, "size", { min: 1 });
     if (size === undefined) throw new UsageError(`--size is required`);
     createSharedMemory(name, { size, mode: modeFlag(p.values.mode, "shm_open") }).close();
     return EXIT.ok;

@@ -27,7 +27,7 @@ import { parseSysvKey } from "../sysv_key.ts";
 import type { SysvTarget } from "../_sysv_open.ts";
 import type { TrustOptions } from "../_trust.ts";
 import { parseMode } from "../_validate.ts";
-import { type Command, EXIT, group, intFlag, parse, UsageError } from "./_common.ts";
+import { type Command, EXIT, group, intFlag, parse, sizeFlag, UsageError } from "./_common.ts";
 
 const KINDS: SysvKind[] = ["sysv-msg", "sysv-sem", "sysv-shm"];
 
@@ -141,7 +141,7 @@ const msgRecv: Command = {
     if (p.values.except && type <= 0) throw new UsageError("--except needs --type T with T > 0");
     const count = intFlag(p.values.count, "count", { min: 1 }) ?? 1;
     const timeout = intFlag(p.values.timeout, "timeout");
-    const messageSize = intFlag(p.values["message-size"], "message-size");
+    const messageSize = sizeFlag(p.values["message-size"], "message-size");
     using q = openSysvMessageQueue(openTarget(p.values));
     for (let i = 0; i < count; i++) {
       const m = await q.receive({ type, except: !!p.values.except, timeout, messageSize });
@@ -263,7 +263,7 @@ const shmRead: Command = {
     if (!p) return EXIT.ok;
     using shm = openSysvSharedMemory(openTarget(p.values));
     const offset = intFlag(p.values.offset, "offset", { max: shm.size }) ?? 0;
-    const length = intFlag(p.values.length, "length", { max: shm.size - offset });
+    const length = sizeFlag(p.values.length, "length", { max: shm.size - offset });
     using mem = shm.attach({ readOnly: true });
     await ctx.write(mem.read(offset, length));
     return EXIT.ok;
@@ -338,7 +338,7 @@ const mk: Command = {
         count: intFlag(p.values.semaphores, "semaphores", { min: 1 }) ?? 1,
       });
     } else {
-      const size = intFlag(p.values.size, "size", { min: 1 });
+      const size = sizeFlag(p.values.size, "size", { min: 1 });
       if (size === undefined) throw new UsageError(`sysv-shm needs --size`);
       obj = createSysvSharedMemory({ key, mode, size });
     }
