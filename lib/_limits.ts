@@ -93,7 +93,8 @@ export function readIpcLimits(): IpcLimit[] {
   add("MSGMAX", "Max size of message (bytes)", proc("msgmax"), one(proc("msgmax")));
   add("MSGMNB", "Default max size of queue (bytes)", proc("msgmnb"), one(proc("msgmnb")));
   add("SHMMNI", "Shared memory segments", proc("shmmni"), one(proc("shmmni")), shm.length);
-  const pages = shm.reduce((n, r) => n + Math.ceil(Number(r.size) / page), 0);
+  // lsipc's figure: all segments' bytes in whole pages (the kernel rounds each segment up).
+  const pages = Math.floor(shm.reduce((n, r) => n + Number(r.size), 0) / page);
   add("SHMALL", "Shared memory pages", proc("shmall"), one(proc("shmall")), pages);
   add("SHMMAX", "Max size of shared memory segment (bytes)", proc("shmmax"), one(proc("shmmax")));
   add("SHMMIN", "Min size of shared memory segment (bytes)", "kernel constant", "1");

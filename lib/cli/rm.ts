@@ -14,7 +14,7 @@ import { parseSysvKey } from "../sysv_key.ts";
 import { listSysvObjects, sysvIdForKey, type SysvKind } from "../sysv_inspect.ts";
 import { libc } from "../../ffi/libc.ts";
 import { type Command, EXIT, UsageError } from "./_common.ts";
-import { kindArg, printable } from "./ls.ts";
+import { KIND_ALIASES, kindArg, printable } from "./ls.ts";
 
 /** One object to remove, as the command line named it. */
 type Job =
@@ -78,6 +78,8 @@ interface Plan {
   all?: SysvKind[];
   verbose: boolean;
   help: boolean;
+  /** ipcrm's old form (`ipcrm shm 46`), which says "resource(s) deleted" when all went. */
+  oldForm?: boolean;
 }
 
 /** Parses rm's command line, in order, into what to remove; usage errors before any removal. */
@@ -130,6 +132,7 @@ export function parseRm(args: string[]): Plan {
   const [kindText, ...targets] = positionals;
   if (kindText !== undefined) {
     const kind = kindArg(kindText);
+    plan.oldForm = kindText in KIND_ALIASES && !keys.length;
     if (kind.startsWith("sysv-")) {
       for (const t of targets) plan.jobs.push({ kind: kind as SysvKind, id: idArg(t, "ID") });
       for (const k of keys) {
@@ -202,6 +205,8 @@ export const rmCommand: Command = {
         }
       }
     }
-    return failed ? EXIT.error : EXIT.ok;
+    if (failed) return EXIT.error;
+    if (plan.oldForm) ctx.out("resource(s) deleted"); // what ipcrm's old form prints
+    return EXIT.ok;
   },
 };
