@@ -30,7 +30,7 @@ import { libc } from "../ffi/libc.ts";
 import { sysv } from "../ffi/sysv.ts";
 import { invalidArgument, type IpcError, ipcError, sys } from "./_errors.ts";
 import type { IpcObjectInfo, KindProvider } from "./_inspect.ts";
-import { checkId } from "./_sysv_key.ts";
+import { checkId, shown } from "./_sysv_key.ts";
 import { idForKey } from "./_sysv_open.ts";
 import { familyNoun, idName, type SysvFamily } from "./_sysv_perm.ts";
 
@@ -148,7 +148,7 @@ function toInfo(
  */
 export function listSysvObjects(kind: SysvKind): IpcObjectInfo[] {
   if (!(kind in familyOf)) {
-    throw invalidArgument("list", String(kind), "kind must be sysv-msg, sysv-sem or sysv-shm");
+    throw invalidArgument("list", shown(kind), "kind must be sysv-msg, sysv-sem or sysv-shm");
   }
   return readTable(familyOf[kind]).map((r) => toInfo(kind, r)).sort((a, b) => a.id! - b.id!);
 }
@@ -185,7 +185,7 @@ export function removeSysvObject(kind: SysvKind, id: number | string): void {
   const family = familyOf[kind];
   const syscall = `${family}ctl(IPC_RMID)`;
   if (!family) {
-    throw invalidArgument(syscall, String(kind), "kind must be sysv-msg, sysv-sem or sysv-shm");
+    throw invalidArgument(syscall, shown(kind), "kind must be sysv-msg, sysv-sem or sysv-shm");
   }
   const n = typeof id === "string" && /^\d+$/.test(id) ? Number(id) : id;
   const checked = checkId(n, syscall);
@@ -217,7 +217,7 @@ export function removeSysvObject(kind: SysvKind, id: number | string): void {
 export function sysvIdForKey(kind: SysvKind, key: number): number {
   const family = familyOf[kind];
   if (!family) {
-    throw invalidArgument("get", String(kind), "kind must be sysv-msg, sysv-sem or sysv-shm");
+    throw invalidArgument("get", shown(kind), "kind must be sysv-msg, sysv-sem or sysv-shm");
   }
   const lib = libc();
   const get = family === "msg"

@@ -316,3 +316,56 @@ Deno.test(
     }
   }),
 );
+
+Deno.test("ls survives planted semaphore files: empty, short, a symlink, a FIFO (no SIGBUS)", async () => {
+  const tag = `ipckit-plant-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const files = {
+    empty: `/dev/shm/sem.${tag}-empty`,
+    short: `/dev/shm/sem.${tag}-short`,
+    link: `/dev/shm/sem.${tag}-link`,
+    fifo: `/dev/shm/sem.${tag}-fifo`,
+  };
+  try {
+    Deno.writeFileSync(files.empty, new Uint8Array(0));
+    Deno.writeFileSync(files.short, new Uint8Array([5, 0, 0]));
+    Deno.symlinkSync("/etc/hostname", files.link);
+    await new Deno.Command("mkfifo", { args: [files.fifo] }).output();
+    // In a child: a SIGBUS there is a failed test, not a dead test runner.
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: IPC_TASK.split(" ").slice(1).concat(["ls", "--json", "--kind", "posix-sem"]),
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    equal(out.signal, null, "no death by a signal");
+    equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const mine = records(new TextDecoder().decode(out.stdout)).filter((r) => r.name?.includes(tag));
+    equal(mine.filter((r) => r.semaphores !== undefined).length, 0, JSON.stringify(mine));
+    ok(mine.some((r) => r.name === `/${tag}-empty`));
+  } finally {
+    for (const f of Object.values(files)) {
+      try {
+        Deno.removeSync(f);
+      } catch { /* not made */ }
+    }
+  }
+});
+
+Deno.test(
+  "sysv info prints the same record as ls --json, by id or key",
+  sysvTest(async (t) => {
+    using q = createSysvMessageQueue({ key: "random", removeOnClose: true });
+    t.add("msg", q.id);
+    q.trySend("x");
+    const fromLs = records((await ipckit(["ls", "--json", "--kind", "msg"])).stdout)
+      .find((r) => r.id === q.id);
+    for (const args of [["--id", String(q.id)], ["--key", formatSysvKey(q.key)]]) {
+      const r = await ipckit(["sysv", "info", "msg", ...args, "--json"]);
+      equal(r.code, 0, r.stderr);
+      deepEqual(JSON.parse(r.stdout), fromLs);
+    }
+    const text = await ipckit(["sysv", "info", "sysv-msg", "--id", String(q.id)]);
+    match(text.stdout, new RegExp(`^kind: sysv-msg\nkey: ${formatSysvKey(q.key)}\n`));
+    equal((await ipckit(["sysv", "info", "msg", "--id", "2147483646"])).code, 1);
+    equal((await ipckit(["sysv", "info", "msg"])).code, 2);
+  }),
+);

@@ -22,7 +22,10 @@ import {
   openSysvSharedMemory,
   type SysvSharedMemory,
 } from "../sysv_shm.ts";
-import type { SysvKind } from "../sysv_inspect.ts";
+import { listSysvObjects, sysvIdForKey, type SysvKind } from "../sysv_inspect.ts";
+import { ipcError } from "../_errors.ts";
+import { objectRecord } from "./_record.ts";
+import { KIND_ALIASES, printable } from "./ls.ts";
 import { parseSysvKey } from "../sysv_key.ts";
 import type { SysvTarget } from "../_sysv_open.ts";
 import type { TrustOptions } from "../_trust.ts";
@@ -349,6 +352,43 @@ const mk: Command = {
   },
 };
 
+const info: Command = {
+  summary: "print one object's record, as ls shows it (like ipcs -i)",
+  run(ctx) {
+    const usage = "Usage: ipckit sysv info KIND (--key KEY | --id ID) [--json]\n\n" +
+      "Prints the object's record: key, id, owner, mode, size or counts, the pids the kernel\n" +
+      "records and the segment status. KIND is sysv-msg, sysv-sem or sysv-shm (or msg, sem,\n" +
+      "shm). --json prints the same record as ls --json (docs/cli.md). Nothing is opened, so\n" +
+      "the owner check does not apply.";
+    const p = parse(ctx, {
+      key: { type: "string" },
+      id: { type: "string" },
+      json: { type: "boolean" },
+    }, usage);
+    if (!p) return EXIT.ok;
+    if (p.positionals.length !== 1) throw new UsageError(`expected one KIND`);
+    const kind = kindArg(KIND_ALIASES[p.positionals[0]] ?? p.positionals[0]);
+    const { key, id } = p.values;
+    if ((key === undefined) === (id === undefined)) {
+      throw new UsageError(`pass exactly one of --key and --id`);
+    }
+    let target: number;
+    if (key !== undefined) {
+      const k = keyFlag(String(key));
+      if (k === 0) throw new UsageError("--key 0 (IPC_PRIVATE) names no object; use --id");
+      target = sysvIdForKey(kind, k);
+    } else target = intFlag(id, "id", { max: 0x7fffffff })!;
+    const o = listSysvObjects(kind).find((r) => r.id === target);
+    if (!o) {
+      throw ipcError({ code: "ENOENT", syscall: "info", object: `${kind} id ${target}` });
+    }
+    const r = objectRecord(o);
+    if (p.values.json) ctx.json(r);
+    else for (const [k, v] of Object.entries(r)) ctx.out(`${k}: ${printable(String(v))}`);
+    return EXIT.ok;
+  },
+};
+
 /** The `sysv` command group. */
 export const sysvCommand: Command = group(
   "sysv",
@@ -358,5 +398,6 @@ export const sysvCommand: Command = group(
     sem: group("sysv sem", "System V semaphore sets", { op: semOp, get: semGet, set: semSet }),
     shm: group("sysv shm", "System V shared memory", { read: shmRead, write: shmWrite }),
     mk,
+    info,
   },
 );
