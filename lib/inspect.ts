@@ -90,11 +90,11 @@ export function removeIpcObject(kind: IpcKind, nameOrId: string | number): void 
  *
  * @example
  * ```ts
- * import { ipcLimits } from "@ipckit/ipckit";
- * const mni = ipcLimits().find((l) => l.resource === "MSGMNI");
+ * import { listIpcLimits } from "@ipckit/ipckit";
+ * const mni = listIpcLimits().find((l) => l.resource === "MSGMNI");
  * console.log(mni?.limit, mni?.used);
  * ```
  */
-export function ipcLimits(): IpcLimit[] {
+export function listIpcLimits(): IpcLimit[] {
   return readIpcLimits();
 }

@@ -6,7 +6,7 @@
  * the research's §9 cases 5/6 and 14–18 by name (the rest are in the
  * mechanism's own test files, named `case NN: ...`).
  */
-import { equal, ok, rejects, throws } from "node:assert/strict";
+import { equal, throws } from "node:assert/strict";
 import {
   createSysvMessageQueue,
   createSysvSemaphoreSet,
@@ -25,7 +25,7 @@ import {
   SysvSemaphoreSet,
   SysvSharedMemory,
 } from "../mod.ts";
-import { liveIds, sysvTest } from "./_sysv.ts";
+import { sysvTest } from "./_sysv.ts";
 import { NOBODY, otherUserSupport } from "../examples/_as_user.ts";
 
 /** Values that are not a valid integer argument anywhere. */
@@ -300,7 +300,7 @@ const other = otherUserSupport();
 if (!other.ok) console.log(`sysv_args_test: case 5/6 as another user skipped: ${other.reason}`);
 
 Deno.test({
-  name: "case 6: objects planted by another uid are refused by default, even by root",
+  name: "case 06: objects planted by another uid are refused by default, even by root",
   ignore: !other.ok,
   fn: sysvTest(async (t) => {
     const asNobody = async (args: string[]) => {

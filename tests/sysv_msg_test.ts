@@ -228,7 +228,7 @@ Deno.test(
 );
 
 Deno.test(
-  "case 6: openSysvMessageQueue() refuses a world-writable queue unless trust is any",
+  "case 06: openSysvMessageQueue() refuses a world-writable queue unless trust is any",
   sysvTest(async (t) => {
     const id = t.add("msg", await ipcmk(["-Q", "-p", "0666"]));
     throws(
@@ -241,7 +241,7 @@ Deno.test(
 );
 
 Deno.test(
-  asNobodyTest("case 5: another user gets EACCES opening a 0600 queue and EPERM removing it"),
+  asNobodyTest("case 05: another user gets EACCES opening a 0600 queue and EPERM removing it"),
   sysvTest(async (t) => {
     using q = createSysvMessageQueue({ removeOnClose: true });
     t.add("msg", q.id);

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type IpcLimit, ipcLimits, listingNotes, listIpcObjects } from "../inspect.ts";
+import { type IpcLimit, listingNotes, listIpcLimits, listIpcObjects } from "../inspect.ts";
 import type { IpcKind, IpcObjectInfo } from "../_inspect.ts";
 import { isKind, kindNames } from "../_kinds.ts";
 import { formatSysvKey } from "../sysv_key.ts";
@@ -104,7 +104,7 @@ function limitRecord(l: IpcLimit): Record<string, unknown> {
 }
 
 function limits(ctx: Context, json: boolean): number {
-  const all = ipcLimits();
+  const all = listIpcLimits();
   if (json) { for (const l of all) ctx.json(limitRecord(l)); }
   else {
     table(ctx, [
