@@ -328,3 +328,40 @@ Deno.test({
     }
   }),
 });
+
+Deno.test(
+  "the public constructors take nothing on faith: IPC_STAT gives key, size and count; trust applies",
+  sysvTest((t) => {
+    using q = createSysvMessageQueue({ key: "random", removeOnClose: true });
+    t.add("msg", q.id);
+    using s = createSysvSemaphoreSet({ count: 3, key: "random", removeOnClose: true });
+    t.add("sem", s.id);
+    using m = createSysvSharedMemory({ size: 100, removeOnClose: true });
+    t.add("shm", m.id);
+    // Extra, lying arguments (the 0.1 signatures took key, size and count) change nothing.
+    using q2 = new (SysvMessageQueue as any)(q.id, { key: 5 }, 77) as SysvMessageQueue;
+    equal(q2.key, q.key);
+    using s2 = new (SysvSemaphoreSet as any)(s.id, { count: 1000 }, 1000) as SysvSemaphoreSet;
+    equal(s2.count, 3);
+    equal(s2.values().length, 3);
+    using m2 = new (SysvSharedMemory as any)(m.id, { size: 1 << 30 }, 1 << 30) as SysvSharedMemory;
+    equal(m2.size, 100);
+    using mem = m2.attach();
+    equal(mem.buffer.byteLength, 100, "the view is the segment's size, not the caller's");
+    for (const C of [SysvMessageQueue, SysvSemaphoreSet, SysvSharedMemory]) {
+      refuses(() => new C(0x7ffffff0), `new ${C.name}(unknown id)`, ["ENOENT"]);
+    }
+    // The trust rule: world-writable objects are refused unless trust is "any".
+    q.set({ mode: 0o622 });
+    s.set({ mode: 0o606 });
+    m.set({ mode: 0o666 });
+    refuses(() => new SysvMessageQueue(q.id), "world-writable queue", ["EPERM"]);
+    refuses(() => new SysvSemaphoreSet(s.id), "world-writable set", ["EPERM"]);
+    refuses(() => new SysvSharedMemory(m.id), "world-writable segment", ["EPERM"]);
+    new SysvMessageQueue(q.id, { trust: "any" }).close();
+    new SysvSemaphoreSet(s.id, { trust: "any" }).close();
+    new SysvSharedMemory(m.id, { trust: "any" }).close();
+    refuses(() => new SysvSharedMemory(m.id, { trust: "anyone" as never }), "trust typo");
+    if (problems.length) throw new Error(problems.join("\n"));
+  }),
+);
