@@ -1,7 +1,8 @@
 /**
  * `ipckit sysv ...`: System V message queues, semaphore sets and shared
- * memory from the shell, plus `ls`/`rm` for every System V object (to be
- * folded into the top-level `ipckit ls`/`rm`).
+ * memory from the shell, `mk` (like ipcmk) and `info` (one object's record,
+ * as `ipckit ls --json` prints it). Listing and removal are the top-level
+ * `ipckit ls` / `ipckit rm` (`ls.ts`, `rm.ts`).
  *
  * @module
  */
