@@ -7,9 +7,11 @@
  */
 import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
 import {
+  createSharedMemory,
   createSysvMessageQueue,
   createSysvSharedMemory,
   formatSysvKey,
+  removeSharedMemory,
   removeSysvObject,
 } from "../mod.ts";
 import { main } from "../lib/cli/main.ts";
@@ -369,3 +371,24 @@ Deno.test(
     equal((await ipckit(["sysv", "info", "msg"])).code, 2);
   }),
 );
+
+Deno.test("ipckit rm posix-shm takes several names and reports each one that failed", async () => {
+  const tag = `ipckit-rmmany-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const [a, b] = [`/${tag}-a`, `/${tag}-b`];
+  createSharedMemory(a, { size: 8 }).close();
+  createSharedMemory(b, { size: 8 }).close();
+  try {
+    const r = await ipckit(["rm", "-v", "posix-shm", a, `/${tag}-missing`, b]);
+    equal(r.code, 1);
+    equal(r.stdout, `removed posix-shm ${a}\nremoved posix-shm ${b}\n`);
+    equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    match(r.stderr, /missing.*ENOENT/);
+    equal((await ipckit(["rm", "posix-shm", "--key", "0x1", a])).code, 2);
+  } finally {
+    for (const n of [a, b]) {
+      try {
+        removeSharedMemory(n);
+      } catch { /* removed by the test */ }
+    }
+  }
+});
