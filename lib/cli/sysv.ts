@@ -266,7 +266,7 @@ const shmRead: Command = {
     );
     if (!p) return EXIT.ok;
     using shm = openSysvSharedMemory(openTarget(p.values));
-    const offset = intFlag(p.values.offset, "offset", { max: shm.size }) ?? 0;
+    const offset = sizeFlag(p.values.offset, "offset", { max: shm.size }) ?? 0;
     const length = sizeFlag(p.values.length, "length", { max: shm.size - offset });
     using mem = shm.attach({ readOnly: true });
     await ctx.write(mem.read(offset, length));
@@ -284,7 +284,7 @@ const shmWrite: Command = {
     if (!p) return EXIT.ok;
     if (p.positionals.length > 1) throw new UsageError(`at most one DATA`);
     using shm = openSysvSharedMemory(openTarget(p.values));
-    const offset = intFlag(p.values.offset, "offset", { max: shm.size }) ?? 0;
+    const offset = sizeFlag(p.values.offset, "offset", { max: shm.size }) ?? 0;
     const data = p.positionals.length
       ? new TextEncoder().encode(p.positionals[0])
       : await ctx.readStdin();
