@@ -39,10 +39,21 @@ export interface IpcObjectInfo {
   semaphores?: number;
   /** Processes attached (System V shared memory). */
   attached?: number;
-  /** Creator pid, where the kernel records it. */
+  /** Creator pid (System V shared memory: `shm_cpid`, lsipc's CPID). */
   creatorPid?: number;
-  /** Last pid to operate on it, where the kernel records it. */
+  /** Last `shmat`/`shmdt` pid (System V shared memory: `shm_lpid`, lsipc's LPID). */
   lastPid?: number;
+  /** Last `msgsnd` pid (System V queues: `msg_lspid`, lsipc's LSPID). */
+  lastSendPid?: number;
+  /** Last `msgrcv` pid (System V queues: `msg_lrpid`, lsipc's LRPID). */
+  lastReceivePid?: number;
+  /**
+   * System V shared memory marked for removal (`SHM_DEST`): it goes when the
+   * last process detaches (`ipcs`'s "dest" status).
+   */
+  dest?: boolean;
+  /** System V shared memory locked in RAM (`SHM_LOCKED`, `ipcs`'s "locked" status). */
+  locked?: boolean;
   /** Whether the creator process is still running (`undefined` if unknown). */
   creatorAlive?: boolean;
 }

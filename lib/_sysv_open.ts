@@ -9,7 +9,7 @@ import { sysv } from "../ffi/sysv.ts";
 import { invalidArgument, type IpcError, ipcError, sys, trySys } from "./_errors.ts";
 import type { TrustOptions } from "./_trust.ts";
 import { checkMode } from "./_validate.ts";
-import { checkId, checkKey, formatKey, randomKey } from "./_sysv_key.ts";
+import { checkId, checkKey, creationObject, formatKey, randomKey, shown } from "./_sysv_key.ts";
 import { familyNoun, type SysvFamily } from "./_sysv_perm.ts";
 
 /** Which existing object to open: by key, or by id. */
@@ -63,12 +63,15 @@ export function createWith(
   ctx: { limit?: string } = {},
 ): [number, number] {
   const C = sysv();
-  const mode = checkMode(options.mode ?? 0o600, syscall);
+  const what = creationObject(options.key);
+  const mode = checkMode(options.mode === undefined ? 0o600 : options.mode, syscall, what);
   if (mode > 0o777) {
-    throw invalidArgument(syscall, undefined, "System V modes are permission bits (0 to 0o777)");
+    throw invalidArgument(syscall, what, "System V modes are permission bits (0 to 0o777)");
   }
   const random = options.key === "random";
-  const fixed = random ? 0 : checkKey(options.key ?? C.IPC_PRIVATE, syscall);
+  const fixed = random
+    ? 0
+    : checkKey(options.key === undefined ? C.IPC_PRIVATE : options.key, syscall);
   for (let tries = 0;; tries++) {
     const key = random ? randomKey() | 0 : fixed;
     const object = key === C.IPC_PRIVATE ? "IPC_PRIVATE" : `key ${formatKey(key)}`;
@@ -121,17 +124,18 @@ export function openFamily<T, C extends object>(
 ): T {
   const syscall = `${family}get`;
   if (typeof options !== "object" || options === null) {
-    throw invalidArgument(syscall, undefined, "pass { key } or { id }");
+    throw invalidArgument(syscall, shown(options), "pass { key } or { id }");
   }
   if ((options.key === undefined) === (options.id === undefined)) {
-    throw invalidArgument(syscall, undefined, "pass exactly one of key and id");
+    const object = options.key === undefined ? "no key or id" : "both key and id";
+    throw invalidArgument(syscall, object, "pass exactly one of key and id");
   }
   const trust = { trust: options.trust, trustedUids: options.trustedUids };
   if (options.id !== undefined) {
     if (options.create !== undefined) {
       throw invalidArgument(
         syscall,
-        undefined,
+        `id ${shown(options.id)}`,
         "create needs a key: an id names an existing object",
       );
     }
@@ -139,7 +143,11 @@ export function openFamily<T, C extends object>(
   }
   if (options.create === undefined) return make(idForKey(family, syscall, options.key, get), trust);
   if (typeof options.create !== "object" || options.create === null) {
-    throw invalidArgument(syscall, undefined, "create must be an object of creation options");
+    throw invalidArgument(
+      syscall,
+      creationObject(options.key),
+      "create must be an object of creation options",
+    );
   }
   const key = checkKey(options.key, syscall);
   if (key === sysv().IPC_PRIVATE) {

@@ -7,6 +7,7 @@
 import { setField } from "../ffi/struct.ts";
 import { sysv, sysvLayout } from "../ffi/sysv.ts";
 import { invalidArgument, ipcError } from "./_errors.ts";
+import { shown } from "./_sysv_key.ts";
 import { sysvLimits } from "./_sysv_limits.ts";
 import { SEMVMX, type SysvSemOp } from "./_sysv_sem_types.ts";
 
@@ -28,7 +29,10 @@ export function sameOps(a: SysvSemOp[], b: SysvSemOp[]): boolean {
 }
 
 export function checkValue(v: unknown, syscall: string, object: string): number {
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > SEMVMX) {
+  if (typeof v !== "number" || !Number.isInteger(v)) {
+    throw invalidArgument(syscall, object, `a semaphore value must be an integer, got ${shown(v)}`);
+  }
+  if (v < 0 || v > SEMVMX) {
     throw ipcError({
       code: "ERANGE",
       syscall,

@@ -15,8 +15,9 @@
  */
 import type { IpcKind, IpcObjectInfo } from "./_inspect.ts";
 import { providers } from "./_kinds.ts";
+import { type IpcLimit, readIpcLimits } from "./_limits.ts";
 
-export type { IpcKind, IpcObjectInfo };
+export type { IpcKind, IpcLimit, IpcObjectInfo };
 
 /** Options for {@linkcode listIpcObjects}. */
 export interface ListIpcObjectsOptions {
@@ -79,4 +80,21 @@ export function listingNotes(options: ListIpcObjectsOptions = {}): string[] {
  */
 export function removeIpcObject(kind: IpcKind, nameOrId: string | number): void {
   providers(kind, "remove")[0][1].remove(nameOrId);
+}
+
+/**
+ * The host's IPC limits, what `lsipc` prints with no options (and
+ * `ipckit ls --limits`): System V `MSGMNI` ... `SEMVMX` with how much is
+ * used, then the POSIX message-queue limits, each with the file it comes
+ * from.
+ *
+ * @example
+ * ```ts
+ * import { listIpcLimits } from "@ipckit/ipckit";
+ * const mni = listIpcLimits().find((l) => l.resource === "MSGMNI");
+ * console.log(mni?.limit, mni?.used);
+ * ```
+ */
+export function listIpcLimits(): IpcLimit[] {
+  return readIpcLimits();
 }

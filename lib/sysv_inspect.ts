@@ -30,7 +30,7 @@ import { libc } from "../ffi/libc.ts";
 import { sysv } from "../ffi/sysv.ts";
 import { invalidArgument, type IpcError, ipcError, sys } from "./_errors.ts";
 import type { IpcObjectInfo, KindProvider } from "./_inspect.ts";
-import { checkId } from "./_sysv_key.ts";
+import { checkId, shown } from "./_sysv_key.ts";
 import { idForKey } from "./_sysv_open.ts";
 import { familyNoun, idName, type SysvFamily } from "./_sysv_perm.ts";
 
@@ -89,30 +89,34 @@ function creatorAlive(pid: number, ctime: number): boolean | undefined {
   return p.start <= ctime + 2;
 }
 
+const SHM_DEST = 0o1000;
+const SHM_LOCKED = 0o2000;
+
 function toInfo(
   kind: SysvKind,
   row: Record<string, string>,
 ): IpcObjectInfo {
   const n = (c: string) => Number(row[c]);
   const uid = n("uid");
+  const perms = parseInt(row.perms, 8);
   const base: IpcObjectInfo = {
     kind,
     key: n("key") >>> 0,
     id: n(`${idName[familyOf[kind]]}`),
     uid,
     owner: userName(uid),
-    mode: parseInt(row.perms, 8) & 0o777,
+    mode: perms & 0o777,
   };
+  const pid = (field: string, c: string) => n(c) > 0 ? { [field]: n(c) } : {};
   switch (kind) {
-    case "sysv-msg": {
-      const last = n("rtime") > n("stime") ? n("lrpid") : n("lspid");
+    case "sysv-msg":
       return {
         ...base,
         size: n("cbytes"),
         messages: n("qnum"),
-        ...(last > 0 ? { lastPid: last } : {}),
+        ...pid("lastSendPid", "lspid"),
+        ...pid("lastReceivePid", "lrpid"),
       };
-    }
     case "sysv-sem":
       return { ...base, semaphores: n("nsems") };
     case "sysv-shm": {
@@ -121,8 +125,11 @@ function toInfo(
         ...base,
         size: n("size"),
         attached: n("nattch"),
-        ...(n("cpid") > 0 ? { creatorPid: n("cpid") } : {}),
-        ...(n("lpid") > 0 ? { lastPid: n("lpid") } : {}),
+        ...pid("creatorPid", "cpid"),
+        ...pid("lastPid", "lpid"),
+        // The mode column carries the segment's status bits, as ipcs reads them.
+        dest: (perms & SHM_DEST) !== 0,
+        locked: (perms & SHM_LOCKED) !== 0,
         ...(alive === undefined ? {} : { creatorAlive: alive }),
       };
     }
@@ -141,7 +148,7 @@ function toInfo(
  */
 export function listSysvObjects(kind: SysvKind): IpcObjectInfo[] {
   if (!(kind in familyOf)) {
-    throw invalidArgument("list", String(kind), "kind must be sysv-msg, sysv-sem or sysv-shm");
+    throw invalidArgument("list", shown(kind), "kind must be sysv-msg, sysv-sem or sysv-shm");
   }
   return readTable(familyOf[kind]).map((r) => toInfo(kind, r)).sort((a, b) => a.id! - b.id!);
 }
@@ -178,7 +185,7 @@ export function removeSysvObject(kind: SysvKind, id: number | string): void {
   const family = familyOf[kind];
   const syscall = `${family}ctl(IPC_RMID)`;
   if (!family) {
-    throw invalidArgument(syscall, String(kind), "kind must be sysv-msg, sysv-sem or sysv-shm");
+    throw invalidArgument(syscall, shown(kind), "kind must be sysv-msg, sysv-sem or sysv-shm");
   }
   const n = typeof id === "string" && /^\d+$/.test(id) ? Number(id) : id;
   const checked = checkId(n, syscall);
@@ -210,7 +217,7 @@ export function removeSysvObject(kind: SysvKind, id: number | string): void {
 export function sysvIdForKey(kind: SysvKind, key: number): number {
   const family = familyOf[kind];
   if (!family) {
-    throw invalidArgument("get", String(kind), "kind must be sysv-msg, sysv-sem or sysv-shm");
+    throw invalidArgument("get", shown(kind), "kind must be sysv-msg, sysv-sem or sysv-shm");
   }
   const lib = libc();
   const get = family === "msg"

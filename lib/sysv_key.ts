@@ -17,7 +17,7 @@
 import { cstr, libc } from "../ffi/libc.ts";
 import { invalidArgument, sys } from "./_errors.ts";
 import { checkPath } from "./_validate.ts";
-import { formatKey } from "./_sysv_key.ts";
+import { formatKey, shown } from "./_sysv_key.ts";
 import { statPath } from "./_stat.ts";
 
 /** The key that always makes a new object reachable only by id. */
@@ -43,11 +43,11 @@ export const IPC_PRIVATE = 0;
  */
 export function ftok(path: string, projId: number): number {
   checkPath(path, "ftok");
-  if (!Number.isInteger(projId) || projId < 1 || projId > 255) {
+  if (typeof projId !== "number" || !Number.isInteger(projId) || projId < 1 || projId > 255) {
     throw invalidArgument(
       "ftok",
       path,
-      `projId must be an integer from 1 to 255 (only its low 8 bits count), got ${projId}`,
+      `projId must be an integer from 1 to 255 (only its low 8 bits count), got ${shown(projId)}`,
     );
   }
   const p = cstr(path);
@@ -66,6 +66,9 @@ export function ftok(path: string, projId: number): number {
  * ```
  */
 export function formatSysvKey(key: number): string {
+  if (typeof key !== "number" || !Number.isInteger(key) || key < -0x80000000 || key > 0xffffffff) {
+    throw invalidArgument("formatSysvKey", shown(key), "a key is a 32-bit integer");
+  }
   return formatKey(key);
 }
 
@@ -84,6 +87,9 @@ export function formatSysvKey(key: number): string {
  * (`0xffffffff`, what a failed `ftok()` returns).
  */
 export function parseSysvKey(text: string): number {
+  if (typeof text !== "string") {
+    throw invalidArgument("key", shown(text), "a key to parse is a string like 0x1234abcd");
+  }
   const t = text.trim();
   let n = NaN;
   if (/^0x[0-9a-f]{1,8}$/i.test(t)) n = parseInt(t.slice(2), 16);
@@ -91,12 +97,16 @@ export function parseSysvKey(text: string): number {
   if (!Number.isInteger(n) || n < -0x80000000 || n > 0xffffffff) {
     throw invalidArgument(
       "key",
-      text,
+      shown(text),
       "a key is 0x followed by up to 8 hex digits, or a 32-bit decimal integer",
     );
   }
   if ((n | 0) === -1) {
-    throw invalidArgument("key", text, "key -1 (0xffffffff) is ftok()'s failure value, not a key");
+    throw invalidArgument(
+      "key",
+      shown(text),
+      "key -1 (0xffffffff) is ftok()'s failure value, not a key",
+    );
   }
   return n >>> 0;
 }

@@ -172,7 +172,7 @@ export class SysvMessageQueue extends SysvObject {
    * removed; `BadResource` (EBADF) after `close()`.
    */
   trySend(data: Uint8Array | string, options: { type?: number } = {}): true | null {
-    const type = checkType(options.type ?? 1, "msgsnd", this.name, 1);
+    const type = checkType(options.type === undefined ? 1 : options.type, "msgsnd", this.name, 1);
     const [buf, size] = this.#encode(data, type, "msgsnd", true);
     return this.#sendOnce(buf, size, "msgsnd");
   }
@@ -193,7 +193,7 @@ export class SysvMessageQueue extends SysvObject {
    */
   async send(data: Uint8Array | string, options: SysvSendOptions = {}): Promise<void> {
     const deadline = new Deadline(options, "msgsnd", this.name);
-    const type = checkType(options.type ?? 1, "msgsnd", this.name, 1);
+    const type = checkType(options.type === undefined ? 1 : options.type, "msgsnd", this.name, 1);
     const [buf, size] = this.#encode(data, type, "msgsnd", false);
     await this.#spinner.wait(
       { attempt: () => this.#sendOnce(buf, size, "msgsnd") },
@@ -203,9 +203,14 @@ export class SysvMessageQueue extends SysvObject {
 
   #select(options: SysvReceiveSelect): [number, number, number] {
     const C = sysv();
-    const type = checkType(options.type ?? 0, "msgrcv", this.name, Number.MIN_SAFE_INTEGER);
+    const type = checkType(
+      options.type === undefined ? 0 : options.type,
+      "msgrcv",
+      this.name,
+      Number.MIN_SAFE_INTEGER,
+    );
     const messageSize = checkSize(
-      options.messageSize ?? sysvLimits().msgmax,
+      options.messageSize === undefined ? sysvLimits().msgmax : options.messageSize,
       "messageSize",
       "msgrcv",
       this.name,
@@ -229,8 +234,27 @@ export class SysvMessageQueue extends SysvObject {
     return new SysvMessage(this.#rbuf.slice(base, base + n), readType(this.#rbuf, off(L, "mtype")));
   }
 
-  #receiveInto(target: Uint8Array, type: number, flags: number): SysvReceivedInto | null {
-    const n = this.#receiveRaw(type, target.byteLength, flags);
+  /**
+   * One attempt into the caller's `target`, which must still hold `length`
+   * bytes: checked before every attempt, so a buffer detached, transferred
+   * or shrunk while a wait was pending never makes msgrcv take a message it
+   * cannot deliver (the message stays queued; the call fails with EINVAL).
+   */
+  #receiveInto(
+    target: Uint8Array,
+    length: number,
+    type: number,
+    flags: number,
+  ): SysvReceivedInto | null {
+    if ((target.buffer as ArrayBuffer).detached || target.byteLength < length) {
+      throw invalidArgument(
+        "msgrcv",
+        this.name,
+        `the buffer was detached or shrunk (${length} to ${target.byteLength} bytes); ` +
+          "no message was taken",
+      );
+    }
+    const n = this.#receiveRaw(type, length, flags);
     if (n < 0) return null;
     const L = sysvLayout().msgbuf;
     const base = off(L, "mtext");
@@ -306,7 +330,7 @@ export class SysvMessageQueue extends SysvObject {
       throw invalidArgument("msgrcv", this.name, "buffer must be a Uint8Array");
     }
     const [type, , flags] = this.#select(options);
-    return this.#receiveInto(buffer, type, flags);
+    return this.#receiveInto(buffer, buffer.byteLength, type, flags);
   }
 
   /**
@@ -325,8 +349,9 @@ export class SysvMessageQueue extends SysvObject {
       }
       const deadline = new Deadline(options, "msgrcv", this.name);
       const [type, , flags] = this.#select(options);
+      const length = buffer.byteLength;
       return this.#spinner.wait(
-        { attempt: () => this.#receiveInto(buffer, type, flags) },
+        { attempt: () => this.#receiveInto(buffer, length, type, flags) },
         deadline,
       );
     } catch (e) {

@@ -26,6 +26,7 @@ import { libc } from "../ffi/libc.ts";
 import { getField, setField } from "../ffi/struct.ts";
 import { sysv, sysvLayout } from "../ffi/sysv.ts";
 import { invalidArgument, type IpcError, ipcError } from "./_errors.ts";
+import { creationObject, shown } from "./_sysv_key.ts";
 import { Deadline, type WaitOptions } from "./wait.ts";
 import { sysvLimits } from "./_sysv_limits.ts";
 import { type SysvHandleOptions, SysvObject } from "./_sysv_object.ts";
@@ -249,11 +250,18 @@ export class SysvSemaphoreSet extends SysvObject {
     sign: 1 | -1,
     syscall: string,
   ): SysvSemOp[] {
-    const count = options.count ?? 1;
-    if (!Number.isInteger(count) || count < 1 || count > SEMVMX) {
-      throw invalidArgument(syscall, this.name, `count must be 1 to ${SEMVMX}, got ${count}`);
+    const count = options.count === undefined ? 1 : options.count;
+    if (typeof count !== "number" || !Number.isInteger(count) || count < 1 || count > SEMVMX) {
+      throw invalidArgument(
+        syscall,
+        this.name,
+        `count must be 1 to ${SEMVMX}, got ${shown(count)}`,
+      );
     }
-    const undo = options.undo ?? true;
+    const undo = options.undo === undefined ? true : options.undo;
+    if (typeof undo !== "boolean") {
+      throw invalidArgument(syscall, this.name, `undo must be true or false, got ${shown(undo)}`);
+    }
     const key = `${index}:${sign * count}:${undo}`;
     let ops = this.#lockOps.get(key);
     if (ops === undefined) {
@@ -395,22 +403,29 @@ export class SysvSemaphoreSet extends SysvObject {
 export function createSysvSemaphoreSet(
   options: CreateSysvSemaphoreSetOptions = {},
 ): SysvSemaphoreSet {
+  if (typeof options !== "object" || options === null) {
+    throw invalidArgument("semget", shown(options), "options must be an object");
+  }
+  const what = creationObject(options.key);
   const values = options.values;
-  const count = options.count ?? values?.length ?? 1;
+  if (values !== undefined && !Array.isArray(values)) {
+    throw invalidArgument("semget", what, `values must be an array, got ${shown(values)}`);
+  }
+  const count = options.count !== undefined ? options.count : values?.length ?? 1;
   const { semmsl } = sysvLimits();
-  if (!Number.isInteger(count) || count < 1 || count > semmsl) {
+  if (typeof count !== "number" || !Number.isInteger(count) || count < 1 || count > semmsl) {
     throw invalidArgument(
       "semget",
-      undefined,
-      `count must be an integer from 1 to ${semmsl} (SEMMSL), got ${count}`,
+      what,
+      `count must be an integer from 1 to ${semmsl} (SEMMSL), got ${shown(count)}`,
       { limit: "kernel.sem (SEMMSL)" },
     );
   }
   if (values !== undefined) {
-    if (!Array.isArray(values) || values.length !== count) {
-      throw invalidArgument("semget", undefined, `pass ${count} initial values`);
+    if (values.length !== count) {
+      throw invalidArgument("semget", what, `pass ${count} initial values`);
     }
-    for (const v of values) checkValue(v, "semget", "initial value");
+    for (const v of values) checkValue(v, "semget", what);
   }
   const [id] = createWith(
     "sem",

@@ -24,6 +24,7 @@ import { getField, off } from "../ffi/struct.ts";
 import { sysv, sysvLayout } from "../ffi/sysv.ts";
 import { libc } from "../ffi/libc.ts";
 import { invalidArgument, type IpcError } from "./_errors.ts";
+import { creationObject, shown } from "./_sysv_key.ts";
 import { checkRange, Mapping } from "./_mapping.ts";
 import { sysvLimits } from "./_sysv_limits.ts";
 import { type SysvHandleOptions, SysvObject } from "./_sysv_object.ts";
@@ -259,7 +260,14 @@ export class SysvSharedMemory extends SysvObject {
    */
   attach(options: SysvAttachOptions = {}): SysvShmAttachment {
     const id = this.live("shmat");
-    const readOnly = options.readOnly ?? false;
+    const readOnly = options.readOnly === undefined ? false : options.readOnly;
+    if (typeof readOnly !== "boolean") {
+      throw invalidArgument(
+        "shmat",
+        this.name,
+        `readOnly must be true or false, got ${shown(readOnly)}`,
+      );
+    }
     // The size is the kernel's, read now: never more than the segment holds.
     const size = this.stat().size;
     let mapping: Mapping;
@@ -333,13 +341,16 @@ function decodeShmid(v: DataView): SysvShmStat {
  * system's limits.
  */
 export function createSysvSharedMemory(options: CreateSysvSharedMemoryOptions): SysvSharedMemory {
-  const size = options?.size;
+  if (typeof options !== "object" || options === null) {
+    throw invalidArgument("shmget", shown(options), "options must be an object with a size");
+  }
+  const size = options.size;
   const { shmmax } = sysvLimits();
   if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 1 || size > shmmax) {
     throw invalidArgument(
       "shmget",
-      undefined,
-      `size must be an integer from 1 to ${shmmax} (kernel.shmmax), got ${String(size)}`,
+      creationObject(options.key),
+      `size must be an integer from 1 to ${shmmax} (kernel.shmmax), got ${shown(size)}`,
       { limit: "kernel.shmmax" },
     );
   }

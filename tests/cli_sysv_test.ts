@@ -184,7 +184,7 @@ Deno.test(
     let r = await ipckitProcess(["ls", "--json", "--kind", "sysv-msg"]);
     equal(r.code, 0, r.stderr);
     const recs = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
-    ok(recs.some((o) => o.id === q.id && o.key === q.key), r.stdout);
+    ok(recs.some((o) => o.id === q.id && o.keyNumber === q.key), r.stdout);
     using shm = createSysvSharedMemory({ size: 64, removeOnClose: true });
     t.add("shm", shm.id);
     r = await ipckitProcess(["ls", "--json", "--kind", "sysv-shm"]);

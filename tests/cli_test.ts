@@ -89,7 +89,7 @@ Deno.test("every command has one help style and one-line usage errors", async ()
   const open = all.filter(([group]) => !KNOWN_PENDING_HELP.has(group)).map(([, m]) => m);
   if (open.length) throw new Error(`${open.length} help problems:\n  - ${open.join("\n  - ")}`);
   const stale = [...KNOWN_PENDING_HELP].filter((g) => !all.some(([group]) => group === g));
-  deepEqual(stale, [], "these groups follow the style now: remove them from KNOWN_PENDING_HELP");
+  deepEqual(stale, [], `${stale} follow the style now: remove them from KNOWN_PENDING_HELP`);
 });
 
 Deno.test("ipckit usage errors exit 2 with one line in ipckit's words", async () => {
@@ -114,7 +114,13 @@ Deno.test("ipckit usage errors exit 2 with one line in ipckit's words", async ()
       ["rm"],
       ["rm", "nope", "x"],
       ["rm", "posix-shm"],
-      ["rm", "sysv-shm", "1", "--key", "0x1"],
+      ["rm", "sysv-shm", "--key", "0"],
+      ["rm", "-q", "abc"],
+      ["rm", "--all=bogus"],
+      ["rm", "-x", "1"],
+      ["ls", "--limits", "--kind", "shm"],
+      ["sysv", "mk", "sysv-shm", "--size", "-1"],
+      ["sysv", "mk", "sysv-shm", "--size", "4q"],
       ["rm", "sysv-shm", "--key", "not-a-key"],
     ]
   ) {

@@ -126,7 +126,7 @@ Deno.test("ipckit shm create/write/read/info/rm, and ls/rm list and remove objec
     deepEqual({ ...mine, owner: undefined, uid: undefined }, {
       kind: "posix-shm",
       name,
-      mode: 0o600,
+      mode: "0600", // ls --json prints modes as octal strings, like shm info
       size: 16,
       owner: undefined,
       uid: undefined,

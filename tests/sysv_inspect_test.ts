@@ -16,6 +16,7 @@ import { sysvKinds } from "../lib/sysv_inspect.ts";
 import { uniqueName } from "./_helpers.ts";
 import { main } from "../lib/cli/main.ts";
 import { captureIo } from "../lib/cli/_common.ts";
+import { type ObjectRecord, objectRecord } from "../lib/cli/_record.ts";
 import { ipcmk, liveIds, sysvTest, tool } from "./_sysv.ts";
 
 /** `ipckit ARGS` in this process. */
@@ -76,7 +77,7 @@ Deno.test(
       mode: 0o640,
       size: 13,
       messages: 2,
-      lastPid: Deno.pid,
+      lastSendPid: Deno.pid,
     });
     equal(si.semaphores, 3);
     equal(si.mode, 0o604);
@@ -91,11 +92,14 @@ Deno.test(
     deepEqual(is.get(s.id), [formatSysvKey(0), String(s.id), si.owner, "604", "3"]);
     deepEqual(im.get(m.id), [formatSysvKey(m.key), String(m.id), mi.owner, "600", "5000", "1"]);
 
-    const lq = (await lsipc("-q", "KEY,ID,OWNER,PERMS,USEDBYTES,MSGS,LSPID")).get(q.id)!;
+    const lq = (await lsipc("-q", "KEY,ID,OWNER,PERMS,USEDBYTES,MSGS,LSPID,LRPID")).get(q.id)!;
     deepEqual(
       [lq.key, lq.owner, symbolic(lq.perms), Number(lq.usedbytes), Number(lq.msgs)],
       [formatSysvKey(qi.key!), qi.owner, qi.mode, qi.size, qi.messages],
     );
+    equal(Number(lq.lspid), qi.lastSendPid);
+    equal(Number(lq.lrpid), 0, "nothing received yet");
+    equal(qi.lastReceivePid, undefined);
     const lm = (await lsipc("-m", "KEY,ID,OWNER,PERMS,SIZE,NATTCH,CPID,LPID")).get(m.id)!;
     deepEqual(
       [lm.key, lm.owner, symbolic(lm.perms), Number(lm.size), Number(lm.nattch), Number(lm.cpid)],
@@ -163,8 +167,11 @@ Deno.test(
     try {
       const all = await ipckit(["ls", "--json"]);
       equal(all.code, 0, all.stderr);
-      const recs = all.stdout.trim().split("\n").map((l) => JSON.parse(l) as IpcObjectInfo);
-      deepEqual(recs.find((r) => r.kind === "sysv-shm" && r.id === m.id), find("sysv-shm", m.id));
+      const recs = all.stdout.trim().split("\n").map((l) => JSON.parse(l) as ObjectRecord);
+      deepEqual(
+        recs.find((r) => r.kind === "sysv-shm" && r.id === m.id),
+        objectRecord(find("sysv-shm", m.id)!),
+      );
       ok(recs.some((r) => r.kind === "sysv-msg" && r.id === q.id));
 
       const shmOnly = await ipckit(["ls", "--json", "--kind", "sysv-shm"]);
@@ -201,7 +208,7 @@ Deno.test(
     equal(r.code, 1);
     ok(r.stderr.includes("ENOENT"));
     equal((await ipckit(["rm", "sysv-msg"])).code, 2);
-    equal((await ipckit(["rm", "sysv-msg", "1", "--key", "0x1"])).code, 2);
+    equal((await ipckit(["rm", "sysv-msg", "--key", "0"])).code, 2);
     equal((await ipckit(["rm", "bogus", "1"])).code, 2);
     q.close();
     s.close();
@@ -221,8 +228,8 @@ Deno.test(
       ok(both.some((o) => o.kind === "sysv-shm" && o.id === sysv.id && o.size === 100));
       const r = await ipckit(["ls", "--json", "--kind", "posix-shm", "--kind", "sysv-shm"]);
       equal(r.code, 0, r.stderr);
-      const recs = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as IpcObjectInfo);
-      ok(recs.some((o) => o.kind === "posix-shm" && o.name === name && o.mode === 0o600));
+      const recs = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as ObjectRecord);
+      ok(recs.some((o) => o.kind === "posix-shm" && o.name === name && o.mode === "0600"));
       ok(recs.some((o) => o.kind === "sysv-shm" && o.id === sysv.id && o.creatorAlive === true));
       const rm = await ipckit(["rm", "posix-shm", name]);
       equal(rm.code, 0, rm.stderr);

@@ -151,7 +151,7 @@ Deno.test(
 );
 
 Deno.test(
-  "SysvMessageQueue rejects bad input before the syscall",
+  "case 17: SysvMessageQueue refuses type <= 0 and a message over msgmax before the syscall",
   sysvTest((t) => {
     using q = createSysvMessageQueue({ removeOnClose: true });
     t.add("msg", q.id);
@@ -174,7 +174,7 @@ Deno.test(
 );
 
 Deno.test(
-  "SysvMessageQueue.tryReceive() throws E2BIG for a message over messageSize and keeps it queued",
+  "case 17: msgrcv into a small buffer is E2BIG and the message stays queued (no silent truncation)",
   sysvTest((t) => {
     using q = createSysvMessageQueue({ removeOnClose: true });
     t.add("msg", q.id);
@@ -228,7 +228,7 @@ Deno.test(
 );
 
 Deno.test(
-  "openSysvMessageQueue() refuses a world-writable queue unless trust is any",
+  "case 06: openSysvMessageQueue() refuses a world-writable queue unless trust is any",
   sysvTest(async (t) => {
     const id = t.add("msg", await ipcmk(["-Q", "-p", "0666"]));
     throws(
@@ -241,15 +241,18 @@ Deno.test(
 );
 
 Deno.test(
-  asNobodyTest("openSysvMessageQueue() as another user fails with EACCES on a 0600 queue"),
+  asNobodyTest("case 05: another user gets EACCES opening a 0600 queue and EPERM removing it"),
   sysvTest(async (t) => {
     using q = createSysvMessageQueue({ removeOnClose: true });
     t.add("msg", q.id);
-    const script = `import { openSysvMessageQueue } from "@mod";
+    const script = `import { openSysvMessageQueue, removeSysvObject } from "@mod";
 try { openSysvMessageQueue({ id: ${q.id}, trust: "any" }); console.log("opened"); }
+catch (e) { console.log(e.code); }
+try { removeSysvObject("sysv-msg", ${q.id}); console.log("removed"); }
 catch (e) { console.log(e.code); }`;
     const out = await evalAsNobody(script);
-    equal(dec.decode(out.stdout).trim(), "EACCES");
+    equal(dec.decode(out.stdout).trim(), "EACCES\nEPERM");
+    ok(liveIds("msg").has(q.id), "nothing removed");
   }),
 );
 

@@ -62,7 +62,7 @@ Deno.test(
 );
 
 Deno.test(
-  "SysvSemaphoreSet.wait() times out with ETIMEDOUT and leaves the value alone",
+  "case 14: SysvSemaphoreSet.wait() times out with ETIMEDOUT (tryWait: null) and leaves the value alone",
   sysvTest(async (t) => {
     using s = createSysvSemaphoreSet({ values: [0], removeOnClose: true });
     t.add("sem", s.id);
@@ -71,6 +71,9 @@ Deno.test(
     const took = performance.now() - t0;
     ok(took >= 115 && took < 500, `took ${took} ms`);
     equal(s.value(0), 0);
+    // Would-block is a distinct answer: null from the try form, not an error.
+    equal(s.tryWait(0), null);
+    equal(s.tryOp([{ index: 0, delta: -1 }]), null);
   }),
 );
 
@@ -93,7 +96,7 @@ Deno.test(
 );
 
 Deno.test(
-  "SysvSemaphoreSet.op() fails with EIDRM promptly when the set is removed while waiting",
+  "case 16: SysvSemaphoreSet.op() fails with EIDRM promptly when the set is removed while waiting",
   sysvTest(async (t) => {
     const s = createSysvSemaphoreSet({ values: [0] });
     t.add("sem", s.id);
@@ -111,7 +114,7 @@ Deno.test(
 );
 
 Deno.test(
-  "SysvSemaphoreSet with SEM_UNDO gets the value back when a C holder is killed",
+  "case 18: SysvSemaphoreSet with SEM_UNDO gets the value back when a C holder is killed",
   sysvTest(async (t) => {
     using s = createSysvSemaphoreSet({ values: [1], removeOnClose: true });
     t.add("sem", s.id);
@@ -177,7 +180,7 @@ Deno.test(
 );
 
 Deno.test(
-  "SysvSemaphoreSet rejects bad input with typed errors",
+  "case 15: SysvSemaphoreSet rejects nsems 0/SEMMSL+1, nsops 0/SEMOPM+1, a bad index and values over SEMVMX",
   sysvTest((t) => {
     using s = createSysvSemaphoreSet({ count: 2, removeOnClose: true });
     t.add("sem", s.id);

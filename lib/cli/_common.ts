@@ -374,3 +374,36 @@ export function exitCodeFor(e: unknown, ctx: Context): number {
   ctx.err(`ipckit: ${e instanceof Error ? e.message : String(e)}`);
   return EXIT.error;
 }
+
+const SIZE_UNITS: Record<string, number> = { "": 1, b: 1 };
+for (const [i, p] of ["k", "m", "g", "t"].entries()) {
+  SIZE_UNITS[p] = SIZE_UNITS[`${p}ib`] = 1024 ** (i + 1);
+  SIZE_UNITS[`${p}b`] = 1000 ** (i + 1);
+}
+
+/**
+ * Parses a size in bytes the way util-linux (`ipcmk -M 4K`) does: a whole
+ * number with an optional suffix, case-insensitive. `K`/`KiB` = 1024, `M`/`MiB`
+ * = 1024², `G`/`GiB`, `T`/`TiB` likewise; the SI forms `KB`, `MB`, `GB`, `TB`
+ * are powers of 1000; `B` or nothing is bytes. Every `--size`,
+ * `--message-size` and similar flag goes through this one helper; anything
+ * else (negative, fractional, too large, unknown suffix) is a
+ * {@linkcode UsageError}.
+ */
+export function sizeFlag(
+  value: unknown,
+  flag: string,
+  { min = 0, max = Number.MAX_SAFE_INTEGER } = {},
+): number | undefined {
+  if (value === undefined) return undefined;
+  const text = String(value);
+  const m = /^(\d+)\s*([kmgt](?:i?b)?|b)?$/i.exec(text);
+  const n = m ? Number(m[1]) * SIZE_UNITS[(m[2] ?? "").toLowerCase()] : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(
+      `--${flag} must be a size in bytes between ${min} and ${max} (like 4096, 4K, 1MiB or ` +
+        `1MB = 10^6), got "${text}"`,
+    );
+  }
+  return n;
+}

@@ -7,7 +7,7 @@
 import { openChannel, removeChannel } from "../channel.ts";
 import { createShmChannel } from "../_channel_open.ts";
 import { listChannels, statChannel } from "../_channel_inspect.ts";
-import { type Command, EXIT, group, intFlag, parse, UsageError } from "./_common.ts";
+import { type Command, EXIT, group, intFlag, parse, sizeFlag, UsageError } from "./_common.ts";
 import { modeFlag, removeCommand } from "./_posix_common.ts";
 import type { Parsed } from "./_common.ts";
 
@@ -32,7 +32,7 @@ const create: Command = {
     // No end is attached: a receiver started next waits instead of finding the sender closed.
     const memory = createShmChannel(name, {
       capacity: intFlag(p.values["max-messages"], "max-messages", { min: 2 }),
-      messageSize: intFlag(p.values["message-size"], "message-size", { min: 1 }),
+      messageSize: sizeFlag(p.values["message-size"], "message-size", { min: 1 }),
     }, modeFlag(p.values.mode, "shm_open"));
     memory.mapping.unmap();
     memory.descriptor.close();

@@ -1,21 +1,33 @@
 /**
- * `ipckit ls [--json] [--kind K]` and `ipckit rm KIND NAME`: list and remove
- * IPC objects of every kind in the table of `lib/_kinds.ts`.
+ * `ipckit ls`: list IPC objects of every kind in the table of
+ * `lib/_kinds.ts` (like ipcs/lsipc), or the host's limits (`--limits`,
+ * lsipc's default view). `ipckit rm` lives in `rm.ts`.
  *
  * @module
  */
-import { listingNotes, listIpcObjects, removeIpcObject } from "../inspect.ts";
+import { type IpcLimit, listingNotes, listIpcLimits, listIpcObjects } from "../inspect.ts";
 import type { IpcKind, IpcObjectInfo } from "../_inspect.ts";
 import { isKind, kindNames } from "../_kinds.ts";
-import { formatSysvKey, parseSysvKey } from "../sysv_key.ts";
-import { sysvIdForKey, type SysvKind } from "../sysv_inspect.ts";
-import { type Command, EXIT, parse, UsageError } from "./_common.ts";
+import { formatSysvKey } from "../sysv_key.ts";
+import { type Command, type Context, EXIT, parse, UsageError } from "./_common.ts";
+import { objectRecord, octalMode } from "./_record.ts";
 
-function kindArg(text: string): IpcKind {
-  if (!isKind(text)) {
-    throw new UsageError(`unknown kind "${text}"; expected one of ${kindNames().join(", ")}`);
+/** ipcrm's and lsipc's short kind names: System V, as in `ipcrm shm 46`. */
+export const KIND_ALIASES: Record<string, IpcKind> = {
+  shm: "sysv-shm",
+  msg: "sysv-msg",
+  sem: "sysv-sem",
+};
+
+/** A kind named on the command line: an ipckit kind or an ipcrm alias (`shm`). */
+export function kindArg(text: string): IpcKind {
+  const kind = KIND_ALIASES[text] ?? text;
+  if (!isKind(kind)) {
+    throw new UsageError(
+      `unknown kind "${text}"; expected one of ${kindNames().join(", ")} (or shm, msg, sem)`,
+    );
   }
-  return text;
+  return kind;
 }
 
 // deno-lint-ignore no-control-regex -- matching control characters is the point
@@ -34,6 +46,8 @@ export function printable(text: string): string {
   );
 }
 
+const dash = (n: number | undefined) => n === undefined ? "-" : String(n);
+
 function row(o: IpcObjectInfo): string[] {
   const what = o.kind === "posix-sem"
     ? `value ${o.semaphores ?? "?"}`
@@ -44,98 +58,128 @@ function row(o: IpcObjectInfo): string[] {
     : o.kind === "sysv-shm"
     ? `${o.size} B, ${o.attached} att`
     : `${o.size ?? "?"} B`;
+  const status = [o.dest ? "dest" : "", o.locked ? "locked" : ""].filter(Boolean).join(",");
   return [
     o.kind,
     o.name === undefined ? `key ${formatSysvKey(o.key ?? 0)} id ${o.id}` : printable(o.name),
     printable(o.owner),
-    `0${o.mode.toString(8)}`,
+    octalMode(o.mode),
     what,
-    o.creatorPid === undefined ? "-" : String(o.creatorPid),
-    o.lastPid === undefined ? "-" : String(o.lastPid),
+    dash(o.creatorPid),
+    dash(o.lastPid),
+    dash(o.lastSendPid),
+    dash(o.lastReceivePid),
+    status || "-",
     o.creatorAlive === undefined ? "?" : o.creatorAlive ? "yes" : "no",
   ];
 }
 
+function table(ctx: Context, rows: string[][], right: number[] = []): void {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const r of rows) {
+    ctx.out(
+      r.map((c, i) => right.includes(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))
+        .join("  ").trimEnd(),
+    );
+  }
+}
+
+function usePercent(l: IpcLimit): string {
+  if (l.used === undefined) return "-";
+  return `${(l.used / Number(l.limit) * 100).toFixed(2)}%`;
+}
+
+/** A limit's JSON record: `limit` exact even above 2^53, as lsipc --json -b prints it. */
+function limitRecord(l: IpcLimit): Record<string, unknown> {
+  // deno-lint-ignore no-explicit-any -- JSON.rawJSON (ES2025) is not in Deno's lib types yet
+  const raw = (JSON as any).rawJSON as ((text: string) => unknown) | undefined;
+  const limit = typeof l.limit === "bigint" ? raw?.(String(l.limit)) ?? String(l.limit) : l.limit;
+  return {
+    resource: l.resource,
+    description: l.description,
+    limit,
+    used: l.used,
+    source: l.source,
+  };
+}
+
+function limits(ctx: Context, json: boolean): number {
+  const all = listIpcLimits();
+  if (json) { for (const l of all) ctx.json(limitRecord(l)); }
+  else {
+    table(ctx, [
+      ["RESOURCE", "DESCRIPTION", "LIMIT", "USED", "USE%", "SOURCE"],
+      ...all.map((l) => [
+        l.resource,
+        l.description,
+        String(l.limit),
+        dash(l.used),
+        usePercent(l),
+        l.source,
+      ]),
+    ], [2, 3, 4]);
+  }
+  return EXIT.ok;
+}
+
 /** `ipckit ls`. */
 export const lsCommand: Command = {
-  summary: "list POSIX and System V IPC objects, like ipcs and lsipc",
+  summary: "list POSIX and System V IPC objects or the host's limits, like ipcs and lsipc",
   run(ctx) {
-    const usage = `Usage: ipckit ls [--json] [--kind ${kindNames().join("|")}]... [--orphans]\n\n` +
+    const usage = `Usage: ipckit ls [--json] [--kind KIND]... [--orphans]\n` +
+      `       ipckit ls --limits [--json]\n\n` +
       "Lists IPC objects visible to you: name or key and id, owner, mode, size or counts,\n" +
-      "creator and last pid, and whether the creator still runs. --json prints one record\n" +
-      "per line. --orphans keeps objects whose creator is gone (the kernel records a creator\n" +
-      "for System V shared memory only). Notes about what cannot be listed here (e.g.\n" +
-      "/dev/mqueue not mounted) go to stderr. Control characters in names are shown as\n" +
-      "escapes (\\n, \\x1b).";
+      "the pids the kernel records (CPID creator and LPID last attach/detach of a System V\n" +
+      "segment, LSPID/LRPID last send/receive of a System V queue), a segment's status\n" +
+      "(dest: removed, goes with its last detach; locked: SHM_LOCK) and whether its creator\n" +
+      "still runs. KIND is one of " + kindNames().join(", ") + ",\n" +
+      "or shm, msg, sem for System V. --json prints one record per line (docs/cli.md).\n" +
+      "--orphans keeps objects whose creator is gone (the kernel records a creator for\n" +
+      "System V shared memory only). --limits prints the kernel's limits instead, as lsipc\n" +
+      "does by default, with the file each comes from. Notes about what cannot be listed\n" +
+      "here (e.g. /dev/mqueue not mounted) go to stderr. Control characters in names are\n" +
+      "shown as escapes (\\n, \\x1b).";
     const p = parse(
       ctx,
       {
         json: { type: "boolean" },
         kind: { type: "string", multiple: true },
         orphans: { type: "boolean" },
+        limits: { type: "boolean" },
       },
       usage,
       { allowPositionals: false },
     );
     if (!p) return EXIT.ok;
     const kind = ((p.values.kind as string[] | undefined) ?? []).map(kindArg);
+    if (p.values.limits) {
+      if (kind.length || p.values.orphans) {
+        throw new UsageError("--limits takes no --kind or --orphans");
+      }
+      return limits(ctx, !!p.values.json);
+    }
     const opts = { kind: kind.length ? kind : undefined, orphans: !!p.values.orphans };
     const objects = listIpcObjects(opts);
-    if (p.values.json) { for (const o of objects) ctx.json(o); }
+    if (p.values.json) { for (const o of objects) ctx.json(objectRecord(o)); }
     else if (objects.length) {
-      const rows = [
-        ["KIND", "NAME", "OWNER", "MODE", "SIZE", "CPID", "LPID", "ALIVE"],
+      table(ctx, [
+        [
+          "KIND",
+          "NAME",
+          "OWNER",
+          "MODE",
+          "SIZE",
+          "CPID",
+          "LPID",
+          "LSPID",
+          "LRPID",
+          "STATUS",
+          "ALIVE",
+        ],
         ...objects.map(row),
-      ];
-      const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-      for (const r of rows) ctx.out(r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd());
+      ]);
     }
     for (const n of listingNotes(opts)) ctx.err(`ipckit: note: ${n}`);
-    return EXIT.ok;
-  },
-};
-
-/** `ipckit rm KIND NAME` and `ipckit rm sysv-* (ID | --key KEY)`. */
-export const rmCommand: Command = {
-  summary: "remove a POSIX or System V IPC object, like ipcrm",
-  run(ctx) {
-    const usage = `Usage: ipckit rm posix-mq|posix-sem|posix-shm NAME\n` +
-      `       ipckit rm sysv-msg|sysv-sem|sysv-shm (ID | --key KEY)\n\n` +
-      'NAME is a POSIX name ("/jobs"); a System V object goes by id or by key (like ipcrm).\n' +
-      "Waiters on a removed queue or semaphore set fail with EIDRM; a System V segment\n" +
-      "goes once the last process detaches.";
-    const p = parse(ctx, { key: { type: "string" } }, usage);
-    if (!p) return EXIT.ok;
-    const [kindText, target, ...extra] = p.positionals;
-    if (kindText === undefined) throw new UsageError("expected KIND");
-    const kind = kindArg(kindText);
-    if (!kind.startsWith("sysv-")) {
-      if (target === undefined || extra.length || p.values.key !== undefined) {
-        throw new UsageError("expected KIND NAME");
-      }
-      removeIpcObject(kind, target);
-      return EXIT.ok;
-    }
-    if (extra.length || (target === undefined) === (p.values.key === undefined)) {
-      throw new UsageError("pass exactly one of ID and --key");
-    }
-    let id: number;
-    if (target !== undefined) {
-      // A positional, so not intFlag: its message would name a "--ID" flag.
-      if (!/^\d{1,10}$/.test(target) || Number(target) > 0x7fffffff) {
-        throw new UsageError(`ID must be an integer between 0 and 2147483647, got "${target}"`);
-      }
-      id = Number(target);
-    } else {
-      let key: number;
-      try {
-        key = parseSysvKey(String(p.values.key));
-      } catch (e) {
-        throw new UsageError(`--key: ${(e as Error).message}`);
-      }
-      id = sysvIdForKey(kind as SysvKind, key);
-    }
-    removeIpcObject(kind, id);
     return EXIT.ok;
   },
 };

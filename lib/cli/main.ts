@@ -33,7 +33,8 @@ import { sysvCommand } from "./sysv.ts";
 import { mqCommand } from "./mq.ts";
 import { semCommand } from "./sem.ts";
 import { shmCommand } from "./shm.ts";
-import { lsCommand, rmCommand } from "./ls.ts";
+import { lsCommand } from "./ls.ts";
+import { rmCommand } from "./rm.ts";
 import { channelCommand } from "./channel.ts";
 
 const version: Command = {

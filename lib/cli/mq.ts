@@ -6,7 +6,7 @@
 import { createMessageQueue, openMessageQueue, removeMessageQueue } from "../mqueue.ts";
 import { statFd } from "../_stat.ts";
 import { userName } from "../_host.ts";
-import { type Command, EXIT, group, intFlag, parse, UsageError } from "./_common.ts";
+import { type Command, EXIT, group, intFlag, parse, sizeFlag, UsageError } from "./_common.ts";
 import { ANY_OWNER, modeFlag, oneName, removeCommand, trustFlag } from "./_posix_common.ts";
 
 const create: Command = {
@@ -25,7 +25,7 @@ const create: Command = {
     const name = oneName(p);
     const create = {
       maxMessages: intFlag(p.values["max-messages"], "max-messages", { min: 1 }),
-      messageSize: intFlag(p.values["message-size"], "message-size", { min: 1 }),
+      messageSize: sizeFlag(p.values["message-size"], "message-size", { min: 1 }),
       mode: modeFlag(p.values.mode, "mq_open"),
     };
     const q = p.values.exclusive === true

@@ -8,7 +8,7 @@ import { statPath } from "../_stat.ts";
 import { IpcError, ipcError } from "../_errors.ts";
 import { checkPosixName } from "../_posix.ts";
 import { userName } from "../_host.ts";
-import { type Command, EXIT, group, intFlag, parse, UsageError } from "./_common.ts";
+import { type Command, EXIT, group, parse, sizeFlag, UsageError } from "./_common.ts";
 import { ANY_OWNER, modeFlag, oneName, removeCommand, trustFlag } from "./_posix_common.ts";
 
 const create: Command = {
@@ -20,7 +20,7 @@ const create: Command = {
     const p = parse(ctx, { size: { type: "string" }, mode: { type: "string" } }, usage);
     if (!p) return EXIT.ok;
     const name = oneName(p);
-    const size = intFlag(p.values.size, "size", { min: 1 });
+    const size = sizeFlag(p.values.size, "size", { min: 1 });
     if (size === undefined) throw new UsageError(`--size is required`);
     createSharedMemory(name, { size, mode: modeFlag(p.values.mode, "shm_open") }).close();
     return EXIT.ok;
@@ -35,7 +35,7 @@ const write: Command = {
     const p = parse(ctx, { offset: { type: "string" }, ...ANY_OWNER }, usage);
     if (!p) return EXIT.ok;
     const name = oneName(p);
-    const offset = intFlag(p.values.offset, "offset") ?? 0;
+    const offset = sizeFlag(p.values.offset, "offset") ?? 0;
     const data = await ctx.readStdin();
     using shm = openSharedMemory(name, trustFlag(p));
     if (offset + data.length > shm.size) {
@@ -61,8 +61,8 @@ const read: Command = {
     if (!p) return EXIT.ok;
     const name = oneName(p);
     using shm = openSharedMemory(name, { readOnly: true, ...trustFlag(p) });
-    const offset = intFlag(p.values.offset, "offset", { max: shm.size }) ?? 0;
-    const length = intFlag(p.values.length, "length", { max: shm.size - offset }) ??
+    const offset = sizeFlag(p.values.offset, "offset", { max: shm.size }) ?? 0;
+    const length = sizeFlag(p.values.length, "length", { max: shm.size - offset }) ??
       shm.size - offset;
     await ctx.write(shm.bytes.slice(offset, offset + length));
     return EXIT.ok;

@@ -15,7 +15,16 @@ import {
 } from "../socket.ts";
 import type { Credentials } from "../fdpass.ts";
 import { IpcError, timedOut } from "../_errors.ts";
-import { type Command, type Context, EXIT, group, intFlag, parse, UsageError } from "./_common.ts";
+import {
+  type Command,
+  type Context,
+  EXIT,
+  group,
+  intFlag,
+  parse,
+  sizeFlag,
+  UsageError,
+} from "./_common.ts";
 import { modeFlag } from "./_posix_common.ts";
 
 const encoder = new TextEncoder();
@@ -79,7 +88,7 @@ const listen: Command = {
     const type = socketType(p.values.type);
     const count = intFlag(p.values.count, "count", { min: 1 });
     const messageSize =
-      intFlag(p.values["message-size"], "message-size", { min: 1, max: 1 << 30 }) ??
+      sizeFlag(p.values["message-size"], "message-size", { min: 1, max: 1 << 30 }) ??
         LISTEN_MESSAGE_SIZE;
     const mode = modeFlag(p.values.mode, "bind");
     const timeout = intFlag(p.values.timeout, "timeout");

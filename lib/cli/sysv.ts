@@ -1,7 +1,8 @@
 /**
  * `ipckit sysv ...`: System V message queues, semaphore sets and shared
- * memory from the shell, plus `ls`/`rm` for every System V object (to be
- * folded into the top-level `ipckit ls`/`rm`).
+ * memory from the shell, `mk` (like ipcmk) and `info` (one object's record,
+ * as `ipckit ls --json` prints it). Listing and removal are the top-level
+ * `ipckit ls` / `ipckit rm` (`ls.ts`, `rm.ts`).
  *
  * @module
  */
@@ -22,12 +23,15 @@ import {
   openSysvSharedMemory,
   type SysvSharedMemory,
 } from "../sysv_shm.ts";
-import type { SysvKind } from "../sysv_inspect.ts";
+import { listSysvObjects, sysvIdForKey, type SysvKind } from "../sysv_inspect.ts";
+import { ipcError } from "../_errors.ts";
+import { objectRecord } from "./_record.ts";
+import { KIND_ALIASES, printable } from "./ls.ts";
 import { parseSysvKey } from "../sysv_key.ts";
 import type { SysvTarget } from "../_sysv_open.ts";
 import type { TrustOptions } from "../_trust.ts";
 import { parseMode } from "../_validate.ts";
-import { type Command, EXIT, group, intFlag, parse, UsageError } from "./_common.ts";
+import { type Command, EXIT, group, intFlag, parse, sizeFlag, UsageError } from "./_common.ts";
 
 const KINDS: SysvKind[] = ["sysv-msg", "sysv-sem", "sysv-shm"];
 
@@ -141,7 +145,7 @@ const msgRecv: Command = {
     if (p.values.except && type <= 0) throw new UsageError("--except needs --type T with T > 0");
     const count = intFlag(p.values.count, "count", { min: 1 }) ?? 1;
     const timeout = intFlag(p.values.timeout, "timeout");
-    const messageSize = intFlag(p.values["message-size"], "message-size");
+    const messageSize = sizeFlag(p.values["message-size"], "message-size");
     using q = openSysvMessageQueue(openTarget(p.values));
     for (let i = 0; i < count; i++) {
       const m = await q.receive({ type, except: !!p.values.except, timeout, messageSize });
@@ -262,8 +266,8 @@ const shmRead: Command = {
     );
     if (!p) return EXIT.ok;
     using shm = openSysvSharedMemory(openTarget(p.values));
-    const offset = intFlag(p.values.offset, "offset", { max: shm.size }) ?? 0;
-    const length = intFlag(p.values.length, "length", { max: shm.size - offset });
+    const offset = sizeFlag(p.values.offset, "offset", { max: shm.size }) ?? 0;
+    const length = sizeFlag(p.values.length, "length", { max: shm.size - offset });
     using mem = shm.attach({ readOnly: true });
     await ctx.write(mem.read(offset, length));
     return EXIT.ok;
@@ -280,7 +284,7 @@ const shmWrite: Command = {
     if (!p) return EXIT.ok;
     if (p.positionals.length > 1) throw new UsageError(`at most one DATA`);
     using shm = openSysvSharedMemory(openTarget(p.values));
-    const offset = intFlag(p.values.offset, "offset", { max: shm.size }) ?? 0;
+    const offset = sizeFlag(p.values.offset, "offset", { max: shm.size }) ?? 0;
     const data = p.positionals.length
       ? new TextEncoder().encode(p.positionals[0])
       : await ctx.readStdin();
@@ -338,13 +342,50 @@ const mk: Command = {
         count: intFlag(p.values.semaphores, "semaphores", { min: 1 }) ?? 1,
       });
     } else {
-      const size = intFlag(p.values.size, "size", { min: 1 });
+      const size = sizeFlag(p.values.size, "size", { min: 1 });
       if (size === undefined) throw new UsageError(`sysv-shm needs --size`);
       obj = createSysvSharedMemory({ key, mode, size });
     }
     if (p.values.json) ctx.json({ kind, id: obj.id, key: obj.key });
     else ctx.out(String(obj.id));
     obj.close();
+    return EXIT.ok;
+  },
+};
+
+const info: Command = {
+  summary: "print one object's record, as ls shows it (like ipcs -i)",
+  run(ctx) {
+    const usage = "Usage: ipckit sysv info KIND (--key KEY | --id ID) [--json]\n\n" +
+      "Prints the object's record: key, id, owner, mode, size or counts, the pids the kernel\n" +
+      "records and the segment status. KIND is sysv-msg, sysv-sem or sysv-shm (or msg, sem,\n" +
+      "shm). --json prints the same record as ls --json (docs/cli.md). Nothing is opened, so\n" +
+      "the owner check does not apply.";
+    const p = parse(ctx, {
+      key: { type: "string" },
+      id: { type: "string" },
+      json: { type: "boolean" },
+    }, usage);
+    if (!p) return EXIT.ok;
+    if (p.positionals.length !== 1) throw new UsageError(`expected one KIND`);
+    const kind = kindArg(KIND_ALIASES[p.positionals[0]] ?? p.positionals[0]);
+    const { key, id } = p.values;
+    if ((key === undefined) === (id === undefined)) {
+      throw new UsageError(`pass exactly one of --key and --id`);
+    }
+    let target: number;
+    if (key !== undefined) {
+      const k = keyFlag(String(key));
+      if (k === 0) throw new UsageError("--key 0 (IPC_PRIVATE) names no object; use --id");
+      target = sysvIdForKey(kind, k);
+    } else target = intFlag(id, "id", { max: 0x7fffffff })!;
+    const o = listSysvObjects(kind).find((r) => r.id === target);
+    if (!o) {
+      throw ipcError({ code: "ENOENT", syscall: "info", object: `${kind} id ${target}` });
+    }
+    const r = objectRecord(o);
+    if (p.values.json) ctx.json(r);
+    else for (const [k, v] of Object.entries(r)) ctx.out(`${k}: ${printable(String(v))}`);
     return EXIT.ok;
   },
 };
@@ -358,5 +399,6 @@ export const sysvCommand: Command = group(
     sem: group("sysv sem", "System V semaphore sets", { op: semOp, get: semGet, set: semSet }),
     shm: group("sysv shm", "System V shared memory", { read: shmRead, write: shmWrite }),
     mk,
+    info,
   },
 );
