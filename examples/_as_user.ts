@@ -39,7 +39,10 @@ export function otherUserSupport(): { ok: true } | { ok: false; reason: string }
 
 /** A directory `nobody` can read, with Deno and the files it needs. */
 export interface Stage extends Disposable {
-  /** The staged directory (mode 0755). */
+  /**
+   * The staged directory (mode 0755). Start the child here (`cwd`): a
+   * working directory it cannot enter makes Deno fail to start programs.
+   */
   readonly dir: string;
   /** The Deno binary `nobody` can run. */
   readonly deno: string;

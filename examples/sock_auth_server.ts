@@ -38,8 +38,8 @@ if (role === "client") {
 
   const self = new URL(import.meta.url).pathname;
   const flags = ["run", "--allow-all", "--no-check"];
-  const run = (argv: string[], env: Record<string, string> = { NO_COLOR: "1" }) =>
-    new Deno.Command(argv[0], { args: [...argv.slice(1), "client", name], env }).output();
+  const run = (argv: string[], env: Record<string, string> = { NO_COLOR: "1" }, cwd?: string) =>
+    new Deno.Command(argv[0], { args: [...argv.slice(1), "client", name], env, cwd }).output();
   const clients = [run([Deno.execPath(), ...flags, self])];
   // As root, a second client runs as nobody, from a stage nobody can read.
   using stage = otherUserSupport().ok
@@ -47,7 +47,11 @@ if (role === "client") {
     : undefined;
   if (stage) {
     clients.push(
-      run(stage.command([...flags, stage.path("examples/sock_auth_server.ts")]), stage.env),
+      run(
+        stage.command([...flags, stage.path("examples/sock_auth_server.ts")]),
+        stage.env,
+        stage.dir,
+      ),
     );
   }
   // seqpacket: the client's "hello" and our reply are single messages.

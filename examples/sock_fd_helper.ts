@@ -52,6 +52,7 @@ if (role === "worker") {
     const worker = new Deno.Command(argv[0], {
       args: [...argv.slice(1), sockPath, secret],
       env: stage?.env ?? { NO_COLOR: "1" },
+      cwd: stage?.dir,
     }).spawn();
     // A worker that dies before it connects is reported at once, not after the timeout.
     using conn = await Promise.race([

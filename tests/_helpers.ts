@@ -317,6 +317,7 @@ export async function evalAsNobody(script: string): Promise<Deno.CommandOutput> 
     stdout: "piped",
     stderr: "piped",
     env: stage.env,
+    cwd: stage.dir,
     clearEnv: true,
   }).output();
 }

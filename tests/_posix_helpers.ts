@@ -35,6 +35,7 @@ export async function runChild(
     stdout: "piped",
     stderr: "piped",
     env: stage?.env ?? {},
+    cwd: stage?.dir,
   }).output();
   const text = new TextDecoder().decode(out.stdout).trim();
   try {

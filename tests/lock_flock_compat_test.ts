@@ -172,6 +172,7 @@ Deno.test({
       const out = await new Deno.Command(exe, {
         args: rest,
         env: stage.env,
+        cwd: stage.dir,
         clearEnv: true,
         stdout: "piped",
         stderr: "piped",

@@ -181,6 +181,7 @@ inst.release();
     const out = await new Deno.Command(exe, {
       args,
       env: stage.env,
+      cwd: stage.dir,
       clearEnv: true,
       stdout: "piped",
       stderr: "piped",

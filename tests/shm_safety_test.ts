@@ -309,6 +309,7 @@ Deno.test("as an unprivileged user: huge sizes, a planted truncated semaphore an
     const res = await new Deno.Command(argv[0], {
       args: argv.slice(1),
       env: stage.env,
+      cwd: stage.dir,
       clearEnv: true,
       stdout: "piped",
       stderr: "piped",
