@@ -102,3 +102,15 @@ Deno.test("the CLI names a missing permission in one line", async () => {
   equal(lines.length, 1, out.stderr);
   match(lines[0], /^ipckit: needs --allow-env/);
 });
+
+Deno.test("`ipckit ls --limits | head -1` ends quietly when the reader goes away", async () => {
+  const cli = `${root}lib/cli/main.ts`;
+  const flags = "--allow-ffi --allow-read --allow-write --allow-env --allow-run";
+  const out = await run("sh", [
+    "-c",
+    `"${Deno.execPath()}" run -q --no-check ${flags} "${cli}" ls --limits | head -1 >/dev/null; ` +
+    `"${Deno.execPath()}" run -q --no-check ${flags} "${cli}" ls --limits --json | head -c 10`,
+  ]);
+  equal(out.code, 0);
+  equal(out.stderr, "");
+});

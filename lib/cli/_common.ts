@@ -153,7 +153,12 @@ async function writeAllTo(w: { write(p: Uint8Array): Promise<number> }, data: Ui
 
 /** The process's own stdin, stdout and stderr. */
 export const processIo: Io = {
-  stdout: (d) => writeAllTo(Deno.stdout, d),
+  // `ipckit ls | head -1`: a reader that went away is not an error, as for
+  // any shell tool (Deno ignores SIGPIPE, so the write fails with EPIPE).
+  stdout: (d) =>
+    writeAllTo(Deno.stdout, d).catch((e) => {
+      if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
+    }),
   stderr: (d) => writeAllTo(Deno.stderr, d),
   stdin: () => Deno.stdin.readable,
 };
