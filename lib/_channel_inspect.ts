@@ -54,7 +54,7 @@ export function probeChannel(file: string): ChannelListing | null {
   const C = unistd();
   const path = cstr(`/dev/shm/${file}`);
   const fd = trySys(
-    () => libc().open(path, C.O_RDONLY | C.O_CLOEXEC | C.O_NONBLOCK, 0),
+    () => libc().open(path, C.O_RDONLY | C.O_CLOEXEC | C.O_NONBLOCK | C.O_NOFOLLOW, 0),
     "open",
     file,
     undefined,

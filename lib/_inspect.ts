@@ -13,7 +13,8 @@ export type IpcKind =
   | "posix-shm"
   | "sysv-msg"
   | "sysv-sem"
-  | "sysv-shm";
+  | "sysv-shm"
+  | "channel";
 
 /** One IPC object on the host. */
 export interface IpcObjectInfo {

@@ -10,11 +10,30 @@ import type { IpcKind, KindProvider } from "./_inspect.ts";
 import { invalidArgument } from "./_errors.ts";
 import { posixKinds } from "./posix_inspect.ts";
 import { sysvKinds } from "./sysv_inspect.ts";
+import { channelProvider } from "./_channel_inspect.ts";
+
+/** Channels (shared-memory rings in /dev/shm) as listing records. */
+const channelKind: KindProvider = {
+  list: () =>
+    channelProvider.list().map((c) => ({
+      kind: "channel",
+      name: c.name,
+      uid: c.uid,
+      owner: c.owner,
+      mode: c.mode,
+      size: c.size,
+      messages: c.messages,
+      lastSendPid: c.senderPid || undefined,
+      lastReceivePid: c.receiverPid || undefined,
+    })),
+  remove: channelProvider.remove,
+};
 
 /** Every kind ipckit can list, merged from each family's table. */
 export const kinds: Partial<Record<IpcKind, KindProvider>> = {
   ...posixKinds,
   ...sysvKinds,
+  channel: channelKind,
 };
 
 /** The names of every listable kind, in table order. */

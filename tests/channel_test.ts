@@ -7,6 +7,7 @@ import {
   removeChannel,
 } from "../lib/channel.ts";
 import { createSharedMemory } from "../lib/shm.ts";
+import { listIpcObjects } from "../lib/inspect.ts";
 import { uniqueName } from "./_helpers.ts";
 import { code, withName } from "./_channel_helpers.ts";
 
@@ -222,5 +223,29 @@ Deno.test("a memfd channel's descriptor passes over a Unix socket", async () => 
   } finally {
     a.close();
     b.close();
+  }
+});
+
+Deno.test("ipckit ls lists channels (kind channel) and ipckit rm removes one", async () => {
+  const { captureIo, main } = await import("../lib/cli/main.ts");
+  const name = "/" + uniqueName("lsch");
+  using tx = createChannel(name, "send", { capacity: 8, messageSize: 64 });
+  try {
+    tx.trySend("x");
+    const io = captureIo();
+    equal(await main(["ls", "--kind", "channel", "--json"], io), 0, io.stderrText);
+    const rec = io.stdoutText.trim().split("\n").map((l) => JSON.parse(l)).find((r) =>
+      r.name === name
+    );
+    equal(rec?.kind, "channel");
+    equal(rec?.messages, 1);
+    equal(rec?.mode, "0600");
+    equal(rec?.lspid, Deno.pid, "the attached sender");
+    equal(await main(["rm", "channel", name], captureIo()), 0);
+    equal(listIpcObjects({ kind: "channel" }).some((o) => o.name === name), false);
+  } finally {
+    try {
+      removeChannel(name);
+    } catch { /* removed by the test */ }
   }
 });
