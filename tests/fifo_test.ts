@@ -1,6 +1,14 @@
-import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
+import { deepEqual, equal, match, ok, rejects, throws } from "node:assert/strict";
 import { createFifo, IpcError, openFifo, removeFifo, tryOpenFifo } from "../mod.ts";
-import { buildC, fdsTo, spawnReady, tempDir } from "./_helpers.ts";
+import {
+  buildC,
+  command,
+  fdsTo,
+  ipckitInProcess,
+  ipcTaskFlags,
+  spawnReady,
+  tempDir,
+} from "./_helpers.ts";
 import { otherUserSupport } from "../examples/_as_user.ts";
 
 const enc = new TextEncoder();
@@ -383,4 +391,68 @@ Deno.test("FIFO functions give EINVAL naming the call for arguments of the wrong
     bad("open"),
   );
   throws(() => Deno.lstatSync(path), Deno.errors.NotFound, "nothing was created");
+});
+
+Deno.test("ipckit fifo create takes several paths and -m/--mode, like mkfifo", async () => {
+  using dir = tempDir();
+  const [a, b, c] = ["a", "b", "c"].map((n) => `${dir.path}/${n}`);
+  const made = await ipckitInProcess(["fifo", "create", "-m", "0644", a, b]);
+  equal(made.code, 0, made.stderr);
+  for (const p of [a, b]) {
+    ok(Deno.lstatSync(p).isFifo);
+    equal(Deno.lstatSync(p).mode! & 0o7777, 0o644);
+  }
+  // One failure does not stop the others; the exit code says something failed.
+  const again = await ipckitInProcess(["fifo", "create", a, c, "--mode", "0600"]);
+  equal(again.code, 1);
+  equal(again.stderr, `ipckit: mkfifo "${a}": path already exists (EEXIST)\n`);
+  equal(Deno.lstatSync(c).mode! & 0o7777, 0o600);
+  equal((await ipckitInProcess(["fifo", "create"])).code, 2);
+  equal((await ipckitInProcess(["fifo", "create", `${dir.path}/d`, "-m", "999"])).code, 2);
+});
+
+Deno.test("ipckit fifo cat --follow keeps reading across writers (end to end)", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/f`;
+  createFifo(path);
+  const cli = new URL("../lib/cli/main.ts", import.meta.url).pathname;
+  const cat = command(Deno.execPath(), [
+    "run",
+    ...ipcTaskFlags(),
+    cli,
+    "fifo",
+    "cat",
+    "--follow",
+    "--timeout",
+    "3000",
+    path,
+  ], { stdout: "piped", stderr: "piped" }).spawn();
+  // Writers one after the other, as shell scripts do: each open blocks until
+  // cat has the FIFO open again.
+  for (const word of ["one", "two", "three"]) {
+    const sh = await new Deno.Command("sh", { args: ["-c", `echo ${word} > "$0"`, path] })
+      .output();
+    equal(sh.code, 0);
+  }
+  const out = await cat.output();
+  equal(dec.decode(out.stdout), "one\ntwo\nthree\n");
+  equal(out.code, 124, "ends when no further writer comes within --timeout");
+});
+
+Deno.test("ipckit fifo cat without --follow stops at the first writer's end", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/f`;
+  createFifo(path);
+  const catting = ipckitInProcess(["fifo", "cat", path, "--timeout", "5000"]);
+  using w = await openFifo(path, "write", { timeout: 5000 });
+  await w.writeAll(enc.encode("only this"));
+  w.close();
+  const r = await catting;
+  equal(r.code, 0);
+  equal(r.stdout, "only this");
+  const link = `${dir.path}/link`;
+  Deno.symlinkSync(path, link);
+  const refused = await ipckitInProcess(["fifo", "cat", link, "--timeout", "100"]);
+  equal(refused.code, 1);
+  match(refused.stderr, /symbolic link/);
 });
