@@ -22,11 +22,18 @@
  */
 import { cstr, libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
-import { invalidArgument, type IpcError, ipcError, sys, trySys } from "./_errors.ts";
+import {
+  closedError,
+  invalidArgument,
+  type IpcError,
+  ipcError,
+  sys,
+  trySys,
+} from "./_errors.ts";
 import { Descriptor, FdHandle } from "./fd.ts";
 import { statFd, statPath } from "./_stat.ts";
 import { checkOwner, trustLevel, type TrustOptions } from "./_trust.ts";
-import { checkMode, checkOptions, checkPath, describe } from "./_validate.ts";
+import { checkBytes, checkMode, checkOptions, checkPath, describe } from "./_validate.ts";
 import { startWait, untilWatched, type WaitOptions } from "./wait.ts";
 
 /** Options for {@linkcode createFifo}, and for `create` in {@linkcode openFifo}. */
@@ -171,7 +178,11 @@ class FifoReader extends FdHandle {
   }
 
   override tryRead(buffer: Uint8Array): number | null {
-    if (this.#pending < 0 || buffer.byteLength === 0) return super.tryRead(buffer);
+    // Closed is closed, even with a probed byte held back.
+    if (this.closed) throw closedError("read", this.name);
+    if (this.#pending < 0 || checkBytes(buffer, "read", this.name) === 0) {
+      return super.tryRead(buffer);
+    }
     buffer[0] = this.#pending;
     this.#pending = -1;
     return 1 + (super.tryRead(buffer.subarray(1)) || 0);
