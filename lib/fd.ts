@@ -88,8 +88,8 @@ export class Descriptor implements Disposable {
       throw invalidArgument("fcntl", fd, `name must be a string, got ${describe(name)}`);
     }
     checkFlag(nonBlocking, "nonBlocking", "fcntl", fd);
-    this.#fd = fd;
-    this.name = name ?? `fd ${fd}`;
+    this.#fd = fd + 0; // -0 is 0, which FFI's i32 would refuse with a TypeError
+    this.name = name ?? `fd ${this.#fd}`;
     if (nonBlocking ?? true) this.nonBlocking = true;
     else this.#flags(unistd().F_GETFD, "fcntl(F_GETFD)"); // proves it is open
   }

@@ -219,6 +219,10 @@ Deno.test("Descriptor and FdHandle give EINVAL for arguments of the wrong type",
   for (const fd of [NaN, "3", 3n, null, undefined, Infinity, 2 ** 31, Symbol("fd")]) {
     throws(() => new FdHandle(fd as unknown as number), einval("fcntl"));
   }
+  // -0 is descriptor 0 (FFI would refuse -0 as an i32 with a TypeError).
+  const zero = new FdHandle(-0, { nonBlocking: false });
+  equal(zero.fd, 0);
+  zero.release();
   using p = createPipe();
   const fd = p.reader.fd;
   for (const options of [null, 5, "x"]) {

@@ -60,7 +60,7 @@ interface Finding {
  * then (and let the random run tell whether the whole class is gone).
  */
 const KNOWN: { pattern: RegExp; owner: string; example: Spec }[] = [
-  // ---- posix: lib/_sem_handle.ts, _shm_region.ts, _posix.ts
+  // ---- posix: lib/_sem_handle.ts, _shm_region.ts, _posix.ts, shm.ts, mqueue.ts
   {
     // A named semaphore's file truncated to 0 by another process: SIGBUS on
     // the next access (issue 11's "owner truncates a named-semaphore file").
@@ -69,83 +69,67 @@ const KNOWN: { pattern: RegExp; owner: string; example: Spec }[] = [
     example: { target: method("sem", "value", "underneath"), args: [] },
   },
   {
-    pattern: /^throw (shm|memfd)\.typed( \(\w+\))?: TypeError$/,
+    // Wrong-typed arguments to handle methods: `typed(undefined)` reads
+    // `BYTES_PER_ELEMENT` of undefined, and the like.
+    pattern: /^throw (shm|memfd|sem|mq)\.\S+( \(\w+\))?: (TypeError|RangeError)$/,
     owner: "posix",
     example: { target: method("memfd", "typed"), args: [] },
   },
   {
-    pattern: /^throw semaphoreInRegion: TypeError$/,
+    // semaphoreInRegion(true, …) reads a private field of a non-SharedMemory;
+    // checkPosixName(String(name)) throws on an object without toString;
+    // createMemfd(view of a shrunk resizable buffer) joins a detached view.
+    pattern:
+      /^throw (semaphoreInRegion|(open|create|remove)(MessageQueue|Semaphore|SharedMemory)|createMemfd|openSharedMemoryFd|withSemaphore|messageQueueLimits): (TypeError|RangeError)$/,
     owner: "posix",
     example: { target: fn("semaphoreInRegion"), args: ["true", "n:-Infinity"] },
   },
-  {
-    // checkPosixName(String(name)) on an object without toString.
-    pattern: /^throw (open|create|remove)(MessageQueue|Semaphore|SharedMemory): TypeError$/,
-    owner: "posix",
-    example: { target: fn("openMessageQueue"), args: ["obj"] },
-  },
   // ---- sysv: lib/_sysv_object.ts, sysv_*.ts, sysv_key.ts, sysv_inspect.ts
   {
-    // Internal plumbing exposed as public methods, which trust their arguments.
-    pattern:
-      /^throw sysv-(msg|sem|shm)\.(call|attempt|rawStat|rawSet|applySet|set|failure|statView|isGone)( \(\w+\))?: TypeError$/,
+    // Internal plumbing exposed as public methods (call, attempt, rawStat,
+    // rawSet, applySet, failure...), which trust their arguments; an index
+    // that is a detached buffer reaches `join` in #index.
+    pattern: /^throw sysv-(msg|sem|shm)(\.attachment)?\.\S+( \(\w+\))?: (TypeError|RangeError)$/,
     owner: "sysv",
     example: { target: method("sysv-msg", "call"), args: [] },
   },
   {
-    pattern: /^throw (parseSysvKey|formatSysvKey|sysvIdForKey): TypeError$/,
+    pattern: /^throw (parseSysvKey|formatSysvKey|sysvIdForKey|ftok|new Sysv\w+): TypeError$/,
     owner: "sysv",
     example: { target: fn("parseSysvKey"), args: [] },
   },
-  {
-    pattern: /^throw sysv-shm\.attachment\.\w+( \(\w+\))?: TypeError$/,
-    owner: "sysv",
-    example: { target: method("sysv-shm.attachment", "read"), args: ["sym"] },
-  },
-  // ---- sock: lib/_socket.ts, _address.ts, fdpass.ts, _socket_message.ts
+  // ---- sock: lib/_socket.ts, _address.ts, fdpass.ts, _socket_message.ts, _listener.ts
   {
     // A non-buffer argument reaches BigInt(byteLength): "The number NaN cannot be converted".
     pattern:
-      /^throw socketpair(\.dgram)?\.(tryRead|tryWrite|trySend|send|read|write|writeAll|receive\w*|tryReceive\w*)( \(\w+\))?: (RangeError|TypeError)$/,
+      /^throw (socketpair|socketpair\.dgram|listener)\.\S+( \(\w+\))?: (TypeError|RangeError)$/,
     owner: "sock",
     example: { target: method("socketpair", "tryRead"), args: ["b:1"] },
   },
   {
-    pattern: /^throw (receiveFds|sendFds): TypeError$/,
+    pattern:
+      /^throw (receiveFds|sendFds|bindUnix|listenUnix|connectUnix|createSocketPair|new UnixSocket|new UnixListener|new SocketMessage): (TypeError|RangeError)$/,
     owner: "sock",
     example: { target: fn("receiveFds"), args: [] },
   },
+  // ---- siglock: lib/_signal_*.ts, _lock_*.ts, eventfd.ts, _pidfd.ts, shutdown.ts
   {
-    pattern: /^throw (bindUnix|listenUnix|connectUnix|createSocketPair|new UnixSocket): TypeError$/,
-    owner: "sock",
-    example: { target: fn("bindUnix"), args: ["buf:detached"] },
-  },
-  {
-    pattern: /^throw new SocketMessage: TypeError$/,
-    owner: "sock",
-    example: { target: ctor("SocketMessage"), args: [] },
-  },
-  // ---- siglock: lib/_signal_*.ts, _lock_*.ts, eventfd.ts, _pidfd.ts
-  {
-    pattern: /^throw (blockedInEveryThread|signalName|signalNumber|processGroup): TypeError$/,
+    pattern:
+      /^throw (blockedInEveryThread|signalName|signalNumber|processGroup|sendSignal|sendSignalToGroup|openPidfd|receiveSignals|withLock|lockFile|tryLockFile|openLockFile|singleInstance|lockHolders|openFile|createEventFd|onShutdown|closeOnShutdown|new (SignalReceiver|EventFd|Pidfd|FileLock|LockFile)): (TypeError|RangeError)$/,
     owner: "siglock",
     example: { target: fn("blockedInEveryThread"), args: [] },
   },
   {
-    pattern: /^throw new (SignalReceiver|EventFd|Pidfd|FileLock|LockFile): TypeError$/,
-    owner: "siglock",
-    example: { target: ctor("SignalReceiver"), args: [] },
-  },
-  {
     pattern:
-      /^throw lockfile\.(unlock|lock|tryLock|test|readAt|writeAt|truncate)( \(\w+\))?: (RangeError|TypeError)$/,
+      /^throw (lockfile|filelock|signals|eventfd|pidfd)\.\S+( \(\w+\))?: (TypeError|RangeError)$/,
     owner: "siglock",
     example: { target: method("lockfile", "unlock"), args: ['s:"stream"'] },
   },
+  // ---- inspect: lib/inspect.ts
   {
-    pattern: /^throw (withLock|withSemaphore): TypeError$/,
-    owner: "siglock",
-    example: { target: fn("withLock"), args: ["path", "n:1"] },
+    pattern: /^throw (removeIpcObject|listIpcObjects|listSysvObjects): TypeError$/,
+    owner: "inspect",
+    example: { target: fn("removeIpcObject"), args: ["arr:empty", 's:"a\\u0000b"'] },
   },
 ];
 
@@ -271,7 +255,9 @@ async function runChild(args: string[]): Promise<{ findings: Finding[]; calls: n
       findings.push({
         problem: hung ? "hang" : "signal",
         target: spec ? targetOf(spec) : "?",
-        detail: `${sig} during ${last?.slice(2) ?? "start-up"}; stderr tail: ${
+        detail: `${sig} during ${last?.slice(2) ?? "start-up"} (child ${
+          args.join(" ")
+        }); stderr tail: ${
           stderr.split("\n").filter((l) => !l.startsWith("@ ")).slice(-5).join(" | ")
         }`,
         spec,
