@@ -153,9 +153,6 @@ const KNOWN: { pattern: RegExp; owner: string; example: Spec | Spec[] }[] = [
 function fn(name: string) {
   return { kind: "fn", name };
 }
-function ctor(name: string) {
-  return { kind: "new", name };
-}
 function method(recipe: string, member: string, how = "open") {
   return { kind: "method", recipe, member, how };
 }
