@@ -59,22 +59,31 @@ interface Finding {
  * every example and FAILS once one no longer reproduces: remove the entry
  * then (and let the random run tell whether the whole class is gone).
  */
-const KNOWN: { pattern: RegExp; owner: string; example: Spec | Spec[] }[] = [
+const KNOWN: {
+  pattern: RegExp;
+  owner: string;
+  example: Spec | Spec[];
+  noReplay?: string;
+}[] = [
   // ---- sysv: heap corruption
   {
     // `rawStat(buffer)` / `rawSet(buffer)` let IPC_STAT write a semid_ds (104
     // bytes on x86_64) into any caller buffer: a 16-byte ArrayBuffer is a
-    // heap overflow, found later by malloc ("free(): invalid next size") in
-    // whatever call frees next, so the crash is not attributable to a target.
-    // This is the only cause of SIGABRT the fuzzer has found; the example is
-    // the minimal sequence (delta-debugged from seed 995420469, child 1).
-    pattern: /^signal .+: SIGABRT$/,
+    // heap overflow, found later by malloc ("free(): invalid next size",
+    // "corrupted double-linked list") or as a SIGSEGV in whatever call runs
+    // next, so the crash is not attributable to a target. This is the only
+    // cause of SIGABRT/SIGSEGV the fuzzer has found (delta-debugged from seed
+    // 995420469, child 1); the example repeats the overflow so that it
+    // crashes every time.
+    pattern: /^signal .+: (SIGABRT|SIGSEGV)$/,
     owner: "sysv",
     example: [
       { target: method("sem", "close"), args: ["o{count=obj}"] },
-      { target: method("sysv-sem", "rawStat"), args: ["buf:arraybuffer"] },
-      { target: method("sysv-sem", "isGone"), args: [] },
-      { target: method("pipe.writer", "writeAll"), args: ['o{undo=s:"datagram"}'] },
+      ...Array.from({ length: 12 }, () => [
+        { target: method("sysv-sem", "rawStat"), args: ["buf:arraybuffer"] },
+        { target: method("sysv-sem", "isGone"), args: [] },
+        { target: method("pipe.writer", "writeAll"), args: ['o{undo=s:"datagram"}'] },
+      ]).flat(),
     ],
   },
   // ---- posix: lib/_sem_handle.ts, _shm_region.ts, _posix.ts, shm.ts, mqueue.ts
@@ -111,7 +120,8 @@ const KNOWN: { pattern: RegExp; owner: string; example: Spec | Spec[] }[] = [
     example: { target: method("sysv-msg", "call"), args: [] },
   },
   {
-    pattern: /^throw (parseSysvKey|formatSysvKey|sysvIdForKey|ftok|new Sysv\w+): TypeError$/,
+    pattern:
+      /^throw (parseSysvKey|formatSysvKey|sysvIdForKey|ftok|new Sysv\w+|(open|create)Sysv\w+|removeSysvObject): TypeError$/,
     owner: "sysv",
     example: { target: fn("parseSysvKey"), args: [] },
   },
@@ -211,6 +221,18 @@ const SIGNALS: Record<number, string> = {
   25: "SIGXFSZ",
 };
 
+/**
+ * What keeps a child from hurting the machine it shares: it is the OOM
+ * killer's first choice, and no file it makes (memfd, shm, tmpfs) may grow
+ * past 256 MiB (RLIMIT_FSIZE, with SIGXFSZ ignored so the call fails with
+ * EFBIG instead of killing the child). Without the limit, a library that
+ * accepts `resize(2 ** 52)` fills the host's memory before the watchdog
+ * fires: that is issue 11 item 2 (sizes above MemTotal must be refused up
+ * front), which this limit therefore hides; it was found here as a hang of
+ * `memfd.resize(2 ** 52)` in posix_fallocate.
+ */
+const LIMITS = "echo 1000 > /proc/self/oom_score_adj && trap '' XFSZ && ulimit -f 524288";
+
 /** Runs one child; its findings, a `signal` finding if it died. */
 async function runChild(args: string[]): Promise<{ findings: Finding[]; calls: number }> {
   const mq = Deno.makeTempDirSync({ prefix: "ipckit-fuzz-mq-" });
@@ -230,11 +252,11 @@ async function runChild(args: string[]): Promise<{ findings: Finding[]; calls: n
         "sh",
         "-c",
         'mount -t tmpfs -o size=256m tmpfs /dev/shm && mount -t mqueue mqueue "$0" && ' +
-        'echo 1000 > /proc/self/oom_score_adj && IPCKIT_FUZZ_SANDBOX=1 IPCKIT_FUZZ_MQDIR="$0" "$@"',
+        `${LIMITS} && IPCKIT_FUZZ_SANDBOX=1 IPCKIT_FUZZ_MQDIR="$0" "$@"`,
         mq,
         ...deno,
       ]
-      : ["sh", "-c", 'echo 1000 > /proc/self/oom_score_adj; exec "$@"', "sh", ...deno];
+      : ["sh", "-c", `${LIMITS}; exec "$@"`, "sh", ...deno];
     const proc = new Deno.Command(argv[0], {
       args: argv.slice(1),
       stdin: "null",
@@ -370,7 +392,11 @@ Deno.test({
   sanitizeOps: false,
   fn: async () => {
     const fixed: string[] = [];
-    for (const { pattern, owner, example } of KNOWN) {
+    for (const { pattern, owner, example, noReplay } of KNOWN) {
+      if (noReplay) {
+        console.log(`not replayed (${noReplay}): ${owner}: ${pattern}`);
+        continue;
+      }
       const { findings } = Array.isArray(example)
         ? await replayAll(example)
         : await runChild(["replay", JSON.stringify(example)]);
