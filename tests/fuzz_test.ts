@@ -16,8 +16,8 @@
  *   `fixtures/fuzz_child.ts` for exactly what is excused: only what the
  *   fuzzer itself handed in, and abort `DOMException`s);
  * - **leak-fd** / **leak-ipc**: a descriptor or IPC object left behind;
- * - **hang**: a child still running 20 s after its time was up: a call
- *   blocked its thread (a synchronous wait where none may be).
+ * - **hang**: a child silent for 8 s: a call blocked its thread (a
+ *   synchronous wait where none may be).
  *
  * Environment: `IPCKIT_FUZZ_SECONDS` (default 60), `IPCKIT_FUZZ_SEED` (a
  * run prints its seed; set it to replay the same calls). As root with
@@ -34,6 +34,8 @@ import { fail } from "node:assert/strict";
 
 const SECONDS = Number(Deno.env.get("IPCKIT_FUZZ_SECONDS") ?? 60);
 const SEED = Number(Deno.env.get("IPCKIT_FUZZ_SEED") ?? Math.floor(Math.random() * 2 ** 31));
+/** A child that writes nothing for this long is hung in a call. */
+const HANG_MS = 8_000;
 /** One child's share of the time: long enough to amortise Deno's start-up. */
 const CHILD_MS = 12_000;
 const child = new URL("./fixtures/fuzz_child.ts", import.meta.url).pathname;
@@ -264,16 +266,41 @@ async function runChild(args: string[]): Promise<{ findings: Finding[]; calls: n
       stderr: "piped",
     }).spawn();
     // A call that blocks the child's thread (a synchronous wait) never lets it
-    // finish: kill it after its budget and a grace period.
+    // finish. The child writes a line to stderr before each call: a child
+    // silent for HANG_MS is hung (the slowest legitimate call, a wait given
+    // up and then closed, takes about 2 s; the whole child is capped too).
     let hung = false;
-    const watchdog = setTimeout(() => {
+    let lastProgress = performance.now();
+    const started = performance.now();
+    const kill = () => {
       hung = true;
       try {
         proc.kill("SIGKILL");
       } catch { /* exited */ }
-    }, budgetOf(args) + 20_000);
-    const out = await proc.output();
-    clearTimeout(watchdog);
+    };
+    const watchdog = setInterval(() => {
+      const now = performance.now();
+      if (now - lastProgress > HANG_MS || now - started > budgetOf(args) + 20_000) kill();
+    }, 250);
+    const chunks: Uint8Array<ArrayBuffer>[] = [];
+    const stderrDone = (async () => {
+      for await (const chunk of proc.stderr) {
+        chunks.push(chunk as Uint8Array<ArrayBuffer>);
+        lastProgress = performance.now();
+      }
+    })();
+    const [status, stdout] = await Promise.all([
+      proc.status,
+      new Response(proc.stdout).arrayBuffer(),
+      stderrDone,
+    ]);
+    clearInterval(watchdog);
+    const out = {
+      signal: status.signal,
+      code: status.code,
+      stdout: new Uint8Array(stdout),
+      stderr: new Uint8Array(await new Blob(chunks).arrayBuffer()),
+    };
     const dec = new TextDecoder();
     const findings: Finding[] = [];
     let calls = 0;
