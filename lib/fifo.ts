@@ -22,14 +22,7 @@
  */
 import { cstr, libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
-import {
-  closedError,
-  invalidArgument,
-  type IpcError,
-  ipcError,
-  sys,
-  trySys,
-} from "./_errors.ts";
+import { closedError, invalidArgument, type IpcError, ipcError, sys, trySys } from "./_errors.ts";
 import { Descriptor, FdHandle } from "./fd.ts";
 import { statFd, statPath } from "./_stat.ts";
 import { checkOwner, trustLevel, type TrustOptions } from "./_trust.ts";
