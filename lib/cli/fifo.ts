@@ -76,14 +76,25 @@ const cat: Command = {
     const timeout = timeoutFlag(p.values.timeout);
     const options = { timeout, ...trustFlag(p.values["any-owner"]) };
     const buf = new Uint8Array(65536);
-    do {
-      using fifo = await openFifo(path, "read", options);
+    let fifo = await openFifo(path, "read", options);
+    try {
       for (;;) {
         const n = await fifo.read(buf);
-        if (n === null) break;
-        await ctx.write(buf.subarray(0, n));
+        if (n !== null) {
+          await ctx.write(buf.subarray(0, n));
+          continue;
+        }
+        if (!p.values.follow) break;
+        // Every writer left. The old read end stays open until the new one
+        // has a writer: what a writer sends in between goes into the pipe
+        // both ends share, instead of being discarded with the last reader.
+        const next = await openFifo(path, "read", options);
+        fifo.close();
+        fifo = next;
       }
-    } while (p.values.follow);
+    } finally {
+      fifo.close();
+    }
     return EXIT.ok;
   },
 };
