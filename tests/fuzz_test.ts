@@ -24,9 +24,11 @@
  * `unshare`, each child runs in private IPC, PID and mount namespaces with a
  * small private /dev/shm and its own mqueue mount, so hostile ids and pids
  * reach nobody else's objects or processes and System V and queue leaks can
- * be counted; otherwise the children run plainly, the arguments that could
- * hurt other processes (pids <= 0) are not generated, and only descriptors
- * and /dev/shm are checked for leaks.
+ * be counted; otherwise (or with `IPCKIT_FUZZ_SANDBOX=0`) the children run
+ * plainly, the calls that could hurt other programs are not made (pids <= 0,
+ * `removeSysvObject`/`removeIpcObject` by id, `remove()` of anything the
+ * fuzzer did not create), and only descriptors and /dev/shm are checked for
+ * leaks.
  *
  * @module
  */
@@ -112,6 +114,14 @@ const KNOWN: {
     owner: "posix",
     example: { target: fn("semaphoreInRegion"), args: ["true", "n:-Infinity"] },
   },
+  {
+    // An empty sem.* file in /dev/shm (left by a crashed process, or planted
+    // by any local user: /dev/shm is world-writable) kills listIpcObjects()
+    // (and `ipckit ls`) with SIGBUS when it maps the semaphore to read it.
+    pattern: /^signal (listIpcObjects|openSemaphore): SIGBUS$/,
+    owner: "posix (lib/posix_inspect.ts)",
+    example: { target: fn("listIpcObjects"), args: ["h:planted-sem"] },
+  },
   // ---- sysv: lib/_sysv_object.ts, sysv_*.ts, sysv_key.ts, sysv_inspect.ts
   {
     // Internal plumbing exposed as public methods (call, attempt, rawStat,
@@ -196,6 +206,9 @@ function keyOf(f: Finding): string {
 
 /** Whether children can run in private namespaces here, and why not. */
 function sandboxSupport(): { ok: true } | { ok: false; reason: string } {
+  if (Deno.env.get("IPCKIT_FUZZ_SANDBOX") === "0") {
+    return { ok: false, reason: "IPCKIT_FUZZ_SANDBOX=0" };
+  }
   if (Deno.uid() !== 0) return { ok: false, reason: "not root" };
   try {
     const out = new Deno.Command("unshare", {
@@ -238,6 +251,8 @@ const LIMITS = "echo 1000 > /proc/self/oom_score_adj && trap '' XFSZ && ulimit -
 /** Runs one child; its findings, a `signal` finding if it died. */
 async function runChild(args: string[]): Promise<{ findings: Finding[]; calls: number }> {
   const mq = Deno.makeTempDirSync({ prefix: "ipckit-fuzz-mq-" });
+  const work = Deno.makeTempDirSync({ prefix: "ipckit-fuzz-work-" });
+  let pid = 0;
   try {
     const deno = [Deno.execPath(), "run", "--allow-all", "--no-check", child, ...args];
     // In the sandbox a shell is pid 1 (Deno is not init, so signals act on it as
@@ -254,17 +269,18 @@ async function runChild(args: string[]): Promise<{ findings: Finding[]; calls: n
         "sh",
         "-c",
         'mount -t tmpfs -o size=256m tmpfs /dev/shm && mount -t mqueue mqueue "$0" && ' +
-        `${LIMITS} && IPCKIT_FUZZ_SANDBOX=1 IPCKIT_FUZZ_MQDIR="$0" "$@"`,
+        `${LIMITS} && IPCKIT_FUZZ_SANDBOX=1 IPCKIT_FUZZ_MQDIR="$0" IPCKIT_FUZZ_DIR=${work} "$@"`,
         mq,
         ...deno,
       ]
-      : ["sh", "-c", `${LIMITS}; exec "$@"`, "sh", ...deno];
+      : ["sh", "-c", `${LIMITS}; IPCKIT_FUZZ_DIR=${work} exec "$@"`, "sh", ...deno];
     const proc = new Deno.Command(argv[0], {
       args: argv.slice(1),
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
     }).spawn();
+    pid = proc.pid;
     // A call that blocks the child's thread (a synchronous wait) never lets it
     // finish. The child writes a line to stderr before each call: a child
     // silent for HANG_MS is hung (the slowest legitimate call, a wait given
@@ -340,6 +356,16 @@ async function runChild(args: string[]): Promise<{ findings: Finding[]; calls: n
     return { findings, calls };
   } finally {
     Deno.removeSync(mq, { recursive: true });
+    Deno.removeSync(work, { recursive: true });
+    // A child that died (outside the sandbox) could not sweep its own names:
+    // its /dev/shm objects carry its pid (the shell exec'd Deno).
+    if (!sandbox.ok && pid) sweepShm(`ipckitfuzz${pid}x`);
+  }
+}
+
+function sweepShm(prefix: string): void {
+  for (const e of Deno.readDirSync("/dev/shm")) {
+    if (e.name.includes(prefix)) Deno.removeSync(`/dev/shm/${e.name}`);
   }
 }
 
