@@ -137,6 +137,13 @@ const KNOWN: {
     owner: "sysv",
     example: { target: fn("parseSysvKey"), args: [] },
   },
+  {
+    // createSysvMessageQueue(null): `options ?? {}` creates the queue, then
+    // `options.removeOnClose` throws a TypeError and the queue is left behind.
+    pattern: /^leak-ipc (create|open)Sysv\w+$/,
+    owner: "sysv",
+    example: { target: fn("createSysvMessageQueue"), args: ["null"] },
+  },
   // ---- sock: lib/_socket.ts, _address.ts, fdpass.ts, _socket_message.ts, _listener.ts
   {
     // A non-buffer argument reaches BigInt(byteLength): "The number NaN cannot be converted".
