@@ -42,9 +42,20 @@ export class UnsupportedPlatformError extends Error {
   /** Builds the error for `target`, saying `why` it is refused. */
   constructor(target: string, why: string) {
     super(
-      `ipckit: unsupported platform ${target}: ${why}; ipckit supports Linux x86_64 and aarch64 with glibc`,
+      `ipckit: unsupported platform ${text(target)}: ${
+        text(why)
+      }; ipckit supports Linux x86_64 and aarch64 with glibc`,
     );
-    this.target = target;
+    this.target = text(target);
+  }
+}
+
+/** `String(v)`, or its type for a value that has no string form (an object without a prototype). */
+function text(v: unknown): string {
+  try {
+    return String(v);
+  } catch {
+    return typeof v;
   }
 }
 

@@ -72,6 +72,8 @@ export const unistdConstants: PerArch<Record<string, number>> = {
     EFD_NONBLOCK: 0x800,
     EFD_SEMAPHORE: 1,
     IN_OPEN: 0x20,
+    IN_DONT_FOLLOW: 0x2000000,
+    O_PATH: 0o10000000,
     IN_NONBLOCK: 0x800,
     IN_CLOEXEC: 0x80000,
     AT_FDCWD: -100,

@@ -72,9 +72,27 @@ export class IpcError extends Error {
 
   /** Builds a plain IpcError; prefer {@linkcode ipcError}, which also picks the Deno class. */
   constructor(init: IpcErrorInit) {
+    init = checkInit(init);
     super(formatMessage(init), { cause: init.cause });
     brand(this, init);
   }
+}
+
+/**
+ * `init` if it is usable; otherwise (not an object, or a `syscall`,
+ * `code` or `errno` of the wrong type) the init of an EINVAL error that says
+ * so, so that building an error never throws a TypeError of its own.
+ */
+function checkInit(init: IpcErrorInit): IpcErrorInit {
+  const ok = typeof init === "object" && init !== null &&
+    typeof init.syscall === "string" &&
+    (init.code === undefined || typeof init.code === "string") &&
+    (init.errno === undefined || Number.isInteger(init.errno));
+  return ok ? init : {
+    code: "EINVAL",
+    syscall: "IpcError",
+    detail: "an IpcError needs { syscall: string, code?: string, errno?: integer }",
+  };
 }
 
 function codeAndNumber(init: IpcErrorInit): [string, number] {
@@ -113,11 +131,25 @@ const friendly: Record<string, (kind: string) => string> = {
 
 function formatMessage(init: IpcErrorInit): string {
   const [code, number] = codeAndNumber(init);
-  const what = init.object === undefined ? "" : ` ${JSON.stringify(init.object)}`;
+  const what = init.object === undefined ? "" : ` ${objectText(init.object)}`;
   const detail = init.detail ?? friendly[code]?.(init.kind ?? "file or object") ??
     (number ? errnoDescription(number) : code);
   const hint = init.hint ? `; ${init.hint}` : "";
   return `${init.syscall}${what}: ${detail} (${code})${hint}`;
+}
+
+/**
+ * The object as quoted in a message. Callers pass a name or a number, but a
+ * wrong-typed argument can end up here (a bigint path, a symbol): the
+ * message must still be made, not throw a TypeError of its own.
+ */
+function objectText(object: unknown): string {
+  if (typeof object === "string" || typeof object === "number") return JSON.stringify(object);
+  try {
+    return String(object);
+  } catch {
+    return typeof object;
+  }
 }
 
 type ErrorClass = new (message: string, options?: ErrorOptions) => Error;
@@ -150,6 +182,7 @@ const derived = new Map<ErrorClass, ErrorClass>();
  * `Deno.errors` class when there is one.
  */
 export function ipcError(init: IpcErrorInit): IpcError {
+  init = checkInit(init);
   const [code] = codeAndNumber(init);
   const Base = denoClassFor[code];
   if (!Base) return new IpcError(init);

@@ -11,7 +11,7 @@ export function checkMode(mode: unknown, syscall: string, object?: string | numb
     throw invalidArgument(
       syscall,
       object,
-      `mode must be an integer between 0 and 0o7777, got ${String(mode)}`,
+      `mode must be an integer between 0 and 0o7777, got ${describe(mode)}`,
     );
   }
   return mode;
@@ -27,8 +27,76 @@ export function parseMode(text: string, syscall: string): number {
 /** Validates a filesystem path for a `"buffer"` argument: non-empty, no NUL. */
 export function checkPath(path: unknown, syscall: string): string {
   if (typeof path !== "string" || path.length === 0) {
-    throw invalidArgument(syscall, String(path), "path must be a non-empty string");
+    throw invalidArgument(
+      syscall,
+      typeof path === "string" ? path : undefined,
+      `path must be a non-empty string, got ${describe(path)}`,
+    );
   }
   if (path.includes("\0")) throw invalidArgument(syscall, path, "path must not contain NUL");
   return path;
+}
+
+/** A caller's byte buffer: any typed array or DataView (SharedArrayBuffer and resizable included). */
+export type Bytes = ArrayBufferView;
+
+/**
+ * Validates a caller's byte buffer before an attempt: it must be a typed
+ * array or DataView whose memory is still there (not detached by a
+ * `transfer()`, not cut off by shrinking a resizable buffer below `atLeast`
+ * bytes). Returns its current byte length. Run it before every attempt of a
+ * waiting operation, not once per call: the caller may change the buffer
+ * while the wait is pending, and a detached buffer would otherwise read as
+ * end of file (a zero-length read) or as a write of nothing.
+ */
+export function checkBytes(
+  buffer: unknown,
+  syscall: string,
+  object: string | number | undefined,
+  atLeast = 0,
+): number {
+  if (!ArrayBuffer.isView(buffer)) {
+    throw invalidArgument(
+      syscall,
+      object,
+      `buffer must be a Uint8Array (or another typed array), got ${describe(buffer)}`,
+    );
+  }
+  const backing = buffer.buffer as ArrayBuffer;
+  if (backing.detached) {
+    throw invalidArgument(syscall, object, "buffer was detached (transferred)");
+  }
+  const n = buffer.byteLength;
+  if (n < atLeast) {
+    throw invalidArgument(
+      syscall,
+      object,
+      `buffer shrank from ${atLeast} to ${n} bytes (a resizable buffer was resized)`,
+    );
+  }
+  return n;
+}
+
+/** Validates an options bag: `undefined` or an object. */
+export function checkOptions<T extends object>(
+  options: T | undefined,
+  syscall: string,
+  object?: string | number,
+): T | undefined {
+  if (options !== undefined && (typeof options !== "object" || options === null)) {
+    throw invalidArgument(syscall, object, `options must be an object, got ${describe(options)}`);
+  }
+  return options;
+}
+
+/** A short description of a value for error messages (never its whole content). */
+export function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "string") return `the string ${JSON.stringify(value.slice(0, 40))}`;
+  if (typeof value === "bigint") return `the bigint ${value}n`;
+  if (typeof value === "object" || typeof value === "function") {
+    const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+    return typeof name === "string" ? name : typeof value;
+  }
+  return `${typeof value} ${String(value)}`;
 }

@@ -18,6 +18,7 @@
 import { libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
 import { closedError, invalidArgument, sys, sysOnce, trySys } from "./_errors.ts";
+import { checkBytes, checkOptions, describe } from "./_validate.ts";
 import {
   cancelWaits,
   Deadline,
@@ -79,11 +80,17 @@ export class Descriptor implements Disposable {
    */
   constructor(fd: number, options: FdHandleOptions = {}) {
     if (typeof fd !== "number" || !Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
-      throw invalidArgument("fcntl", String(fd), `not a descriptor number: ${String(fd)}`);
+      throw invalidArgument("fcntl", undefined, `not a descriptor number: ${describe(fd)}`);
     }
-    this.#fd = fd;
-    this.name = options.name ?? `fd ${fd}`;
-    if (options.nonBlocking ?? true) this.nonBlocking = true;
+    checkOptions(options, "fcntl", fd);
+    const { name, nonBlocking } = options ?? {};
+    if (name !== undefined && typeof name !== "string") {
+      throw invalidArgument("fcntl", fd, `name must be a string, got ${describe(name)}`);
+    }
+    checkFlag(nonBlocking, "nonBlocking", "fcntl", fd);
+    this.#fd = fd + 0; // -0 is 0, which FFI's i32 would refuse with a TypeError
+    this.name = name ?? `fd ${this.#fd}`;
+    if (nonBlocking ?? true) this.nonBlocking = true;
     else this.#flags(unistd().F_GETFD, "fcntl(F_GETFD)"); // proves it is open
   }
 
@@ -108,6 +115,7 @@ export class Descriptor implements Disposable {
     return (this.#flags(unistd().F_GETFL, "fcntl(F_GETFL)") & unistd().O_NONBLOCK) !== 0;
   }
   set nonBlocking(on: boolean) {
+    checkFlag(on, "nonBlocking", "fcntl(F_SETFL)", this.name, true);
     const C = unistd();
     const flags = this.#flags(C.F_GETFL, "fcntl(F_GETFL)");
     const next = on ? flags | C.O_NONBLOCK : flags & ~C.O_NONBLOCK;
@@ -122,6 +130,7 @@ export class Descriptor implements Disposable {
     return (this.#flags(unistd().F_GETFD, "fcntl(F_GETFD)") & unistd().FD_CLOEXEC) !== 0;
   }
   set closeOnExec(on: boolean) {
+    checkFlag(on, "closeOnExec", "fcntl(F_SETFD)", this.name, true);
     const C = unistd();
     const fd = this.fd;
     sys(() => libc().fcntl(fd, C.F_SETFD, on ? C.FD_CLOEXEC : 0), "fcntl(F_SETFD)", this.name);
@@ -201,7 +210,7 @@ export class FdHandle extends Descriptor {
    */
   tryRead(buffer: Uint8Array): number | null {
     const fd = this.fd;
-    const len = BigInt(Math.min(buffer.byteLength, MAX_IO));
+    const len = BigInt(Math.min(checkBytes(buffer, "read", this.name), MAX_IO));
     return trySys(() => libc().read(fd, buffer, len), "read", this.name);
   }
 
@@ -212,14 +221,17 @@ export class FdHandle extends Descriptor {
   async read(buffer: Uint8Array, options?: WaitOptions): Promise<number | null> {
     // Options are validated, and an aborted signal honoured, before the first
     // attempt; without options there is nothing to check (the fast path).
-    const deadline = options && startWait(options, "read", this.name);
-    if (buffer.byteLength === 0) return 0;
+    const deadline = options !== undefined ? startWait(options, "read", this.name) : undefined;
+    const size = checkBytes(buffer, "read", this.name);
+    if (size === 0) return 0;
     const fd = this.fd;
     const n = this.tryRead(buffer) ??
       await untilReady(
         fd,
         "read",
-        () => this.tryRead(buffer),
+        // The caller may detach or shrink the buffer while we wait: a
+        // zero-length read would then look like end of file.
+        () => (checkBytes(buffer, "read", this.name, size), this.tryRead(buffer)),
         deadline || new Deadline(undefined, "read", this.name),
         spinnerFor(this),
       );
@@ -251,19 +263,20 @@ export class FdHandle extends Descriptor {
   /** Writes what fits now: the byte count, or `null` if nothing fits. Never waits. */
   tryWrite(data: Uint8Array): number | null {
     const fd = this.fd;
-    const len = BigInt(Math.min(data.byteLength, MAX_IO));
+    const len = BigInt(Math.min(checkBytes(data, "write", this.name), MAX_IO));
     return trySys(() => libc().write(fd, data, len), "write", this.name);
   }
 
   /** Writes once room is available; returns how many bytes were written (maybe fewer). */
   async write(data: Uint8Array, options?: WaitOptions): Promise<number> {
-    const deadline = options && startWait(options, "write", this.name);
-    if (data.byteLength === 0) return 0;
+    const deadline = options !== undefined ? startWait(options, "write", this.name) : undefined;
+    const size = checkBytes(data, "write", this.name);
+    if (size === 0) return 0;
     return this.tryWrite(data) ??
       await untilReady(
         this.fd,
         "write",
-        () => this.tryWrite(data),
+        () => (checkBytes(data, "write", this.name, size), this.tryWrite(data)),
         deadline || new Deadline(undefined, "write", this.name),
         spinnerFor(this),
       );
@@ -271,21 +284,28 @@ export class FdHandle extends Descriptor {
 
   /** Writes all of `data`, waiting for room as often as needed. */
   async writeAll(data: Uint8Array, options?: WaitOptions): Promise<void> {
-    let rest = data;
     const deadline = startWait(options, "write", this.name);
-    const first = this.tryWrite(rest);
-    if (first === rest.byteLength) return;
-    if (first) rest = rest.subarray(first);
+    const size = checkBytes(data, "write", this.name);
+    const view = data as ArrayBufferView;
+    const bytes = data instanceof Uint8Array
+      ? data
+      : new Uint8Array(view.buffer, view.byteOffset, size);
+    let done = this.tryWrite(bytes) ?? 0;
+    if (done === size) return;
     const fd = this.fd;
-    while (rest.byteLength > 0) {
-      const n = await untilReady(
+    while (done < size) {
+      done += await untilReady(
         fd,
         "write",
-        () => this.tryWrite(rest),
+        () => {
+          // Detached or shrunk while we waited: the rest would silently be
+          // "written" as nothing.
+          checkBytes(data, "write", this.name, size);
+          return this.tryWrite(bytes.subarray(done));
+        },
         deadline,
         spinnerFor(this),
       );
-      rest = rest.subarray(n);
     }
   }
 
@@ -344,17 +364,44 @@ export function withInheritedFds<T>(
   spawn: () => T,
   options: InheritOptions = {},
 ): T {
+  if (!Array.isArray(handles) || !handles.every((h) => h instanceof Descriptor)) {
+    throw invalidArgument("fcntl(F_SETFD)", undefined, "handles must be an array of Descriptors");
+  }
+  if (typeof spawn !== "function") {
+    throw invalidArgument(
+      "fcntl(F_SETFD)",
+      undefined,
+      `spawn must be a function, got ${describe(spawn)}`,
+    );
+  }
+  checkOptions(options, "fcntl(F_SETFD)");
+  checkFlag(options?.handOver, "handOver", "fcntl(F_SETFD)");
+  const closed = handles.find((h) => h.closed);
+  if (closed) throw closedError("fcntl(F_SETFD)", closed.name);
   for (const h of handles) {
     h.closeOnExec = false;
-    if (options.handOver) h.nonBlocking = false;
+    if (options?.handOver) h.nonBlocking = false;
   }
   try {
     return spawn();
   } finally {
     for (const h of handles) {
       if (h.closed) continue;
-      if (options.handOver) h.close();
+      if (options?.handOver) h.close();
       else h.closeOnExec = true;
     }
+  }
+}
+
+/** Throws EINVAL unless `value` is a boolean (or, unless `required`, `undefined`: the default). */
+function checkFlag(
+  value: unknown,
+  what: string,
+  syscall: string,
+  object?: string | number,
+  required = false,
+): void {
+  if ((required || value !== undefined) && typeof value !== "boolean") {
+    throw invalidArgument(syscall, object, `${what} must be true or false, got ${describe(value)}`);
   }
 }

@@ -22,11 +22,11 @@
  */
 import { cstr, libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
-import { invalidArgument, sys, trySys } from "./_errors.ts";
-import { FdHandle } from "./fd.ts";
+import { closedError, invalidArgument, type IpcError, ipcError, sys, trySys } from "./_errors.ts";
+import { Descriptor, FdHandle } from "./fd.ts";
 import { statFd, statPath } from "./_stat.ts";
 import { checkOwner, trustLevel, type TrustOptions } from "./_trust.ts";
-import { checkMode, checkPath } from "./_validate.ts";
+import { checkBytes, checkMode, checkOptions, checkPath, describe } from "./_validate.ts";
 import { startWait, untilWatched, type WaitOptions } from "./wait.ts";
 
 /** Options for {@linkcode createFifo}, and for `create` in {@linkcode openFifo}. */
@@ -68,14 +68,15 @@ export type TryOpenFifoOptions = TrustOptions;
  */
 export function createFifo(path: string, options: CreateFifoOptions = {}): void {
   checkPath(path, "mkfifo");
-  const mode = checkMode(options.mode ?? 0o600, "mkfifo", path);
+  checkOptions(options, "mkfifo", path);
+  const mode = checkMode(options?.mode === undefined ? 0o600 : options.mode, "mkfifo", path);
   make(path, mode, false);
 }
 
 /**
  * `mkfifo()` then the exact mode (mkfifo applies the umask). With
  * `mayExist`, returns `false` instead of throwing when something is already
- * at `path`.
+ * at `path` (mkfifo never follows a symlink: one at `path` is EEXIST).
  */
 function make(path: string, mode: number, mayExist: boolean): boolean {
   const p = cstr(path);
@@ -87,8 +88,40 @@ function make(path: string, mode: number, mayExist: boolean): boolean {
     mayExist ? ["EEXIST"] : [],
   );
   if (made === null) return false;
-  sys(() => libc().chmod(p, mode), "chmod", path);
+  setExactMode(path, mode);
   return true;
+}
+
+/**
+ * Sets the mode of the FIFO just made at `path`. `chmod(path)` would follow
+ * a symlink that someone swapped in since `mkfifo` (in a directory others
+ * may write) and change the mode of whatever it points to; so the inode is
+ * pinned with `O_PATH | O_NOFOLLOW` (no open of the FIFO itself, which would
+ * wake a writer), checked to be a FIFO this user owns, and changed through
+ * its `/proc/self/fd` link, which names that inode and nothing else.
+ */
+function setExactMode(path: string, mode: number): void {
+  const C = unistd();
+  const p = cstr(path);
+  const fd = sys(
+    () => libc().open(p, C.O_PATH | C.O_NOFOLLOW | C.O_CLOEXEC, 0),
+    "open",
+    path,
+  );
+  using pinned = new Descriptor(fd, { name: path, nonBlocking: false });
+  const st = statFd(fd, path);
+  if (st.type !== "fifo" || st.uid !== libc().geteuid()) {
+    throw ipcError({
+      code: "EEXIST",
+      syscall: "chmod",
+      object: path,
+      detail: "the new FIFO was replaced by something else before its mode was set; not changed",
+    });
+  }
+  const link = cstr(`/proc/self/fd/${pinned.fd}`);
+  sys(() => libc().chmod(link, mode), "chmod", path, {
+    hint: "setting an exact mode needs /proc mounted",
+  });
 }
 
 /** Which end of a FIFO to open. */
@@ -97,9 +130,26 @@ export type FifoEnd = "read" | "write";
 /** Opens without waiting: the descriptor, or `null` (ENXIO) for a write end with no reader. */
 function openOnce(path: string, end: FifoEnd): number | null {
   const C = unistd();
-  const flags = (end === "read" ? C.O_RDONLY : C.O_WRONLY) | C.O_NONBLOCK | C.O_CLOEXEC;
+  const flags = (end === "read" ? C.O_RDONLY : C.O_WRONLY) | C.O_NONBLOCK | C.O_CLOEXEC |
+    C.O_NOFOLLOW;
   const p = cstr(path);
-  return trySys(() => libc().open(p, flags, 0), "open", path, { kind: "FIFO" }, ["ENXIO"]);
+  try {
+    return trySys(() => libc().open(p, flags, 0), "open", path, { kind: "FIFO" }, ["ENXIO"]);
+  } catch (e) {
+    throw (e as IpcError).code === "ELOOP" ? symlinkRefused("open", path, e) : e;
+  }
+}
+
+/** The error for a path that is a symbolic link: never followed (someone may have planted it). */
+function symlinkRefused(syscall: string, path: string, cause?: unknown): IpcError {
+  return ipcError({
+    code: "ELOOP",
+    syscall,
+    object: path,
+    detail: "is a symbolic link, which ipckit never follows for a FIFO (it may have been planted)",
+    hint: "pass the FIFO's real path",
+    cause,
+  });
 }
 
 /**
@@ -121,7 +171,11 @@ class FifoReader extends FdHandle {
   }
 
   override tryRead(buffer: Uint8Array): number | null {
-    if (this.#pending < 0 || buffer.byteLength === 0) return super.tryRead(buffer);
+    // Closed is closed, even with a probed byte held back.
+    if (this.closed) throw closedError("read", this.name);
+    if (this.#pending < 0 || checkBytes(buffer, "read", this.name) === 0) {
+      return super.tryRead(buffer);
+    }
     buffer[0] = this.#pending;
     this.#pending = -1;
     return 1 + (super.tryRead(buffer.subarray(1)) || 0);
@@ -130,7 +184,7 @@ class FifoReader extends FdHandle {
 
 function checkEnd(end: unknown, path: string): FifoEnd {
   if (end !== "read" && end !== "write") {
-    throw invalidArgument("open", path, `end must be "read" or "write", got ${String(end)}`);
+    throw invalidArgument("open", path, `end must be "read" or "write", got ${describe(end)}`);
   }
   return end;
 }
@@ -201,6 +255,7 @@ export function tryOpenFifo(
 ): FdHandle | null {
   checkPath(path, "open");
   checkEnd(end, path);
+  checkOptions(options, "open", path);
   trustLevel(options, "open", path);
   const state: { reader?: FifoReader } = {};
   try {
@@ -224,7 +279,7 @@ function watchOpens(path: string): FdHandle | null {
   const ino = lib.inotify_init1(C.IN_NONBLOCK | C.IN_CLOEXEC);
   if (ino < 0) return null;
   const handle = new FdHandle(ino, { name: `inotify ${path}` });
-  if (lib.inotify_add_watch(ino, cstr(path), C.IN_OPEN) < 0) {
+  if (lib.inotify_add_watch(ino, cstr(path), C.IN_OPEN | C.IN_DONT_FOLLOW) < 0) {
     handle.close();
     return null;
   }
@@ -238,9 +293,9 @@ function createMode(create: OpenFifoOptions["create"], path: string): number | u
   if (create === undefined || create === false) return undefined;
   if (create === true) return 0o600;
   if (typeof create !== "object" || create === null) {
-    throw invalidArgument("open", path, "create must be true or { mode }");
+    throw invalidArgument("open", path, `create must be true or { mode }, got ${describe(create)}`);
   }
-  return checkMode(create.mode ?? 0o600, "mkfifo", path);
+  return checkMode(create.mode === undefined ? 0o600 : create.mode, "mkfifo", path);
 }
 
 /**
@@ -279,9 +334,10 @@ export async function openFifo(
 ): Promise<FdHandle> {
   checkPath(path, "open");
   checkEnd(end, path);
+  checkOptions(options, "open", path);
   const deadline = startWait(options, "open", path);
   trustLevel(options, "open", path);
-  const mode = createMode(options.create, path);
+  const mode = createMode(options?.create, path);
   if (mode !== undefined) make(path, mode, true);
   const state: { reader?: FifoReader } = {};
   try {
@@ -320,9 +376,11 @@ export async function openFifo(
  */
 export function removeFifo(path: string): void {
   checkPath(path, "unlink");
+  // statPath does not follow symlinks: a symlink to a FIFO is not a FIFO.
   const { type } = statPath(path);
   if (type !== "fifo") {
-    throw invalidArgument("unlink", path, `not a FIFO (it is a ${type}); not removed`);
+    const what = type === "other" ? "a symbolic link or special file" : `a ${type}`;
+    throw invalidArgument("unlink", path, `not a FIFO (it is ${what}); not removed`);
   }
   const p = cstr(path);
   sys(() => libc().unlink(p), "unlink", path);

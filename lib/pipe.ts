@@ -16,7 +16,8 @@
 import { libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
 import { invalidArgument, sys } from "./_errors.ts";
-import { FdHandle } from "./fd.ts";
+import { Descriptor, FdHandle } from "./fd.ts";
+import { checkOptions, describe } from "./_validate.ts";
 
 /** Options for {@linkcode createPipe}. */
 export interface PipeOptions {
@@ -51,10 +52,21 @@ export interface Pipe extends Disposable {
  * @throws {IpcError} EMFILE/ENFILE when out of descriptors.
  */
 export function createPipe(options: PipeOptions = {}): Pipe {
+  checkOptions(options, "pipe2");
+  const { closeOnExec = true, packet = false } = options ?? {};
+  for (const [what, v] of [["closeOnExec", closeOnExec], ["packet", packet]] as const) {
+    if (typeof v !== "boolean") {
+      throw invalidArgument(
+        "pipe2",
+        undefined,
+        `${what} must be true or false, got ${describe(v)}`,
+      );
+    }
+  }
   const C = unistd();
   let flags = C.O_NONBLOCK;
-  if (options.closeOnExec ?? true) flags |= C.O_CLOEXEC;
-  if (options.packet) flags |= C.O_DIRECT;
+  if (closeOnExec) flags |= C.O_CLOEXEC;
+  if (packet) flags |= C.O_DIRECT;
   const fds = new Int32Array(2);
   sys(() => libc().pipe2(fds, flags), "pipe2");
   const reader = new FdHandle(fds[0], { name: `pipe[${fds[0]}]` });
@@ -82,7 +94,7 @@ export function createPipe(options: PipeOptions = {}): Pipe {
  * @throws {IpcError} EBADF if the handle is not a pipe or FIFO.
  */
 export function pipeCapacity(handle: FdHandle): number {
-  const fd = handle.fd;
+  const fd = handleFd(handle, "fcntl(F_GETPIPE_SZ)");
   return sys(() => libc().fcntl(fd, unistd().F_GETPIPE_SZ, 0), "fcntl(F_GETPIPE_SZ)", handle.name);
 }
 
@@ -102,18 +114,30 @@ export function pipeCapacity(handle: FdHandle): number {
  * CAP_SYS_RESOURCE; EBUSY below the data already in the pipe.
  */
 export function setPipeCapacity(handle: FdHandle, bytes: number): number {
-  if (!Number.isInteger(bytes) || bytes <= 0 || bytes > 0x7fffffff) {
+  const fd = handleFd(handle, "fcntl(F_SETPIPE_SZ)");
+  if (typeof bytes !== "number" || !Number.isInteger(bytes) || bytes <= 0 || bytes > 0x7fffffff) {
     throw invalidArgument(
       "fcntl(F_SETPIPE_SZ)",
       handle.name,
-      `capacity must be a positive integer, got ${bytes}`,
+      `capacity must be a positive integer up to 2^31-1, got ${describe(bytes)}`,
     );
   }
-  const fd = handle.fd;
   return sys(
     () => libc().fcntl(fd, unistd().F_SETPIPE_SZ, bytes),
     "fcntl(F_SETPIPE_SZ)",
     handle.name,
     { hint: "the limit for unprivileged processes is /proc/sys/fs/pipe-max-size" },
   );
+}
+
+/** The descriptor of `handle`, which must be an ipckit handle (EINVAL otherwise, EBADF once closed). */
+function handleFd(handle: unknown, syscall: string): number {
+  if (!(handle instanceof Descriptor)) {
+    throw invalidArgument(
+      syscall,
+      undefined,
+      `expected a pipe or FIFO handle, got ${describe(handle)}`,
+    );
+  }
+  return handle.fd;
 }

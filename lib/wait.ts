@@ -29,6 +29,7 @@ import { libc } from "../ffi/libc.ts";
 import { off } from "../ffi/struct.ts";
 import { unistd, unistdLayout } from "../ffi/unistd.ts";
 import { invalidArgument, IpcError, sys, timedOut } from "./_errors.ts";
+import { describe } from "./_validate.ts";
 
 /** Options every waiting operation takes. */
 export interface WaitOptions {
@@ -67,14 +68,15 @@ export class Deadline {
    */
   constructor(options: WaitOptions | undefined, syscall: string, object?: string | number) {
     if (options !== undefined && (typeof options !== "object" || options === null)) {
-      throw invalidArgument(syscall, object, `options must be an object, got ${String(options)}`);
+      throw invalidArgument(syscall, object, `options must be an object, got ${describe(options)}`);
     }
-    const timeout = options?.timeout === undefined ? Infinity : options.timeout; // null is EINVAL
+    const given = options?.timeout;
+    const timeout = given === undefined ? Infinity : given;
     if (typeof timeout !== "number" || Number.isNaN(timeout) || timeout < 0) {
       throw invalidArgument(
         syscall,
         object,
-        `timeout must be a number of milliseconds >= 0, got ${String(options?.timeout)}`,
+        `timeout must be a number of milliseconds >= 0, got ${describe(given)}`,
       );
     }
     const signal = options?.signal;

@@ -94,3 +94,23 @@ Deno.test("a pipe end handed to a C child and to a shell works like any pipe", a
   equal(new TextDecoder().decode(await q.reader.readAll({ timeout: 10_000 })), "shell says hi");
   equal((await sh.status).code, 0);
 });
+
+Deno.test("pipe functions give EINVAL naming the call for arguments of the wrong type", () => {
+  const bad = (syscall: string) => (e: unknown) =>
+    e instanceof IpcError && e.code === "EINVAL" && e.syscall === syscall;
+  for (const options of [null, 5, "x", { closeOnExec: "yes" }, { packet: 1 }]) {
+    throws(() => createPipe(options as unknown as { packet: boolean }), bad("pipe2"));
+  }
+  using p = createPipe();
+  for (const h of [null, undefined, 5, "pipe", {}, { fd: 0 }]) {
+    throws(() => pipeCapacity(h as unknown as FdHandle), bad("fcntl(F_GETPIPE_SZ)"));
+    throws(() => setPipeCapacity(h as unknown as FdHandle, 4096), bad("fcntl(F_SETPIPE_SZ)"));
+  }
+  for (const n of [NaN, 4096n, "4096", null, 2 ** 31, 1.5, Symbol("n")]) {
+    throws(() => setPipeCapacity(p.writer, n as unknown as number), bad("fcntl(F_SETPIPE_SZ)"));
+  }
+  throws(() => withInheritedFds([p.writer], 5 as unknown as () => void), bad("fcntl(F_SETFD)"));
+  throws(() => withInheritedFds([5 as unknown as FdHandle], () => 1), bad("fcntl(F_SETFD)"));
+  throws(() => withInheritedFds(null as unknown as FdHandle[], () => 1), bad("fcntl(F_SETFD)"));
+  equal(p.writer.closeOnExec, true, "nothing was changed");
+});

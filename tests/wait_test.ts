@@ -14,7 +14,7 @@ import {
 } from "../lib/wait.ts";
 import { runDeno, tempDir } from "./_helpers.ts";
 
-Deno.test("100 pending waits leave timers and Deno.readTextFile working", async () => {
+Deno.test("case 38: 100 pending waits leave timers and Deno.readTextFile working", async () => {
   using dir = tempDir();
   const file = `${dir.path}/x.txt`;
   Deno.writeTextFileSync(file, "still here");
@@ -113,7 +113,7 @@ Deno.test("closing a handle rejects its pending waits with BadResource", async (
   p.writer.close();
 });
 
-Deno.test("the process exits on its own after an aborted or timed-out wait", async () => {
+Deno.test("case 39: the process exits on its own after an aborted or timed-out wait", async () => {
   const script = new URL("./fixtures/abandoned_wait.ts", import.meta.url);
   const t0 = performance.now();
   const { code, stdout } = await runDeno(script);
@@ -274,4 +274,19 @@ Deno.test("untilWatched() retries on its timer when the watched fd stays quiet, 
     untilWatched(() => null, new Deadline({ timeout: 30 }, "open", "fifo"), { fd: p.reader.fd }),
     (e) => e instanceof IpcError && e.code === "ETIMEDOUT" && e.syscall === "open",
   );
+});
+
+Deno.test("an options bag that is not an object is EINVAL naming the call, not a hidden default", async () => {
+  using p = createPipe();
+  for (const options of [null, 5, "5", true, 5n, Symbol("x")]) {
+    throws(
+      () => new Deadline(options as unknown as { timeout: number }, "read", "x"),
+      (e) => e instanceof IpcError && e.code === "EINVAL" && e.syscall === "read",
+    );
+    await rejects(
+      p.reader.read(new Uint8Array(1), options as unknown as { timeout: number }),
+      (e) => e instanceof IpcError && e.code === "EINVAL" && e.syscall === "read",
+      String(typeof options),
+    );
+  }
 });

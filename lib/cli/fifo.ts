@@ -1,13 +1,16 @@
 /**
- * `ipckit fifo create|cat|rm`: FIFOs from the shell, like `mkfifo` plus a
- * `cat` that gives up with exit code 124 when no writer comes.
+ * `ipckit fifo create|cat|rm`: FIFOs from the shell, like `mkfifo` (several
+ * paths, `-m MODE`) plus a `cat` that gives up with exit code 124 when no
+ * writer comes, or keeps reading across writers with `--follow`.
  *
  * @module
  */
 import { createFifo, openFifo, removeFifo } from "../fifo.ts";
+import { IpcError } from "../errors.ts";
 import {
   type Command,
   EXIT,
+  exitCodeFor,
   group,
   modeFlag,
   parse,
@@ -16,48 +19,81 @@ import {
   UsageError,
 } from "./_common.ts";
 
-function onePath(positionals: string[]): string {
-  if (positionals.length !== 1) throw new UsageError("expected one PATH");
-  const [path] = positionals;
-  if (path === "" || path.includes("\0")) throw new UsageError("PATH must be a non-empty path");
-  return path;
+function checkPaths(positionals: string[], max = Infinity): string[] {
+  if (positionals.length === 0) throw new UsageError("expected a PATH");
+  if (positionals.length > max) throw new UsageError("expected one PATH");
+  for (const path of positionals) {
+    if (path === "" || path.includes("\0")) throw new UsageError("PATH must be a non-empty path");
+  }
+  return positionals;
 }
 
 const create: Command = {
-  summary: "create a FIFO (mode 0600 unless --mode)",
+  summary: "create FIFOs, like mkfifo (mode 0600 unless -m)",
   run(ctx) {
-    const usage = "Usage: ipckit fifo create PATH [--mode 0600]\n\nCreates a FIFO at PATH " +
-      "with exactly the given mode (the umask does not apply). Fails if anything is at PATH.";
-    const p = parse(ctx, { mode: { type: "string" } }, usage);
+    const usage = "Usage: ipckit fifo create PATH... [-m|--mode 0600]\n\nCreates a FIFO at each " +
+      "PATH with exactly the given octal mode (the umask does not apply). A PATH where\n" +
+      "anything already is (a symlink included) fails; the other PATHs are still created\n" +
+      "and the exit code is 1, as with mkfifo(1).";
+    const p = parse(ctx, { mode: { type: "string", short: "m" } }, usage);
     if (!p) return EXIT.ok;
-    const path = onePath(p.positionals);
-    createFifo(path, { mode: modeFlag(p.values.mode) });
-    return EXIT.ok;
+    const paths = checkPaths(p.positionals);
+    const mode = modeFlag(p.values.mode);
+    let code: number = EXIT.ok;
+    for (const path of paths) {
+      try {
+        createFifo(path, { mode });
+      } catch (e) {
+        if (!(e instanceof IpcError)) throw e;
+        code = Math.max(code, exitCodeFor(e, ctx));
+      }
+    }
+    return code;
   },
 };
 
 const cat: Command = {
   summary: "copy what writers send through a FIFO to stdout",
   async run(ctx) {
-    const usage = "Usage: ipckit fifo cat PATH [--timeout MS] [--any-owner]\n\n" +
+    const usage = "Usage: ipckit fifo cat PATH [--follow] [--timeout MS] [--any-owner]\n\n" +
       "Opens PATH for reading, waits for a writer, and copies to stdout until every writer\n" +
-      "has closed. With --timeout, exits 124 if no writer opens within MS milliseconds.\n" +
-      "A FIFO owned by another user, or writable by group or others, is refused unless\n" +
-      "--any-owner is given.";
+      "has closed. With --follow, it then waits for the next writer and goes on, until it\n" +
+      "is stopped (like tail -f). With --timeout, exits 124 if no writer opens within MS\n" +
+      "milliseconds (with --follow: within MS of the last writer leaving). A FIFO owned by\n" +
+      "another user, or writable by group or others, is refused unless --any-owner is given;\n" +
+      "a symlink is never followed.";
     const p = parse(
       ctx,
-      { timeout: { type: "string" }, "any-owner": { type: "boolean" } },
+      {
+        timeout: { type: "string" },
+        "any-owner": { type: "boolean" },
+        follow: { type: "boolean", short: "f" },
+      },
       usage,
     );
     if (!p) return EXIT.ok;
-    const path = onePath(p.positionals);
+    const [path] = checkPaths(p.positionals, 1);
     const timeout = timeoutFlag(p.values.timeout);
-    using fifo = await openFifo(path, "read", { timeout, ...trustFlag(p.values["any-owner"]) });
+    const options = { timeout, ...trustFlag(p.values["any-owner"]) };
     const buf = new Uint8Array(65536);
-    for (;;) {
-      const n = await fifo.read(buf);
-      if (n === null) break;
-      await ctx.write(buf.subarray(0, n));
+    let fifo = await openFifo(path, "read", options);
+    try {
+      for (;;) {
+        const n = await fifo.read(buf);
+        if (n !== null) {
+          await ctx.write(buf.subarray(0, n));
+          continue;
+        }
+        if (!p.values.follow) break;
+        // Every writer left. The old read end stays open until the new one
+        // has a writer: what a writer sends in between goes into the pipe
+        // both ends share, instead of being discarded with the last reader.
+        const next = await openFifo(path, "read", options);
+        fifo.close();
+        fifo = next;
+      }
+    } finally {
+      fifo.close();
     }
     return EXIT.ok;
   },
@@ -70,7 +106,7 @@ const rm: Command = {
       "remove a path that is not a FIFO.";
     const p = parse(ctx, {}, usage);
     if (!p) return EXIT.ok;
-    removeFifo(onePath(p.positionals));
+    removeFifo(checkPaths(p.positionals, 1)[0]);
     return EXIT.ok;
   },
 };
