@@ -37,6 +37,7 @@ export const unistdSymbols = {
   inotify_add_watch: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   getpid: { parameters: [], result: "i32" },
   geteuid: { parameters: [], result: "u32" },
+  getegid: { parameters: [], result: "u32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** Constants from the headers above, checked against C by `tests/layout_test.ts`. */

@@ -6,7 +6,7 @@
  */
 import { libc } from "../ffi/libc.ts";
 import { socket, socketLayout } from "../ffi/socket.ts";
-import { invalidArgument, ipcError, sysOnce, trySys } from "./_errors.ts";
+import { invalidArgument, IpcError, ipcError, sysOnce, trySys } from "./_errors.ts";
 import { FdHandle } from "./fd.ts";
 import {
   type ReceiveIntoOptions,
@@ -16,7 +16,15 @@ import {
   type SocketReceivedInto,
 } from "./_socket_message.ts";
 import { Deadline, spinnerFor, untilReady } from "./wait.ts";
-import { checkCount, decodeAddress, type SocketType, typeName, typeNumber } from "./_address.ts";
+import {
+  type AddressOptions,
+  checkCount,
+  decodeAddress,
+  resolveAddress,
+  type SocketType,
+  typeName,
+  typeNumber,
+} from "./_address.ts";
 import {
   type Credentials,
   getIntOption,
@@ -30,6 +38,25 @@ import { fdNumbers, tryReceiveMessage, trySendMessage } from "./_msghdr.ts";
 const DEFAULT_MESSAGE_SIZE = 65536;
 /** Largest payload one call moves: keeps the `i32` result exact. */
 const MAX_IO = 1 << 30;
+
+/** EINVAL unless `data` is a `Uint8Array` (checked before any syscall). */
+function checkData(data: unknown, syscall: string, name: string): void {
+  if (!(data instanceof Uint8Array)) {
+    throw invalidArgument(syscall, name, "data must be a Uint8Array");
+  }
+}
+
+/** EINVAL for a caller buffer detached or resized while the call was waiting. */
+function changedBuffer(name: string): never {
+  throw invalidArgument(
+    "recvmsg",
+    name,
+    "the buffer was detached or resized while the call was waiting; nothing was received",
+  );
+}
+
+/** Options for {@linkcode UnixSocket.sendTo}: the send options plus how to read the address. */
+export interface SendToOptions extends SendOptions, AddressOptions {}
 
 /** Options for wrapping a descriptor in a {@linkcode UnixSocket}. */
 export interface UnixSocketOptions {
@@ -119,6 +146,9 @@ export class UnixSocket extends FdHandle {
    * empty message reads as `0`: prefer {@linkcode receive} there.
    */
   override tryRead(buffer: Uint8Array): number | null {
+    if (!(buffer instanceof Uint8Array)) {
+      throw invalidArgument("recv", this.name, "buffer must be a Uint8Array");
+    }
     const fd = this.fd;
     const len = Math.min(buffer.byteLength, MAX_IO);
     const flags = this.#message ? socket().MSG_TRUNC : 0;
@@ -140,6 +170,7 @@ export class UnixSocket extends FdHandle {
    * SIGPIPE.
    */
   override tryWrite(data: Uint8Array): number | null {
+    checkData(data, "send", this.name);
     const fd = this.fd;
     const len = Math.min(data.byteLength, MAX_IO);
     const flags = socket().MSG_NOSIGNAL;
@@ -156,6 +187,7 @@ export class UnixSocket extends FdHandle {
    * larger than the send buffer; EBADF for a bad descriptor in `fds`.
    */
   trySend(data: Uint8Array, options: Omit<SendOptions, "signal" | "timeout"> = {}): number | null {
+    checkData(data, "sendmsg", this.name);
     const fds = fdNumbers(options.fds ?? [], "sendmsg", this.name);
     if (fds.length === 0 && !options.credentials) return this.tryWrite(data);
     if (fds.length && this.type === "stream" && data.byteLength === 0) {
@@ -177,6 +209,7 @@ export class UnixSocket extends FdHandle {
    * larger than the send buffer; ETIMEDOUT on timeout.
    */
   async send(data: Uint8Array, options: SendOptions = {}): Promise<number> {
+    checkData(data, "sendmsg", this.name);
     const fds = fdNumbers(options.fds ?? [], "sendmsg", this.name);
     const extra = { fds, credentials: options.credentials };
     const deadline = new Deadline(options, "sendmsg", this.name);
@@ -195,6 +228,89 @@ export class UnixSocket extends FdHandle {
       return data.byteLength;
     }
     return sent;
+  }
+
+  #sendToArgs(address: unknown, data: unknown, options: Omit<SendToOptions, "signal" | "timeout">) {
+    checkData(data, "sendmsg", this.name);
+    if (this.type !== "dgram") {
+      throw invalidArgument("sendmsg", this.name, "sendTo() is for datagram sockets");
+    }
+    const to = resolveAddress(address, options, "sendmsg");
+    const fds = fdNumbers(options.fds ?? [], "sendmsg", to.name);
+    return { to, fds };
+  }
+
+  /**
+   * Sends one datagram to `address` (a path or `@name`) if there is room
+   * now: the bytes sent, or `null` if the receiver's queue is full. The
+   * socket needs no connection; bind it (`bindUnix`, or `connectUnix`'s
+   * `bind`) if the receiver should be able to answer.
+   *
+   * @throws {IpcError} ECONNREFUSED/ENOENT when nothing is bound there;
+   * EMSGSIZE for a datagram larger than the send buffer.
+   */
+  trySendTo(
+    address: string,
+    data: Uint8Array,
+    options: Omit<SendToOptions, "signal" | "timeout"> = {},
+  ): number | null {
+    const { to, fds } = this.#sendToArgs(address, data, options);
+    return trySendMessage(this.fd, to.name, data, fds, options.credentials, to);
+  }
+
+  /**
+   * Sends one datagram to `address` (a path or `@name`), waiting for room
+   * in the receiver's queue; resolves to the bytes sent. Descriptors and
+   * credentials go along as with {@linkcode send}.
+   *
+   * @example A reply to whoever asked
+   * ```ts
+   * import { bindUnix, connectUnix } from "@ipckit/ipckit";
+   * using server = bindUnix("@ipckit-doc-sendto");
+   * using client = await connectUnix("@ipckit-doc-sendto", { type: "dgram", bind: true });
+   * await client.send(new TextEncoder().encode("ping"));
+   * const req = await server.receive({ timeout: 1000 });
+   * await server.sendTo(req.address!, new TextEncoder().encode("pong"));
+   * console.log((await client.receive({ timeout: 1000 })).text()); // pong
+   * ```
+   * @throws {IpcError} as {@linkcode trySendTo}; ETIMEDOUT.
+   */
+  async sendTo(address: string, data: Uint8Array, options: SendToOptions = {}): Promise<number> {
+    const { to, fds } = this.#sendToArgs(address, data, options);
+    const deadline = new Deadline(options, "sendmsg", to.name);
+    const attempt = () => trySendMessage(this.fd, to.name, data, fds, options.credentials, to);
+    return attempt() ??
+      await untilReady(this.fd, "write", attempt, deadline, spinnerFor(this));
+  }
+
+  /**
+   * Connects a datagram socket (typically one from {@linkcode bindUnix}) to
+   * `address`: `send()` then goes there, and only datagrams from there are
+   * received. Immediate: a datagram connect does not wait.
+   *
+   * @throws {IpcError} ECONNREFUSED/ENOENT when nothing is bound there;
+   * EINVAL on a stream or seqpacket socket.
+   */
+  connect(address: string, options: AddressOptions = {}): void {
+    if (this.type !== "dgram") {
+      throw invalidArgument("connect", this.name, "connect() is for datagram sockets");
+    }
+    const to = resolveAddress(address, options, "connect");
+    const fd = this.fd;
+    try {
+      sysOnce(() => libc().connect(fd, to.addr, to.len), "connect", to.name);
+    } catch (e) {
+      if (!(e instanceof IpcError)) throw e;
+      throw ipcError({
+        errno: e.errno,
+        syscall: "connect",
+        object: to.name,
+        hint: e.code === "ECONNREFUSED" && to.abstract
+          ? "nothing is bound to that abstract name (a Node/libuv peer pads its names: " +
+            "try padAbstract)"
+          : undefined,
+      });
+    }
   }
 
   /**
@@ -266,6 +382,16 @@ export class UnixSocket extends FdHandle {
     if (!(buffer instanceof Uint8Array)) {
       throw invalidArgument("recvmsg", this.name, "buffer must be a Uint8Array");
     }
+    if ((buffer.buffer as ArrayBuffer).detached) {
+      throw invalidArgument("recvmsg", this.name, "the buffer is detached");
+    }
+    if (buffer.byteLength === 0 && this.#message) {
+      throw invalidArgument(
+        "recvmsg",
+        this.name,
+        "a zero-length buffer cannot take a message (it would be discarded)",
+      );
+    }
     const maxFds = checkCount(options.maxFds ?? 0, "maxFds", "recvmsg", this.name, 253);
     return [
       buffer.byteLength > MAX_IO ? buffer.subarray(0, MAX_IO) : buffer,
@@ -313,11 +439,17 @@ export class UnixSocket extends FdHandle {
   ): Promise<SocketReceivedInto> {
     const [target, maxFds, truncate] = this.#intoArgs(buffer, options);
     const deadline = new Deadline(options, "recvmsg", this.name);
+    const want = target.byteLength;
     return this.#tryReceiveInto(target, maxFds, truncate) ??
       await untilReady(
         this.fd,
         "read",
-        () => this.#tryReceiveInto(target, maxFds, truncate),
+        // Checked before every attempt: a detached or shrunk buffer would make the
+        // kernel dequeue the message into nothing (lost, or EFAULT).
+        () =>
+          target.byteLength === want
+            ? this.#tryReceiveInto(target, maxFds, truncate)
+            : changedBuffer(this.name),
         deadline,
         spinnerFor(this),
       );

@@ -49,6 +49,17 @@ export interface ReceiveOptions extends WaitOptions {
  * One received message (or, for stream sockets, one chunk of the stream):
  * the shared {@linkcode Message} (`bytes`, `text()`) with the descriptors
  * and credentials that came with it.
+ *
+ * @example
+ * ```ts
+ * import { createSocketPair, SocketMessage } from "@ipckit/ipckit";
+ * const [a, b] = createSocketPair("seqpacket");
+ * await a.send(new TextEncoder().encode("hi"));
+ * const m = await b.receive({ timeout: 1000 });
+ * console.log(m instanceof SocketMessage, m.text(), m.fds.length); // true hi 0
+ * a.close();
+ * b.close();
+ * ```
  */
 export class SocketMessage extends Message {
   /** Descriptors that came with it; the caller owns and must close them. */

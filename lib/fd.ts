@@ -30,6 +30,15 @@ import {
 /** A raw descriptor number, branded so a count or pid cannot be passed by mistake. */
 export type Fd = number & { readonly __fd: unique symbol };
 
+/** EINVAL for a caller buffer detached or resized while an operation waited. */
+function changedBuffer(name: string, syscall = "read"): never {
+  throw invalidArgument(
+    syscall,
+    name,
+    "the buffer was detached or resized while the call was waiting; nothing was read",
+  );
+}
+
 /** Largest single read or write: keeps the `i32` result exact. */
 const MAX_IO = 1 << 30;
 
@@ -213,13 +222,15 @@ export class FdHandle extends Descriptor {
     // Options are validated, and an aborted signal honoured, before the first
     // attempt; without options there is nothing to check (the fast path).
     const deadline = options && startWait(options, "read", this.name);
-    if (buffer.byteLength === 0) return 0;
+    const want = buffer.byteLength;
+    if (want === 0) return 0;
     const fd = this.fd;
     const n = this.tryRead(buffer) ??
       await untilReady(
         fd,
         "read",
-        () => this.tryRead(buffer),
+        // A buffer detached or shrunk while waiting would read 0 bytes: not end of file.
+        () => buffer.byteLength === want ? this.tryRead(buffer) : changedBuffer(this.name),
         deadline || new Deadline(undefined, "read", this.name),
         spinnerFor(this),
       );

@@ -104,6 +104,7 @@ const VERBS = [
   "exec",
   "main",
   "capture",
+  "notify",
 ];
 
 /**
@@ -127,6 +128,7 @@ const READERS = new Set([
   "singleInstance",
   "sysvIdForKey",
   "sysvLimits",
+  "watchdog",
 ]);
 
 /** Option properties that the vocabulary replaced. */

@@ -33,6 +33,7 @@ function socketType(value: unknown): SocketType {
 
 const typeFlags = {
   abstract: { type: "boolean" },
+  "pad-abstract": { type: "boolean" },
   type: { type: "string" },
 } as const;
 
@@ -85,12 +86,13 @@ const listen: Command = {
     const timeout = intFlag(p.values.timeout, "timeout");
     const end = performance.now() + (timeout ?? Infinity);
     const abstract = Boolean(p.values.abstract);
+    const padAbstract = Boolean(p.values["pad-abstract"]);
     const emit = emitter(ctx, Boolean(p.values.json));
     let seen = 0;
     const done = () => count !== undefined && seen >= count;
 
     if (type === "dgram") {
-      using inbox = bindUnix(path, { abstract, mode, passCredentials: true });
+      using inbox = bindUnix(path, { abstract, padAbstract, mode, passCredentials: true });
       while (!done()) {
         let msg;
         try {
@@ -109,7 +111,7 @@ const listen: Command = {
       return EXIT.ok;
     }
 
-    using server = listenUnix(path, { abstract, type, mode });
+    using server = listenUnix(path, { abstract, padAbstract, type, mode });
     const finished = Promise.withResolvers<void>();
     const connections = new Set<UnixSocket>();
     let stopping = false;
@@ -180,7 +182,12 @@ const send: Command = {
     if (path === undefined) throw new UsageError(`expected PATH`);
     const type = socketType(p.values.type);
     const timeout = intFlag(p.values.timeout, "timeout");
-    using sock = await connectUnix(path, { abstract: Boolean(p.values.abstract), type, timeout });
+    using sock = await connectUnix(path, {
+      abstract: Boolean(p.values.abstract),
+      padAbstract: Boolean(p.values["pad-abstract"]),
+      type,
+      timeout,
+    });
     if (type === "stream") {
       if (messages.length) {
         await sock.writeAll(encoder.encode(messages.map((m) => m + "\n").join("")), { timeout });
