@@ -16,7 +16,7 @@ import {
   type UnixSocket,
 } from "../socket.ts";
 import type { Credentials } from "../fdpass.ts";
-import { closeOnShutdown } from "../shutdown.ts";
+import { closeOnShutdown, onShutdown } from "../shutdown.ts";
 import { IpcError, timedOut } from "../_errors.ts";
 import {
   type Command,
@@ -118,9 +118,12 @@ const listen: Command = {
     let seen = 0;
     const done = () => count !== undefined && seen >= count;
 
+    // The cleanup is registered before the socket file exists: a signal that comes
+    // right after bind (handled on a later turn of the event loop) still removes it.
+    let made: { close(): void } | undefined;
+    using _cleanup = onShutdown(() => made?.close());
     if (type === "dgram") {
-      using inbox = bindUnix(path, { ...options, passCredentials: true });
-      using _cleanup = closeOnShutdown(inbox);
+      using inbox = made = bindUnix(path, { ...options, passCredentials: true });
       const end = performance.now() + (timeout ?? Infinity);
       while (!done()) {
         let msg;
@@ -140,8 +143,7 @@ const listen: Command = {
       return EXIT.ok;
     }
 
-    using server = listenUnix(path, { ...options, type });
-    using _cleanup = closeOnShutdown(server);
+    using server = made = listenUnix(path, { ...options, type });
     // A stream with nothing to count is copied as it is: no line splitting, no decoding.
     const raw = type === "stream" && !json && count === undefined;
     const finished = Promise.withResolvers<void>();
