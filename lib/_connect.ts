@@ -51,9 +51,13 @@ export interface ConnectOptions extends AddressOptions, WaitOptions, BindOptions
  *   console.log(e instanceof Deno.errors.NotFound); // true
  * }
  * ```
+ * A symlink at the path is followed only if its owner is trusted (this
+ * user, root, `trustedUids`, or anyone with `trust: "any"`): a link another
+ * user planted gives ELOOP.
+ *
  * @throws {IpcError} ENOENT (no such socket), ECONNREFUSED (nothing
- * listening: a stale file), EPROTOTYPE (type mismatch), ENAMETOOLONG,
- * ETIMEDOUT.
+ * listening: a stale file), EPROTOTYPE (type mismatch), ELOOP (a planted
+ * symlink), ENAMETOOLONG, ETIMEDOUT.
  */
 export async function connectUnix(path: string, options: ConnectOptions = {}): Promise<UnixSocket> {
   const where = resolveAddress(path, options, "connect");
@@ -68,7 +72,7 @@ export async function connectUnix(path: string, options: ConnectOptions = {}): P
     ? null
     : resolveAddress(options.bind, { padAbstract: options.padAbstract }, "bind");
   // connect() follows symlinks: refuse one planted at the path (trust: "any" allows it).
-  if (!where.abstract && trust === "owner") lstatSocket(where.path, "connect", name);
+  if (!where.abstract && trust === "owner") lstatSocket(where.path, options, "connect", name);
   const fd0 = openSocket(type, name);
   let sock: UnixSocket;
   try {

@@ -121,21 +121,45 @@ print(sent, tries)`,
 
 Deno.test("socket paths never follow a planted symlink", async () => {
   using dir = tempDir();
+  Deno.chmodSync(dir.path, 0o777);
   using real = listenUnix(`${dir.path}/real.sock`);
-  Deno.symlinkSync(`${dir.path}/real.sock`, `${dir.path}/link.sock`);
   Deno.writeTextFileSync(`${dir.path}/victim`, "keep me");
   Deno.symlinkSync(`${dir.path}/victim`, `${dir.path}/to-file`);
-  // bind: the link is an existing path, never replaced nor followed.
-  throws(() => listenUnix(`${dir.path}/link.sock`), (e) => code(e) === "EADDRINUSE");
+  // bind: a link is an existing path, never replaced nor followed.
   throws(() => bindUnix(`${dir.path}/to-file`), (e) => code(e) === "EADDRINUSE");
   equal(Deno.readTextFileSync(`${dir.path}/victim`), "keep me");
   ok(Deno.lstatSync(`${dir.path}/to-file`).isSymlink);
-  // connect: refused unless trusted.
-  await rejects(connectUnix(`${dir.path}/link.sock`), (e) => code(e) === "ELOOP");
-  using c = await connectUnix(`${dir.path}/link.sock`, { trust: "any" });
+  // connect: a link of our own (or root's, like /dev/log) is followed.
+  Deno.symlinkSync(`${dir.path}/real.sock`, `${dir.path}/mine.sock`);
+  throws(() => listenUnix(`${dir.path}/mine.sock`), (e) => code(e) === "EADDRINUSE");
+  {
+    using c = await connectUnix(`${dir.path}/mine.sock`);
+    using conn = await real.accept({ timeout: 1000 });
+    equal(conn.peerCredentials().pid, Deno.pid);
+    void c;
+  }
+  if (Deno.uid() !== 0) {
+    console.log("skipping the planted-by-another-user half: needs root to act as uid 1");
+    return;
+  }
+  // A link another user planted is refused unless trusted.
+  await sh(
+    `setpriv --reuid=1 --regid=1 --clear-groups ln -s ${dir.path}/real.sock ${dir.path}/planted.sock`,
+  );
+  equal(Deno.lstatSync(`${dir.path}/planted.sock`).uid, 1);
+  await rejects(connectUnix(`${dir.path}/planted.sock`), (e) => {
+    ok(e instanceof IpcError && e.code === "ELOOP", String(e));
+    ok(/uid 1/.test(e.message), e.message);
+    return true;
+  });
+  using c = await connectUnix(`${dir.path}/planted.sock`, { trust: "any" });
   using conn = await real.accept({ timeout: 1000 });
-  equal(conn.peerCredentials().pid, Deno.pid);
   void c;
+  void conn;
+  using c2 = await connectUnix(`${dir.path}/planted.sock`, { trustedUids: [1] });
+  using conn2 = await real.accept({ timeout: 1000 });
+  void c2;
+  void conn2;
 });
 
 Deno.test({
