@@ -5,7 +5,7 @@
  * @module
  */
 import { libc } from "../ffi/libc.ts";
-import { socket, socketLayout } from "../ffi/socket.ts";
+import { socket } from "../ffi/socket.ts";
 import { invalidArgument, IpcError, ipcError, sysOnce, trySys } from "./_errors.ts";
 import { FdHandle } from "./fd.ts";
 import {
@@ -19,7 +19,6 @@ import { Deadline, spinnerFor, untilReady } from "./wait.ts";
 import {
   type AddressOptions,
   checkCount,
-  decodeAddress,
   resolveAddress,
   type SocketType,
   typeName,
@@ -33,27 +32,17 @@ import {
   setIntOption,
 } from "./_sockopt.ts";
 import { fdNumbers, tryReceiveMessage, trySendMessage } from "./_msghdr.ts";
-
-/** Default {@linkcode ReceiveOptions.messageSize}. */
-const DEFAULT_MESSAGE_SIZE = 65536;
-/** Largest payload one call moves: keeps the `i32` result exact. */
-const MAX_IO = 1 << 30;
-
-/** EINVAL unless `data` is a `Uint8Array` (checked before any syscall). */
-function checkData(data: unknown, syscall: string, name: string): void {
-  if (!(data instanceof Uint8Array)) {
-    throw invalidArgument(syscall, name, "data must be a Uint8Array");
-  }
-}
-
-/** EINVAL for a caller buffer detached or resized while the call was waiting. */
-function changedBuffer(name: string): never {
-  throw invalidArgument(
-    "recvmsg",
-    name,
-    "the buffer was detached or resized while the call was waiting; nothing was received",
-  );
-}
+import {
+  changedBuffer,
+  checkData,
+  intoArgs,
+  MAX_IO,
+  receiveArgs,
+  receivedInto,
+  sendToArgs,
+  shutdownHow,
+  socketAddress,
+} from "./_socket_args.ts";
 
 /** Options for {@linkcode UnixSocket.sendTo}: the send options plus how to read the address. */
 export interface SendToOptions extends SendOptions, AddressOptions {}
@@ -230,16 +219,6 @@ export class UnixSocket extends FdHandle {
     return sent;
   }
 
-  #sendToArgs(address: unknown, data: unknown, options: Omit<SendToOptions, "signal" | "timeout">) {
-    checkData(data, "sendmsg", this.name);
-    if (this.type !== "dgram") {
-      throw invalidArgument("sendmsg", this.name, "sendTo() is for datagram sockets");
-    }
-    const to = resolveAddress(address, options, "sendmsg");
-    const fds = fdNumbers(options.fds ?? [], "sendmsg", to.name);
-    return { to, fds };
-  }
-
   /**
    * Sends one datagram to `address` (a path or `@name`) if there is room
    * now: the bytes sent, or `null` if the receiver's queue is full. The
@@ -254,7 +233,7 @@ export class UnixSocket extends FdHandle {
     data: Uint8Array,
     options: Omit<SendToOptions, "signal" | "timeout"> = {},
   ): number | null {
-    const { to, fds } = this.#sendToArgs(address, data, options);
+    const { to, fds } = sendToArgs(this.name, this.type, address, data, options);
     return trySendMessage(this.fd, to.name, data, fds, options.credentials, to);
   }
 
@@ -276,7 +255,7 @@ export class UnixSocket extends FdHandle {
    * @throws {IpcError} as {@linkcode trySendTo}; ETIMEDOUT.
    */
   async sendTo(address: string, data: Uint8Array, options: SendToOptions = {}): Promise<number> {
-    const { to, fds } = this.#sendToArgs(address, data, options);
+    const { to, fds } = sendToArgs(this.name, this.type, address, data, options);
     const deadline = new Deadline(options, "sendmsg", to.name);
     const attempt = () => trySendMessage(this.fd, to.name, data, fds, options.credentials, to);
     return attempt() ??
@@ -321,20 +300,8 @@ export class UnixSocket extends FdHandle {
    * fit (`messageSize`, `maxFds`); every descriptor that arrived is closed.
    */
   tryReceive(options: Omit<ReceiveOptions, "signal" | "timeout"> = {}): SocketMessage | null {
-    const [buffer, maxFds, truncate] = this.#receiveArgs(options);
+    const [buffer, maxFds, truncate] = receiveArgs(this.name, options);
     return this.#tryReceive(buffer, maxFds, truncate);
-  }
-
-  #receiveArgs(options: ReceiveOptions): [Uint8Array<ArrayBuffer>, number, boolean] {
-    const size = checkCount(
-      options.messageSize ?? DEFAULT_MESSAGE_SIZE,
-      "messageSize",
-      "recvmsg",
-      this.name,
-      MAX_IO,
-    );
-    const maxFds = checkCount(options.maxFds ?? 0, "maxFds", "recvmsg", this.name, 253);
-    return [new Uint8Array(size), maxFds, options.truncate ?? false];
   }
 
   #tryReceiveInto(
@@ -352,17 +319,7 @@ export class UnixSocket extends FdHandle {
       truncate,
       dgram,
     );
-    if (raw === null) return null;
-    const end = raw.length === 0 && raw.fds.length === 0 && !dgram;
-    const got: SocketReceivedInto = {
-      length: raw.length,
-      fds: raw.fds,
-      end,
-      truncated: raw.truncated,
-    };
-    if (raw.credentials) got.credentials = raw.credentials;
-    if (dgram) got.address = raw.address ?? null;
-    return got;
+    return raw === null ? null : receivedInto(raw, dgram);
   }
 
   #tryReceive(
@@ -376,28 +333,6 @@ export class UnixSocket extends FdHandle {
       ? buffer.subarray(0, got.length)
       : buffer.slice(0, got.length);
     return new SocketMessage(bytes, got);
-  }
-
-  #intoArgs(buffer: unknown, options: ReceiveIntoOptions): [Uint8Array, number, boolean] {
-    if (!(buffer instanceof Uint8Array)) {
-      throw invalidArgument("recvmsg", this.name, "buffer must be a Uint8Array");
-    }
-    if ((buffer.buffer as ArrayBuffer).detached) {
-      throw invalidArgument("recvmsg", this.name, "the buffer is detached");
-    }
-    if (buffer.byteLength === 0 && this.#message) {
-      throw invalidArgument(
-        "recvmsg",
-        this.name,
-        "a zero-length buffer cannot take a message (it would be discarded)",
-      );
-    }
-    const maxFds = checkCount(options.maxFds ?? 0, "maxFds", "recvmsg", this.name, 253);
-    return [
-      buffer.byteLength > MAX_IO ? buffer.subarray(0, MAX_IO) : buffer,
-      maxFds,
-      options.truncate ?? false,
-    ];
   }
 
   /**
@@ -422,7 +357,7 @@ export class UnixSocket extends FdHandle {
     buffer: Uint8Array,
     options: Omit<ReceiveIntoOptions, "signal" | "timeout"> = {},
   ): SocketReceivedInto | null {
-    const [target, maxFds, truncate] = this.#intoArgs(buffer, options);
+    const [target, maxFds, truncate] = intoArgs(this.name, this.#message, buffer, options);
     return this.#tryReceiveInto(target, maxFds, truncate);
   }
 
@@ -437,7 +372,7 @@ export class UnixSocket extends FdHandle {
     buffer: Uint8Array,
     options: ReceiveIntoOptions = {},
   ): Promise<SocketReceivedInto> {
-    const [target, maxFds, truncate] = this.#intoArgs(buffer, options);
+    const [target, maxFds, truncate] = intoArgs(this.name, this.#message, buffer, options);
     const deadline = new Deadline(options, "recvmsg", this.name);
     const want = target.byteLength;
     return this.#tryReceiveInto(target, maxFds, truncate) ??
@@ -464,7 +399,7 @@ export class UnixSocket extends FdHandle {
    * fit; ETIMEDOUT on timeout.
    */
   async receive(options: ReceiveOptions = {}): Promise<SocketMessage> {
-    const [buffer, maxFds, truncate] = this.#receiveArgs(options);
+    const [buffer, maxFds, truncate] = receiveArgs(this.name, options);
     const deadline = new Deadline(options, "recvmsg", this.name);
     return this.#tryReceive(buffer, maxFds, truncate) ??
       await untilReady(
@@ -496,7 +431,7 @@ export class UnixSocket extends FdHandle {
     options: Omit<ReceiveOptions, "timeout"> = {},
   ): AsyncGenerator<SocketMessage, void, undefined> {
     const receiveOptions: ReceiveOptions = { ...options };
-    this.#receiveArgs(receiveOptions);
+    receiveArgs(this.name, receiveOptions);
     for (;;) {
       let msg: SocketMessage;
       try {
@@ -553,20 +488,12 @@ export class UnixSocket extends FdHandle {
 
   /** The address this socket is bound to: a path, `@name` (abstract), or `null`. */
   get localAddress(): string | null {
-    return this.#address("getsockname");
+    return socketAddress(this.fd, "getsockname", this.name);
   }
 
   /** The connected peer's address: a path, `@name` (abstract), or `null` if unnamed. */
   get peerAddress(): string | null {
-    return this.#address("getpeername");
-  }
-
-  #address(call: "getsockname" | "getpeername"): string | null {
-    const fd = this.fd;
-    const addr = new Uint8Array(socketLayout().sockaddr_un.size);
-    const len = new Uint32Array([addr.byteLength]);
-    sysOnce(() => libc()[call](fd, addr, len), call, this.name);
-    return decodeAddress(addr, Math.min(len[0], addr.byteLength));
+    return socketAddress(this.fd, "getpeername", this.name);
   }
 
   /**
@@ -574,15 +501,7 @@ export class UnixSocket extends FdHandle {
    * of stream), receiving (`"read"`), or both. The descriptor stays open.
    */
   shutdown(how: "read" | "write" | "both" = "write"): void {
-    const C = socket();
-    const n = how === "read"
-      ? C.SHUT_RD
-      : how === "write"
-      ? C.SHUT_WR
-      : how === "both"
-      ? C.SHUT_RDWR
-      : -1;
-    if (n < 0) throw invalidArgument("shutdown", this.name, `how must be read, write or both`);
+    const n = shutdownHow(how, this.name);
     const fd = this.fd;
     sysOnce(() => libc().shutdown(fd, n), "shutdown", this.name);
   }
