@@ -323,3 +323,9 @@ Deno.test("case 33: a FIFO opened for writing with no reader: null at once, or a
   w.close();
   equal(dec.decode(await r.readAll({ timeout: 1000 })), "ok");
 });
+
+Deno.test("sendFds() and receiveFds() refuse what is not a socket with EINVAL", async () => {
+  const { receiveFds, sendFds } = await import("../mod.ts");
+  await rejects(sendFds({} as unknown as UnixSocket, [0]), isEinval("sendmsg"));
+  await rejects(receiveFds(null as unknown as UnixSocket), isEinval("recvmsg"));
+});
