@@ -26,6 +26,7 @@ export * from "./lib/pipe.ts";
 export * from "./lib/fifo.ts";
 export * from "./lib/socket.ts";
 export * from "./lib/fdpass.ts";
+export * from "./lib/systemd.ts";
 export * from "./lib/eventfd.ts";
 export * from "./lib/signal.ts";
 export * from "./lib/lock.ts";

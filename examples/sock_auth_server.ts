@@ -18,13 +18,13 @@ const dec = new TextDecoder();
 const [role, name] = Deno.args;
 
 if (role === "client") {
-  using s = await connectUnix(name, { abstract: true, type: "seqpacket", timeout: 5000 });
+  using s = await connectUnix(name, { type: "seqpacket", timeout: 5000 });
   await s.send(enc.encode("hello"));
   const reply = await s.receive({ timeout: 5000 });
   console.log(`client uid ${Deno.uid()}: ${reply.text()}`);
 } else {
-  const name = `ipckit-example-auth-${Deno.pid}`;
-  using server = listenUnix(name, { abstract: true, type: "seqpacket" });
+  const name = `@ipckit-example-auth-${Deno.pid}`;
+  using server = listenUnix(name, { type: "seqpacket" });
   const allowedUid = Deno.uid();
 
   const handle = async (conn: UnixSocket) => {

@@ -57,6 +57,7 @@ export const socketConstants: PerArch<Record<string, number>> = {
     SO_PASSCRED: 16,
     SO_PEERCRED: 17,
     SO_ACCEPTCONN: 30,
+    SO_DOMAIN: 39,
     SOMAXCONN: 4096,
     MSG_PEEK: 2,
     MSG_CTRUNC: 8,

@@ -38,6 +38,7 @@ export const unistdSymbols = {
   getpid: { parameters: [], result: "i32" },
   geteuid: { parameters: [], result: "u32" },
   getpagesize: { parameters: [], result: "i32" },
+  getegid: { parameters: [], result: "u32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** Constants from the headers above, checked against C by `tests/layout_test.ts`. */

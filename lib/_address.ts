@@ -15,14 +15,61 @@ export type SocketType = "stream" | "dgram" | "seqpacket";
 /** Longest `sun_path` content in bytes: 108 minus the terminating NUL. */
 export const MAX_SOCKET_PATH_BYTES = 107;
 
-/** Where a socket lives. */
+/**
+ * Where a socket lives. An address is a path, or `@name` for a name in the
+ * abstract namespace (Linux), the form ipckit prints and systemd, socat and
+ * `ss` write. A file whose name starts with `@` is written `./@name`.
+ */
 export interface AddressOptions {
   /**
-   * Treat the name as an abstract-namespace address (Linux): no file is
-   * created and no file permissions apply; any process in the network
-   * namespace can connect, so check the peer's credentials.
+   * Treat the name as an abstract-namespace address even without the
+   * leading `@` (a leading `@` is then still dropped, so `"@x"` and `"x"`
+   * name the same socket). Abstract sockets have no file and no
+   * permissions: any process in the network namespace can connect, so
+   * check the peer's credentials.
    */
   abstract?: boolean;
+  /**
+   * Pad an abstract name with NULs to the whole `sun_path` (108 bytes), as
+   * libuv, and so Node's `net` module, does. Node's abstract servers and
+   * clients use such names: set this to reach them, or to be reached by
+   * them. Default `false` (the name's own length, as systemd, socat and C
+   * programs use).
+   */
+  padAbstract?: boolean;
+}
+
+/** An address resolved from what the caller wrote. */
+export interface ResolvedAddress {
+  /** The name as shown in errors and `address`: a path or `@name`. */
+  name: string;
+  /** Abstract namespace. */
+  abstract: boolean;
+  /** The path (file) or the abstract name without `@`. */
+  path: string;
+  /** The encoded `sockaddr_un` and its length. */
+  addr: Uint8Array<ArrayBuffer>;
+  len: number;
+}
+
+/**
+ * Reads an address the way every call that takes one does: `@name` is
+ * abstract, so is anything with `abstract: true`; otherwise a path.
+ */
+export function resolveAddress(
+  address: unknown,
+  options: AddressOptions | undefined,
+  syscall: string,
+): ResolvedAddress {
+  if (typeof address !== "string") {
+    throw invalidArgument(syscall, String(address), "socket address must be a string");
+  }
+  const at = address.startsWith("@");
+  const abstract = at || (options?.abstract ?? false);
+  const path = at ? address.slice(1) : address;
+  const name = display(path, abstract);
+  const { addr, len } = encodeAddress(path, abstract, syscall, options?.padAbstract);
+  return { name, abstract, path, addr, len };
 }
 
 const encoder = new TextEncoder();
@@ -66,6 +113,7 @@ export function encodeAddress(
   path: unknown,
   abstract: boolean | undefined,
   syscall: string,
+  pad = false,
 ): { addr: Uint8Array<ArrayBuffer>; len: number } {
   if (typeof path !== "string" || (path.length === 0 && !abstract)) {
     throw invalidArgument(syscall, String(path), "socket path must be a non-empty string");
@@ -90,7 +138,8 @@ export function encodeAddress(
   const at = off(L, "sun_path");
   if (abstract) {
     addr.set(bytes, at + 1);
-    return { addr, len: at + 1 + bytes.length };
+    // libuv binds and connects with the whole structure: the name is NUL-padded.
+    return { addr, len: pad ? L.size : at + 1 + bytes.length };
   }
   addr.set(bytes, at);
   return { addr, len: at + bytes.length + 1 };
@@ -100,7 +149,12 @@ export function encodeAddress(
 export function decodeAddress(addr: Uint8Array, len: number): string | null {
   const at = off(socketLayout().sockaddr_un, "sun_path");
   if (len <= at) return null;
-  if (addr[at] === 0) return "@" + decoder.decode(addr.subarray(at + 1, len));
+  if (addr[at] === 0) {
+    // A libuv (Node) name is padded with NULs to the whole sun_path: show it without them.
+    let end = len;
+    while (end > at + 1 && addr[end - 1] === 0) end--;
+    return "@" + decoder.decode(addr.subarray(at + 1, end));
+  }
   const end = addr.subarray(at, len).indexOf(0);
   return decoder.decode(addr.subarray(at, end < 0 ? len : at + end));
 }

@@ -8,24 +8,34 @@
 import { libc } from "../ffi/libc.ts";
 import { errnoName } from "../ffi/errno.ts";
 import { socket } from "../ffi/socket.ts";
-import { type IpcError, ipcError, sys, trySys } from "./_errors.ts";
+import { invalidArgument, type IpcError, ipcError, sys, trySys } from "./_errors.ts";
 import { Deadline, untilAcquired, waitFd, type WaitOptions } from "./wait.ts";
 import {
   type AddressOptions,
-  display,
-  encodeAddress,
   openSocket,
+  resolveAddress,
   type SocketType,
   typeName,
   typeNumber,
 } from "./_address.ts";
 import { getIntOption } from "./_sockopt.ts";
 import { UnixSocket } from "./_socket.ts";
+import { type BindOptions, bindTo, BoundSocket } from "./_bind.ts";
+import { lstatSocket } from "./_path.ts";
+import { trustLevel } from "./_trust.ts";
 
 /** Options for {@linkcode connectUnix}. */
-export interface ConnectOptions extends AddressOptions, WaitOptions {
+export interface ConnectOptions extends AddressOptions, WaitOptions, BindOptions {
   /** `"stream"` (default), `"dgram"` or `"seqpacket"`; must match the server's. */
   type?: SocketType;
+  /**
+   * Give the client its own address before connecting, so a datagram
+   * server can answer it (`recvfrom` sees it): a path or `@name`, bound as
+   * {@linkcode bindUnix} binds (mode 0600, removed on close; `mode`,
+   * `replaceStale`, `trust` apply), or `true` for an abstract name the
+   * kernel picks (autobind).
+   */
+  bind?: string | true;
 }
 
 /**
@@ -41,16 +51,42 @@ export interface ConnectOptions extends AddressOptions, WaitOptions {
  *   console.log(e instanceof Deno.errors.NotFound); // true
  * }
  * ```
+ * A symlink at the path is followed only if its owner is trusted (this
+ * user, root, `trustedUids`, or anyone with `trust: "any"`): a link another
+ * user planted gives ELOOP.
+ *
  * @throws {IpcError} ENOENT (no such socket), ECONNREFUSED (nothing
- * listening: a stale file), EPROTOTYPE (type mismatch), ENAMETOOLONG,
- * ETIMEDOUT.
+ * listening: a stale file), EPROTOTYPE (type mismatch), ELOOP (a planted
+ * symlink), ENAMETOOLONG, ETIMEDOUT.
  */
 export async function connectUnix(path: string, options: ConnectOptions = {}): Promise<UnixSocket> {
-  const name = display(path, options.abstract);
+  const where = resolveAddress(path, options, "connect");
+  const { name, addr, len } = where;
   const type = typeNumber(options.type, "connect", name);
-  const { addr, len } = encodeAddress(path, options.abstract, "connect");
   const deadline = new Deadline(options, "connect", name);
-  const sock = new UnixSocket(openSocket(type, name), { name, type: typeName(type) });
+  const trust = trustLevel(options, "connect", name);
+  if (options.bind !== undefined && options.bind !== true && typeof options.bind !== "string") {
+    throw invalidArgument("bind", name, "bind must be an address string or true");
+  }
+  const local = options.bind === undefined || options.bind === true
+    ? null
+    : resolveAddress(options.bind, { padAbstract: options.padAbstract }, "bind");
+  // connect() follows symlinks: refuse one planted at the path (trust: "any" allows it).
+  if (!where.abstract && trust === "owner") lstatSocket(where.path, options, "connect", name);
+  const fd0 = openSocket(type, name);
+  let sock: UnixSocket;
+  try {
+    if (local) bindTo(fd0, local, type, options);
+    else if (options.bind === true) autobind(fd0, name);
+  } catch (e) {
+    libc().close(fd0);
+    throw e;
+  }
+  if (local) {
+    sock = new BoundSocket(fd0, name, typeName(type), local.abstract ? null : local.path);
+  } else {
+    sock = new UnixSocket(fd0, { name, type: typeName(type) });
+  }
   try {
     const fd = sock.fd;
     let pending = false;
@@ -66,14 +102,14 @@ export async function connectUnix(path: string, options: ConnectOptions = {}): P
           pending = true;
           return true;
         }
-        throw connectError((e as IpcError).errno, name);
+        throw connectError((e as IpcError).errno, name, where.abstract);
       }
     };
     if (attempt() === null) await untilAcquired({ attempt }, deadline);
     if (pending) {
       await waitFd(fd, "write", deadline);
       const error = getIntOption(fd, "SO_ERROR", name);
-      if (error !== 0) throw connectError(error, name);
+      if (error !== 0) throw connectError(error, name, where.abstract);
     }
     return sock;
   } catch (e) {
@@ -82,16 +118,30 @@ export async function connectUnix(path: string, options: ConnectOptions = {}): P
   }
 }
 
-function connectError(e: number, name: string): IpcError {
+/** Binds to an abstract name the kernel picks (`bind` with only the family). */
+function autobind(fd: number, name: string): void {
+  const addr = new Uint8Array(2);
+  new DataView(addr.buffer).setUint16(0, socket().AF_UNIX, true);
+  sys(() => libc().bind(fd, addr, 2), "bind", name);
+}
+
+/** A connect error with a hint that fits the kind of address. */
+export function connectError(e: number, name: string, abstract: boolean): IpcError {
+  const code = errnoName(e);
   return ipcError({
     errno: e,
     syscall: "connect",
     object: name,
     kind: "socket",
-    hint: errnoName(e) === "ECONNREFUSED"
-      ? "nothing is listening there (a stale socket file?)"
-      : errnoName(e) === "ENOENT"
+    hint: code === "ECONNREFUSED"
+      ? abstract
+        ? "nothing is bound to that abstract name (a Node/libuv peer pads its names: " +
+          "try padAbstract)"
+        : "nothing is listening there (a stale socket file?)"
+      : code === "ENOENT"
       ? "no socket at that path: is the server running?"
+      : code === "EPROTOTYPE"
+      ? "the socket there is of another type (stream, dgram, seqpacket)"
       : undefined,
   });
 }

@@ -8,36 +8,38 @@
  */
 import { cstr, libc } from "../ffi/libc.ts";
 import { socket } from "../ffi/socket.ts";
-import { invalidArgument, IpcError, ipcError, sys, sysOnce, trySys } from "./_errors.ts";
+import { invalidArgument, sys, trySys } from "./_errors.ts";
 import { Descriptor } from "./fd.ts";
 import { Deadline, spinnerFor, untilReady, type WaitOptions } from "./wait.ts";
-import { checkMode } from "./_validate.ts";
-import { statPath } from "./_stat.ts";
+import type { TrustOptions } from "./_trust.ts";
 import {
   type AddressOptions,
   checkCount,
-  display,
-  encodeAddress,
-  openSocket,
+  resolveAddress,
   type SocketType,
   typeName,
   typeNumber,
 } from "./_address.ts";
-import { setIntOption } from "./_sockopt.ts";
+import { BoundSocket, boundSocket } from "./_bind.ts";
 import { UnixSocket } from "./_socket.ts";
 
 /** Options for {@linkcode listenUnix} and {@linkcode bindUnix}. */
-export interface ListenOptions extends AddressOptions {
+export interface ListenOptions extends AddressOptions, TrustOptions {
   /** `"stream"` (default) or `"seqpacket"` for listeners; `"dgram"` for {@linkcode bindUnix}. */
   type?: SocketType;
   /** Pending-connection queue length (default 128, at most `SOMAXCONN`). */
   backlog?: number;
-  /** Mode of the socket file (default `0o600`; the umask does not apply). */
+  /**
+   * Mode of the socket file (default `0o600`). The file is born with it
+   * (the socket is `fchmod`ed before `bind`); the umask does not apply.
+   */
   mode?: number;
   /**
    * Replace a stale socket file left by a dead server (default `true`): it
-   * is removed only if it is a socket owned by this user and connecting to
-   * it is refused. A live server's path always gives EADDRINUSE.
+   * is removed only if it is a socket (never a symlink) whose owner passes
+   * the trust rule (`trust`, `trustedUids`: by default this user or root;
+   * another owner gives EPERM) and connecting to it is refused. A live
+   * server's path always gives EADDRINUSE.
    */
   replaceStale?: boolean;
   /** Remove the socket file on `close()` (default `true`). */
@@ -51,71 +53,6 @@ export interface ListenOptions extends AddressOptions {
   passCredentials?: boolean;
 }
 
-/** Whether `path` is a socket file of ours that nothing listens on (connect refused). */
-function isStale(path: string, addr: Uint8Array<ArrayBuffer>, len: number, type: number): boolean {
-  let st;
-  try {
-    st = statPath(path);
-  } catch {
-    return false;
-  }
-  if (st.type !== "socket" || st.uid !== libc().geteuid()) return false;
-  let probe: number;
-  try {
-    probe = openSocket(type, path);
-  } catch {
-    return false;
-  }
-  try {
-    sysOnce(() => libc().connect(probe, addr, len), "connect", path);
-    return false;
-  } catch (e) {
-    return e instanceof IpcError && e.code === "ECONNREFUSED";
-  } finally {
-    libc().close(probe);
-  }
-}
-
-/** Creates, binds (replacing a stale file if allowed) and chmods a socket; returns the fd. */
-function bound(path: string, options: ListenOptions, type: number, syscall: string): number {
-  const abstract = options.abstract ?? false;
-  const name = display(path, abstract);
-  const { addr, len } = encodeAddress(path, abstract, syscall);
-  const mode = checkMode(options.mode ?? 0o600, syscall, name);
-  const fd = openSocket(type, name);
-  const bind = () => sys(() => libc().bind(fd, addr, len), "bind", name, { kind: "directory" });
-  try {
-    if (options.passCredentials) setIntOption(fd, "SO_PASSCRED", 1, name);
-    try {
-      try {
-        bind();
-      } catch (e) {
-        if (
-          !(e instanceof IpcError) || e.code !== "EADDRINUSE" || abstract ||
-          !(options.replaceStale ?? true) || !isStale(path, addr, len, type)
-        ) throw e;
-        libc().unlink(cstr(path));
-        bind();
-      }
-    } catch (e) {
-      if (!(e instanceof IpcError) || e.code !== "EADDRINUSE") throw e;
-      throw ipcError({
-        errno: e.errno,
-        syscall: "bind",
-        object: name,
-        hint: abstract
-          ? "another socket holds this abstract name"
-          : "a live server is listening there, or the path exists and is not a stale socket of yours",
-      });
-    }
-    if (!abstract) sys(() => libc().chmod(cstr(path), mode), "chmod", name);
-    return fd;
-  } catch (e) {
-    libc().close(fd);
-    throw e;
-  }
-}
-
 /**
  * A listening stream or seqpacket socket. Disposing closes it and removes
  * its socket file.
@@ -123,8 +60,8 @@ function bound(path: string, options: ListenOptions, type: number, syscall: stri
  * @example
  * ```ts
  * import { connectUnix, listenUnix } from "@ipckit/ipckit";
- * using server = listenUnix("ipckit-doc-listener", { abstract: true });
- * using client = await connectUnix("ipckit-doc-listener", { abstract: true });
+ * using server = listenUnix("@ipckit-doc-listener");
+ * using client = await connectUnix("@ipckit-doc-listener");
  * using conn = await server.accept({ timeout: 1000 });
  * await client.writeAll(new TextEncoder().encode("hi"));
  * console.log(conn.peerCredentials().uid === client.peerCredentials().uid); // true
@@ -196,21 +133,22 @@ export class UnixListener extends Descriptor implements AsyncIterable<UnixSocket
  * @example
  * ```ts
  * import { listenUnix } from "@ipckit/ipckit";
- * using server = listenUnix("ipckit-doc-demo", { abstract: true, type: "seqpacket" });
+ * using server = listenUnix("@ipckit-doc-demo", { type: "seqpacket" });
  * console.log(server.address); // @ipckit-doc-demo
  * ```
  * @throws {IpcError} ENAMETOOLONG for a path over 107 UTF-8 bytes;
  * EADDRINUSE when the address is taken; EACCES/ENOENT for the directory.
  */
 export function listenUnix(path: string, options: ListenOptions = {}): UnixListener {
-  const name = display(path, options.abstract);
+  const where = resolveAddress(path, options, "bind");
+  const name = where.name;
   const typeNum = typeNumber(options.type, "listen", name);
   if (typeNum === socket().SOCK_DGRAM) {
     throw invalidArgument("listen", name, "datagram sockets do not listen: use bindUnix()");
   }
   const backlog = checkCount(options.backlog ?? 128, "backlog", "listen", name, socket().SOMAXCONN);
-  const fd = bound(path, options, typeNum, "bind");
-  const unlinkPath = !options.abstract && (options.unlinkOnClose ?? true) ? path : null;
+  const fd = boundSocket(where, typeNum, options);
+  const unlinkPath = !where.abstract && (options.unlinkOnClose ?? true) ? where.path : null;
   try {
     sys(() => libc().listen(fd, backlog), "listen", name);
   } catch (e) {
@@ -221,18 +159,6 @@ export function listenUnix(path: string, options: ListenOptions = {}): UnixListe
   return new UnixListener(fd, name, typeName(typeNum), unlinkPath);
 }
 
-/** A bound datagram socket that removes its file on close. */
-class BoundSocket extends UnixSocket {
-  readonly #unlinkPath: string | null;
-  constructor(fd: number, name: string, unlinkPath: string | null) {
-    super(fd, { name, type: "dgram" });
-    this.#unlinkPath = unlinkPath;
-  }
-  protected override onClose(): void {
-    if (this.#unlinkPath !== null) libc().unlink(cstr(this.#unlinkPath));
-  }
-}
-
 /**
  * Binds a datagram socket at `path` (mode 0600) to receive messages sent to
  * it; disposing closes it and removes its file.
@@ -240,20 +166,24 @@ class BoundSocket extends UnixSocket {
  * @example
  * ```ts
  * import { bindUnix, connectUnix } from "@ipckit/ipckit";
- * using inbox = bindUnix("ipckit-doc-inbox", { abstract: true });
- * using out = await connectUnix("ipckit-doc-inbox", { abstract: true, type: "dgram" });
+ * using inbox = bindUnix("@ipckit-doc-inbox");
+ * using out = await connectUnix("@ipckit-doc-inbox", { type: "dgram" });
  * await out.send(new TextEncoder().encode("one datagram"));
  * console.log((await inbox.receive({ timeout: 1000 })).bytes.length); // 12
  * ```
  * @throws {IpcError} ENAMETOOLONG, EADDRINUSE, as for {@linkcode listenUnix}.
  */
 export function bindUnix(path: string, options: Omit<ListenOptions, "backlog"> = {}): UnixSocket {
-  const name = display(path, options.abstract);
-  const typeNum = typeNumber(options.type ?? "dgram", "bind", name);
+  const where = resolveAddress(path, options, "bind");
+  const typeNum = typeNumber(options.type ?? "dgram", "bind", where.name);
   if (typeNum !== socket().SOCK_DGRAM) {
-    throw invalidArgument("bind", name, "bindUnix() is for datagram sockets: use listenUnix()");
+    throw invalidArgument(
+      "bind",
+      where.name,
+      "bindUnix() is for datagram sockets: use listenUnix()",
+    );
   }
-  const fd = bound(path, options, typeNum, "bind");
-  const unlinkPath = !options.abstract && (options.unlinkOnClose ?? true) ? path : null;
-  return new BoundSocket(fd, name, unlinkPath);
+  const fd = boundSocket(where, typeNum, options);
+  const unlinkPath = !where.abstract && (options.unlinkOnClose ?? true) ? where.path : null;
+  return new BoundSocket(fd, where.name, "dgram", unlinkPath);
 }

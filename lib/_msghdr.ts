@@ -122,6 +122,7 @@ export function trySendMessage(
   data: Uint8Array,
   fds: number[],
   credentials: Credentials | undefined,
+  to?: { addr: Uint8Array<ArrayBuffer>; len: number },
 ): number | null {
   const C = socket();
   const L = socketLayout();
@@ -152,7 +153,11 @@ export function trySendMessage(
   const payload = data.byteLength > MAX_IO ? data.subarray(0, MAX_IO) : data;
   // payload, iov and control stay referenced by these locals during this
   // synchronous call: the pointers in hdr cannot dangle.
-  const { hdr, iov } = header(payload, control);
+  const { hdr, hv, iov } = header(payload, control);
+  if (to) {
+    setPointer(hv, "msg_name", "msghdr", to.addr);
+    setField(hv, L.msghdr, "msg_namelen", to.len);
+  }
   const flags = C.MSG_NOSIGNAL;
   try {
     return trySys(() => libc().sendmsg(fd, hdr, flags), "sendmsg", name);
@@ -167,7 +172,7 @@ export function trySendMessage(
     if (hint === undefined) throw e;
     throw ipcError({ errno: (e as IpcError).errno, syscall: "sendmsg", object: name, hint });
   } finally {
-    keepAlive(payload, iov, control);
+    keepAlive(payload, iov, control, to);
   }
 }
 
@@ -217,6 +222,19 @@ export function tryReceiveMessage(
   const msgFlags = getField(hv, L.msghdr, "msg_flags");
   const used = Math.min(getField(hv, L.msghdr, "msg_controllen"), controlLen);
   const { fds, credentials } = parseControl(control, used);
+  if (msgFlags & C.MSG_CTRUNC && fds.length < maxFds && maxFds > 0) {
+    // There was room for more: the kernel could not install them (fd limit).
+    for (const f of fds) f.close();
+    throw ipcError({
+      code: "EMFILE",
+      syscall: "recvmsg",
+      object: name,
+      detail: "descriptors sent with the message could not be installed: this process is at " +
+        "its descriptor limit (RLIMIT_NOFILE); every descriptor that arrived was closed",
+      hint: "close descriptors or raise the limit (ulimit -n)",
+      limit: "RLIMIT_NOFILE",
+    });
+  }
   if (msgFlags & C.MSG_CTRUNC || fds.length > maxFds) {
     for (const f of fds) f.close();
     throw ipcError({

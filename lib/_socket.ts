@@ -5,8 +5,8 @@
  * @module
  */
 import { libc } from "../ffi/libc.ts";
-import { socket, socketLayout } from "../ffi/socket.ts";
-import { invalidArgument, ipcError, sysOnce, trySys } from "./_errors.ts";
+import { socket } from "../ffi/socket.ts";
+import { invalidArgument, IpcError, ipcError, sysOnce, trySys } from "./_errors.ts";
 import { FdHandle } from "./fd.ts";
 import {
   type ReceiveIntoOptions,
@@ -16,7 +16,14 @@ import {
   type SocketReceivedInto,
 } from "./_socket_message.ts";
 import { Deadline, spinnerFor, untilReady } from "./wait.ts";
-import { checkCount, decodeAddress, type SocketType, typeName, typeNumber } from "./_address.ts";
+import {
+  type AddressOptions,
+  checkCount,
+  resolveAddress,
+  type SocketType,
+  typeName,
+  typeNumber,
+} from "./_address.ts";
 import {
   type Credentials,
   getIntOption,
@@ -25,11 +32,20 @@ import {
   setIntOption,
 } from "./_sockopt.ts";
 import { fdNumbers, tryReceiveMessage, trySendMessage } from "./_msghdr.ts";
+import {
+  changedBuffer,
+  checkData,
+  intoArgs,
+  MAX_IO,
+  receiveArgs,
+  receivedInto,
+  sendToArgs,
+  shutdownHow,
+  socketAddress,
+} from "./_socket_args.ts";
 
-/** Default {@linkcode ReceiveOptions.messageSize}. */
-const DEFAULT_MESSAGE_SIZE = 65536;
-/** Largest payload one call moves: keeps the `i32` result exact. */
-const MAX_IO = 1 << 30;
+/** Options for {@linkcode UnixSocket.sendTo}: the send options plus how to read the address. */
+export interface SendToOptions extends SendOptions, AddressOptions {}
 
 /** Options for wrapping a descriptor in a {@linkcode UnixSocket}. */
 export interface UnixSocketOptions {
@@ -119,6 +135,9 @@ export class UnixSocket extends FdHandle {
    * empty message reads as `0`: prefer {@linkcode receive} there.
    */
   override tryRead(buffer: Uint8Array): number | null {
+    if (!(buffer instanceof Uint8Array)) {
+      throw invalidArgument("recv", this.name, "buffer must be a Uint8Array");
+    }
     const fd = this.fd;
     const len = Math.min(buffer.byteLength, MAX_IO);
     const flags = this.#message ? socket().MSG_TRUNC : 0;
@@ -140,6 +159,7 @@ export class UnixSocket extends FdHandle {
    * SIGPIPE.
    */
   override tryWrite(data: Uint8Array): number | null {
+    checkData(data, "send", this.name);
     const fd = this.fd;
     const len = Math.min(data.byteLength, MAX_IO);
     const flags = socket().MSG_NOSIGNAL;
@@ -156,6 +176,7 @@ export class UnixSocket extends FdHandle {
    * larger than the send buffer; EBADF for a bad descriptor in `fds`.
    */
   trySend(data: Uint8Array, options: Omit<SendOptions, "signal" | "timeout"> = {}): number | null {
+    checkData(data, "sendmsg", this.name);
     const fds = fdNumbers(options.fds ?? [], "sendmsg", this.name);
     if (fds.length === 0 && !options.credentials) return this.tryWrite(data);
     if (fds.length && this.type === "stream" && data.byteLength === 0) {
@@ -177,6 +198,7 @@ export class UnixSocket extends FdHandle {
    * larger than the send buffer; ETIMEDOUT on timeout.
    */
   async send(data: Uint8Array, options: SendOptions = {}): Promise<number> {
+    checkData(data, "sendmsg", this.name);
     const fds = fdNumbers(options.fds ?? [], "sendmsg", this.name);
     const extra = { fds, credentials: options.credentials };
     const deadline = new Deadline(options, "sendmsg", this.name);
@@ -198,6 +220,79 @@ export class UnixSocket extends FdHandle {
   }
 
   /**
+   * Sends one datagram to `address` (a path or `@name`) if there is room
+   * now: the bytes sent, or `null` if the receiver's queue is full. The
+   * socket needs no connection; bind it (`bindUnix`, or `connectUnix`'s
+   * `bind`) if the receiver should be able to answer.
+   *
+   * @throws {IpcError} ECONNREFUSED/ENOENT when nothing is bound there;
+   * EMSGSIZE for a datagram larger than the send buffer.
+   */
+  trySendTo(
+    address: string,
+    data: Uint8Array,
+    options: Omit<SendToOptions, "signal" | "timeout"> = {},
+  ): number | null {
+    const { to, fds } = sendToArgs(this.name, this.type, address, data, options);
+    return trySendMessage(this.fd, to.name, data, fds, options.credentials, to);
+  }
+
+  /**
+   * Sends one datagram to `address` (a path or `@name`), waiting for room
+   * in the receiver's queue; resolves to the bytes sent. Descriptors and
+   * credentials go along as with {@linkcode send}.
+   *
+   * @example A reply to whoever asked
+   * ```ts
+   * import { bindUnix, connectUnix } from "@ipckit/ipckit";
+   * using server = bindUnix("@ipckit-doc-sendto");
+   * using client = await connectUnix("@ipckit-doc-sendto", { type: "dgram", bind: true });
+   * await client.send(new TextEncoder().encode("ping"));
+   * const req = await server.receive({ timeout: 1000 });
+   * await server.sendTo(req.address!, new TextEncoder().encode("pong"));
+   * console.log((await client.receive({ timeout: 1000 })).text()); // pong
+   * ```
+   * @throws {IpcError} as {@linkcode trySendTo}; ETIMEDOUT.
+   */
+  async sendTo(address: string, data: Uint8Array, options: SendToOptions = {}): Promise<number> {
+    const { to, fds } = sendToArgs(this.name, this.type, address, data, options);
+    const deadline = new Deadline(options, "sendmsg", to.name);
+    const attempt = () => trySendMessage(this.fd, to.name, data, fds, options.credentials, to);
+    return attempt() ??
+      await untilReady(this.fd, "write", attempt, deadline, spinnerFor(this));
+  }
+
+  /**
+   * Connects a datagram socket (typically one from {@linkcode bindUnix}) to
+   * `address`: `send()` then goes there, and only datagrams from there are
+   * received. Immediate: a datagram connect does not wait.
+   *
+   * @throws {IpcError} ECONNREFUSED/ENOENT when nothing is bound there;
+   * EINVAL on a stream or seqpacket socket.
+   */
+  connect(address: string, options: AddressOptions = {}): void {
+    if (this.type !== "dgram") {
+      throw invalidArgument("connect", this.name, "connect() is for datagram sockets");
+    }
+    const to = resolveAddress(address, options, "connect");
+    const fd = this.fd;
+    try {
+      sysOnce(() => libc().connect(fd, to.addr, to.len), "connect", to.name);
+    } catch (e) {
+      if (!(e instanceof IpcError)) throw e;
+      throw ipcError({
+        errno: e.errno,
+        syscall: "connect",
+        object: to.name,
+        hint: e.code === "ECONNREFUSED" && to.abstract
+          ? "nothing is bound to that abstract name (a Node/libuv peer pads its names: " +
+            "try padAbstract)"
+          : undefined,
+      });
+    }
+  }
+
+  /**
    * Receives one message (or stream chunk) if one is there now, with any
    * descriptors and credentials; `null` if nothing is ready.
    *
@@ -205,20 +300,8 @@ export class UnixSocket extends FdHandle {
    * fit (`messageSize`, `maxFds`); every descriptor that arrived is closed.
    */
   tryReceive(options: Omit<ReceiveOptions, "signal" | "timeout"> = {}): SocketMessage | null {
-    const [buffer, maxFds, truncate] = this.#receiveArgs(options);
+    const [buffer, maxFds, truncate] = receiveArgs(this.name, options);
     return this.#tryReceive(buffer, maxFds, truncate);
-  }
-
-  #receiveArgs(options: ReceiveOptions): [Uint8Array<ArrayBuffer>, number, boolean] {
-    const size = checkCount(
-      options.messageSize ?? DEFAULT_MESSAGE_SIZE,
-      "messageSize",
-      "recvmsg",
-      this.name,
-      MAX_IO,
-    );
-    const maxFds = checkCount(options.maxFds ?? 0, "maxFds", "recvmsg", this.name, 253);
-    return [new Uint8Array(size), maxFds, options.truncate ?? false];
   }
 
   #tryReceiveInto(
@@ -236,17 +319,7 @@ export class UnixSocket extends FdHandle {
       truncate,
       dgram,
     );
-    if (raw === null) return null;
-    const end = raw.length === 0 && raw.fds.length === 0 && !dgram;
-    const got: SocketReceivedInto = {
-      length: raw.length,
-      fds: raw.fds,
-      end,
-      truncated: raw.truncated,
-    };
-    if (raw.credentials) got.credentials = raw.credentials;
-    if (dgram) got.address = raw.address ?? null;
-    return got;
+    return raw === null ? null : receivedInto(raw, dgram);
   }
 
   #tryReceive(
@@ -260,18 +333,6 @@ export class UnixSocket extends FdHandle {
       ? buffer.subarray(0, got.length)
       : buffer.slice(0, got.length);
     return new SocketMessage(bytes, got);
-  }
-
-  #intoArgs(buffer: unknown, options: ReceiveIntoOptions): [Uint8Array, number, boolean] {
-    if (!(buffer instanceof Uint8Array)) {
-      throw invalidArgument("recvmsg", this.name, "buffer must be a Uint8Array");
-    }
-    const maxFds = checkCount(options.maxFds ?? 0, "maxFds", "recvmsg", this.name, 253);
-    return [
-      buffer.byteLength > MAX_IO ? buffer.subarray(0, MAX_IO) : buffer,
-      maxFds,
-      options.truncate ?? false,
-    ];
   }
 
   /**
@@ -296,7 +357,7 @@ export class UnixSocket extends FdHandle {
     buffer: Uint8Array,
     options: Omit<ReceiveIntoOptions, "signal" | "timeout"> = {},
   ): SocketReceivedInto | null {
-    const [target, maxFds, truncate] = this.#intoArgs(buffer, options);
+    const [target, maxFds, truncate] = intoArgs(this.name, this.#message, buffer, options);
     return this.#tryReceiveInto(target, maxFds, truncate);
   }
 
@@ -311,13 +372,19 @@ export class UnixSocket extends FdHandle {
     buffer: Uint8Array,
     options: ReceiveIntoOptions = {},
   ): Promise<SocketReceivedInto> {
-    const [target, maxFds, truncate] = this.#intoArgs(buffer, options);
+    const [target, maxFds, truncate] = intoArgs(this.name, this.#message, buffer, options);
     const deadline = new Deadline(options, "recvmsg", this.name);
+    const want = target.byteLength;
     return this.#tryReceiveInto(target, maxFds, truncate) ??
       await untilReady(
         this.fd,
         "read",
-        () => this.#tryReceiveInto(target, maxFds, truncate),
+        // Checked before every attempt: a detached or shrunk buffer would make the
+        // kernel dequeue the message into nothing (lost, or EFAULT).
+        () =>
+          target.byteLength === want
+            ? this.#tryReceiveInto(target, maxFds, truncate)
+            : changedBuffer(this.name),
         deadline,
         spinnerFor(this),
       );
@@ -332,7 +399,7 @@ export class UnixSocket extends FdHandle {
    * fit; ETIMEDOUT on timeout.
    */
   async receive(options: ReceiveOptions = {}): Promise<SocketMessage> {
-    const [buffer, maxFds, truncate] = this.#receiveArgs(options);
+    const [buffer, maxFds, truncate] = receiveArgs(this.name, options);
     const deadline = new Deadline(options, "recvmsg", this.name);
     return this.#tryReceive(buffer, maxFds, truncate) ??
       await untilReady(
@@ -364,7 +431,7 @@ export class UnixSocket extends FdHandle {
     options: Omit<ReceiveOptions, "timeout"> = {},
   ): AsyncGenerator<SocketMessage, void, undefined> {
     const receiveOptions: ReceiveOptions = { ...options };
-    this.#receiveArgs(receiveOptions);
+    receiveArgs(this.name, receiveOptions);
     for (;;) {
       let msg: SocketMessage;
       try {
@@ -421,20 +488,12 @@ export class UnixSocket extends FdHandle {
 
   /** The address this socket is bound to: a path, `@name` (abstract), or `null`. */
   get localAddress(): string | null {
-    return this.#address("getsockname");
+    return socketAddress(this.fd, "getsockname", this.name);
   }
 
   /** The connected peer's address: a path, `@name` (abstract), or `null` if unnamed. */
   get peerAddress(): string | null {
-    return this.#address("getpeername");
-  }
-
-  #address(call: "getsockname" | "getpeername"): string | null {
-    const fd = this.fd;
-    const addr = new Uint8Array(socketLayout().sockaddr_un.size);
-    const len = new Uint32Array([addr.byteLength]);
-    sysOnce(() => libc()[call](fd, addr, len), call, this.name);
-    return decodeAddress(addr, Math.min(len[0], addr.byteLength));
+    return socketAddress(this.fd, "getpeername", this.name);
   }
 
   /**
@@ -442,15 +501,7 @@ export class UnixSocket extends FdHandle {
    * of stream), receiving (`"read"`), or both. The descriptor stays open.
    */
   shutdown(how: "read" | "write" | "both" = "write"): void {
-    const C = socket();
-    const n = how === "read"
-      ? C.SHUT_RD
-      : how === "write"
-      ? C.SHUT_WR
-      : how === "both"
-      ? C.SHUT_RDWR
-      : -1;
-    if (n < 0) throw invalidArgument("shutdown", this.name, `how must be read, write or both`);
+    const n = shutdownHow(how, this.name);
     const fd = this.fd;
     sysOnce(() => libc().shutdown(fd, n), "shutdown", this.name);
   }

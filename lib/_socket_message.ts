@@ -50,15 +50,13 @@ export interface ReceiveOptions extends WaitOptions {
  * the shared {@linkcode Message} (`bytes`, `text()`) with the descriptors
  * and credentials that came with it.
  *
- * @example A message that carries a descriptor
+ * @example
  * ```ts
- * import { createEventFd, createSocketPair } from "@ipckit/ipckit";
- * const [a, b] = createSocketPair("dgram");
- * using ev = createEventFd();
- * await a.send(new TextEncoder().encode("wake me"), { fds: [ev] });
- * const msg = await b.receive({ maxFds: 1, timeout: 1000 });
- * console.log(msg.text(), msg.fds.length, msg.address); // wake me 1 null
- * for (const fd of msg.fds) fd.close();
+ * import { createSocketPair, SocketMessage } from "@ipckit/ipckit";
+ * const [a, b] = createSocketPair("seqpacket");
+ * await a.send(new TextEncoder().encode("hi"));
+ * const m = await b.receive({ timeout: 1000 });
+ * console.log(m instanceof SocketMessage, m.text(), m.fds.length); // true hi 0
  * a.close();
  * b.close();
  * ```

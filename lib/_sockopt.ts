@@ -28,6 +28,7 @@ const INT_OPTIONS = {
   SO_RCVBUF: "int",
   SO_PASSCRED: "bool",
   SO_ACCEPTCONN: "bool",
+  SO_DOMAIN: "int",
 } as const;
 
 /** A socket option that holds an `int`. */

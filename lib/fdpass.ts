@@ -27,7 +27,7 @@ import { checkPath } from "./_validate.ts";
 import { invalidArgument, ipcError, sys } from "./_errors.ts";
 import { FdHandle } from "./fd.ts";
 import { type FdLike, fdNumbers } from "./_msghdr.ts";
-import type { UnixSocket } from "./_socket.ts";
+import { UnixSocket } from "./_socket.ts";
 import type { WaitOptions } from "./wait.ts";
 
 export { type FdLike, MAX_FDS_PER_MESSAGE } from "./_msghdr.ts";
@@ -40,6 +40,13 @@ export interface ReceiveFdsOptions extends WaitOptions {
 }
 
 const ONE_BYTE = new Uint8Array(1);
+
+/** EINVAL unless `socket` is a `UnixSocket` (before any syscall). */
+function checkSocket(socket: unknown, syscall: string): void {
+  if (!(socket instanceof UnixSocket)) {
+    throw invalidArgument(syscall, String(socket), "socket must be a UnixSocket");
+  }
+}
 
 /**
  * Sends descriptors over a connected Unix socket (`SCM_RIGHTS`) with
@@ -66,6 +73,7 @@ export async function sendFds(
   fds: readonly FdLike[],
   options: WaitOptions & { data?: Uint8Array } = {},
 ): Promise<void> {
+  checkSocket(socket, "sendmsg");
   const list = fdNumbers(fds, "sendmsg", socket.name);
   if (list.length === 0) throw invalidArgument("sendmsg", socket.name, "no descriptors to send");
   await socket.send(options.data ?? ONE_BYTE, { ...options, fds: list });
@@ -94,6 +102,7 @@ export async function receiveFds(
   socket: UnixSocket,
   options: ReceiveFdsOptions = {},
 ): Promise<FdHandle[]> {
+  checkSocket(socket, "recvmsg");
   const msg = await socket.receive({
     ...options,
     maxFds: options.maxFds ?? 1,

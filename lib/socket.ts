@@ -20,8 +20,9 @@
  * @module
  */
 export { type AddressOptions, MAX_SOCKET_PATH_BYTES, type SocketType } from "./_address.ts";
+export type { BindOptions } from "./_bind.ts";
 export { type ConnectOptions, connectUnix, createSocketPair } from "./_connect.ts";
-export { UnixSocket, type UnixSocketOptions } from "./_socket.ts";
+export { type SendToOptions, UnixSocket, type UnixSocketOptions } from "./_socket.ts";
 export {
   type ReceiveIntoOptions,
   type ReceiveOptions,

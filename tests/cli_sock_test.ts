@@ -1,5 +1,5 @@
 import { deepEqual, equal, match } from "node:assert/strict";
-import { bindUnix, connectUnix, IpcError, type SocketType } from "../mod.ts";
+import { bindUnix, connectUnix, IpcError, listenUnix, type SocketType } from "../mod.ts";
 import { main } from "../lib/cli/main.ts";
 import { captureIo } from "../lib/cli/_common.ts";
 import { statPath } from "../lib/_stat.ts";
@@ -240,4 +240,141 @@ Deno.test("e2e: ipckit sock send exits 1 with one line on stderr, 2 on bad usage
     "raw",
   ], { stderr: "null" }).output();
   equal(bad.code, 2);
+});
+
+/** Waits until `path` exists (a listener came up). */
+async function untilExists(path: string) {
+  for (let i = 0; i < 1000; i++) {
+    try {
+      statPath(path);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+  throw new Error(`${path} never appeared`);
+}
+
+function gone(path: string): boolean {
+  try {
+    statPath(path);
+    return false;
+  } catch (e) {
+    return e instanceof Deno.errors.NotFound;
+  }
+}
+
+for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
+  for (const type of ["stream", "dgram"]) {
+    Deno.test(`e2e: ipckit sock listen --type ${type} removes its socket file on ${signal}`, async () => {
+      using dir = tempDir();
+      const path = `${dir.path}/sig.sock`;
+      const child = command(Deno.execPath(), [
+        "run",
+        ...IPC_FLAGS,
+        cli,
+        "sock",
+        "listen",
+        path,
+        "--type",
+        type,
+      ], { stdout: "piped", stderr: "piped" }).spawn();
+      await untilExists(path);
+      child.kill(signal);
+      const out = await child.output();
+      equal(out.code, code, new TextDecoder().decode(out.stderr));
+      equal(gone(path), true);
+    });
+  }
+}
+
+Deno.test("ipckit sock listen --once copies one stream connection as is, then exits", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/once.sock`;
+  const io = captureIo();
+  const listening = main(["sock", "listen", path, "--once"], io);
+  const data = new Uint8Array(3 << 20).map((_, i) => (i * 7) & 0xff); // binary, no newlines kept
+  {
+    using c = await connectWhenUp(path);
+    await c.writeAll(data);
+    c.shutdown("write");
+    equal(await listening, 0);
+  }
+  equal(io.stdoutText.length > 0, true);
+  equal(gone(path), true);
+  // A second client finds nothing: the listener is gone.
+  equal(await main(["sock", "send", path, "x"], captureIo()), 1);
+});
+
+Deno.test("ipckit sock listen --once --type dgram takes one datagram", async () => {
+  const name = `@ipckit-test-once-${Deno.pid}`;
+  const io = captureIo();
+  const listening = main(["sock", "listen", name, "--type", "dgram", "--once"], io);
+  using c = await connectWhenUp(name, { type: "dgram" });
+  await c.send(enc.encode("one"));
+  await c.send(enc.encode("two")).catch(() => {});
+  equal(await listening, 0);
+  equal(io.stdoutText, "one\n");
+});
+
+Deno.test("e2e: ipckit sock send streams stdin: the first line arrives before stdin ends", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/stream.sock`;
+  using server = listenUnix(path);
+  const child = command(Deno.execPath(), ["run", ...IPC_FLAGS, cli, "sock", "send", path], {
+    stdin: "piped",
+    stderr: "piped",
+  }).spawn();
+  const w = child.stdin.getWriter();
+  await w.write(enc.encode("first line\n"));
+  using conn = await server.accept({ timeout: 10000 });
+  const m = await conn.receive({ timeout: 10000 });
+  equal(new TextDecoder().decode(m.bytes), "first line\n"); // stdin is still open
+  await w.write(enc.encode("second\n"));
+  await w.close();
+  equal(new TextDecoder().decode(await conn.readAll({ timeout: 10000 })), "second\n");
+  equal((await child.output()).code, 0);
+});
+
+Deno.test("ipckit sock connect is bidirectional on a stream, like socat - UNIX-CONNECT:", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/bidi.sock`;
+  using server = listenUnix(path);
+  const io = captureIo("question\n");
+  const running = main(["sock", "connect", path], io);
+  {
+    using conn = await server.accept({ timeout: 5000 });
+    equal(new TextDecoder().decode(await conn.readAll({ timeout: 5000 })), "question\n");
+    await conn.writeAll(enc.encode("answer\n"));
+  }
+  equal(await running, 0, io.stderrText);
+  equal(io.stdoutText, "answer\n");
+});
+
+Deno.test("ipckit sock connect --type dgram gets the answers of socat UNIX-RECVFROM", {
+  ignore: (() => {
+    try {
+      Deno.statSync("/usr/bin/socat");
+      return false;
+    } catch {
+      console.log("skipping: socat is not installed (Debian package socat)");
+      return true;
+    }
+  })(),
+}, async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/rpc.sock`;
+  const socat = new Deno.Command("socat", {
+    args: [`UNIX-RECVFROM:${path},fork`, "SYSTEM:tr a-z A-Z"],
+    stderr: "piped",
+  }).spawn();
+  try {
+    await untilExists(path);
+    const io = captureIo("ping\npong\n");
+    equal(await main(["sock", "connect", path, "--type", "dgram"], io), 0, io.stderrText);
+    equal(io.stdoutText.split("\n").filter(Boolean).sort().join(","), "PING,PONG");
+  } finally {
+    socat.kill();
+    await socat.output();
+  }
 });

@@ -26,7 +26,7 @@ Deno.test("createEventFd({ semaphore: true }) hands out one at a time", async ()
   await rejects(sem.wait({ timeout: 50 }), (e) => e instanceof Deno.errors.TimedOut);
 });
 
-Deno.test("EventFd rejects bad increments before the syscall and reports overflow", async () => {
+Deno.test("case 43: EventFd rejects bad increments before the syscall and reports overflow", async () => {
   using ev = createEventFd();
   for (const bad of [0, -1, 1.5, 2 ** 64, 0xffffffffffffffffn]) {
     throws(() => ev.post(bad), (e) => code(e) === "EINVAL");

@@ -25,3 +25,119 @@ Deno.test("examples/sock_prefork.ts: every connection is served by a worker proc
   const pids = new Set(lines.map((l) => l.match(/^worker (\d+) served "request \d"$/)?.[1]));
   equal(pids.size, 2, out.stdout);
 });
+
+/** Whether `tool` is on PATH; prints why a test is skipped when it is not. */
+function have(tool: string, pkg: string): boolean {
+  const ok = ["/usr/bin", "/bin", "/usr/local/bin"].some((d) => {
+    try {
+      Deno.statSync(`${d}/${tool}`);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (!ok) console.log(`skipping: ${tool} is not installed (${pkg})`);
+  return ok;
+}
+
+Deno.test("examples/sock_dgram_rpc.ts: a bound client gets the server's answer", async () => {
+  const out = await runDeno(example("sock_dgram_rpc.ts"), [], { env: { NO_COLOR: "1" } });
+  equal(out.code, 0, out.stderr);
+  match(out.stdout, /server: "ping from ipckit" from @[0-9a-f]{5}\n/);
+  match(out.stdout, /client: PING FROM IPCKIT/);
+});
+
+Deno.test({
+  name: "examples/sock_dgram_rpc.ts: socat UNIX-RECVFROM answers the bound client",
+  ignore: !have("socat", "Debian package socat"),
+  async fn() {
+    const dir = Deno.makeTempDirSync();
+    const path = `${dir}/rpc.sock`;
+    const socat = new Deno.Command("socat", {
+      args: [`UNIX-RECVFROM:${path},fork`, "SYSTEM:tr a-z A-Z"],
+      stderr: "piped",
+    }).spawn();
+    try {
+      for (let i = 0; i < 200; i++) {
+        try {
+          Deno.lstatSync(path);
+          break;
+        } catch {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      }
+      const out = await runDeno(example("sock_dgram_rpc.ts"), [path]);
+      equal(out.code, 0, out.stderr);
+      equal(out.stdout, "PING FROM IPCKIT\n");
+    } finally {
+      socat.kill();
+      await socat.output();
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "examples/sock_node_abstract.ts: Node and ipckit reach each other's abstract sockets",
+  ignore: !have("node", "Debian package nodejs"),
+  async fn() {
+    const out = await runDeno(example("sock_node_abstract.ts"));
+    equal(out.code, 0, out.stderr);
+    equal(out.stdout, "ipckit server got: hi from node\nipckit client got: hi from node\n");
+  },
+});
+
+Deno.test({
+  name: "examples/sock_syslog.ts: sends what logger(1) sends to a local syslog socket",
+  ignore: !have("logger", "Debian package bsdutils"),
+  async fn() {
+    const { bindUnix } = await import("../mod.ts");
+    const dir = Deno.makeTempDirSync();
+    try {
+      using log = bindUnix(`${dir}/log`);
+      const out = await runDeno(example("sock_syslog.ts"), ["hello log"], {
+        env: { SYSLOG_SOCKET: `${dir}/log` },
+      });
+      equal(out.code, 0, out.stderr);
+      const ours = (await log.receive({ timeout: 5000 })).text();
+      const logger = await new Deno.Command("logger", {
+        args: ["-u", `${dir}/log`, "--socket-errors=on", "-t", "ipckit-example", "hello log"],
+      }).output();
+      equal(logger.code, 0);
+      const theirs = (await log.receive({ timeout: 5000 })).text();
+      // Same priority, timestamp shape, tag and text; ours adds the pid as syslog(3) does.
+      const shape =
+        /^<13>[A-Z][a-z]{2} [ 1-3]\d \d\d:\d\d:\d\d ipckit-example(\[\d+\])?: hello log$/;
+      match(ours, shape);
+      match(theirs, shape);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "examples/shm_python.ts: Python's resource tracker unlinks unless unregistered",
+  ignore: !have("python3", "Debian package python3"),
+  async fn() {
+    const out = await runDeno(example("shm_python.ts"), [], {
+      env: { PYTHON: "/usr/bin/python3" },
+    });
+    equal(out.code, 0, out.stderr);
+    match(
+      out.stdout,
+      /without unregister: python read: hello; we read "python"; segment was unlinked/,
+    );
+    match(
+      out.stdout,
+      /with unregister: python read: hello; we read "python"; segment still exists/,
+    );
+  },
+});
+
+Deno.test("examples/sock_fd_blocking.ts: a blocking program needs nonBlocking = false", async () => {
+  const out = await runDeno(example("sock_fd_blocking.ts"));
+  equal(out.code, 0, out.stderr);
+  match(out.stdout, /left non-blocking: cat says exit 1: .*Resource temporarily unavailable/);
+  match(out.stdout, /nonBlocking = false: cat says exit 0: late data/);
+});

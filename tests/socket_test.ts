@@ -134,7 +134,7 @@ Deno.test("abstract names work for every type and create no file", async () => {
   ok(!exists(name));
 });
 
-Deno.test("listenUnix() rejects a path longer than sun_path, never truncating it", () => {
+Deno.test("case 31: listenUnix() rejects a path longer than sun_path, never truncating it", () => {
   using dir = tempDir();
   const base = `${dir.path}/`;
   const fit = base + "a".repeat(MAX_SOCKET_PATH_BYTES - base.length);
@@ -156,7 +156,7 @@ Deno.test("listenUnix() rejects a path longer than sun_path, never truncating it
   ok(exists(fit));
 });
 
-Deno.test("listenUnix() replaces a stale socket file but not a live server or another file", async () => {
+Deno.test("case 32: listenUnix() replaces a stale socket file but not a live server or another file", async () => {
   using dir = tempDir();
   const path = `${dir.path}/s.sock`;
   // A server that died without removing its file.
@@ -233,7 +233,7 @@ Deno.test("receive() times out, honours AbortSignal, and accept() rejects when c
   await rejects(pending, (e) => e instanceof Deno.errors.BadResource);
 });
 
-Deno.test("a peer that exits mid-message gives the partial data, then the end", async () => {
+Deno.test("case 30: a peer that exits mid-message gives the partial data, then the end, then EPIPE", async () => {
   using dir = tempDir();
   const path = `${dir.path}/p.sock`;
   using server = listenUnix(path);
@@ -255,7 +255,7 @@ Deno.test("a peer that exits mid-message gives the partial data, then the end", 
   );
 });
 
-Deno.test("writeAll() of 4 MiB across processes arrives intact and in order", async () => {
+Deno.test("case 29: writeAll() of 4 MiB across processes arrives intact and in order", async () => {
   using dir = tempDir();
   const path = `${dir.path}/w.sock`;
   using server = listenUnix(path);
@@ -313,7 +313,7 @@ function copiesOf(fd: number): number {
   return n;
 }
 
-Deno.test("receive() closes every descriptor beyond maxFds and reports EMSGSIZE", async () => {
+Deno.test("case 24: receive() closes every descriptor beyond maxFds and reports EMSGSIZE", async () => {
   const [a, b] = createSocketPair("seqpacket");
   using pipe = createPipe();
   // The runtime opens and closes descriptors of its own meanwhile, so count
@@ -341,7 +341,7 @@ Deno.test("receive() closes every descriptor beyond maxFds and reports EMSGSIZE"
   }
 });
 
-Deno.test("send() refuses bad descriptors and more than 253 of them", async () => {
+Deno.test("case 26: send() refuses bad descriptors and more than 253 of them", async () => {
   const [a, b] = createSocketPair();
   try {
     await rejects(a.send(enc.encode("x"), { fds: [-1] }), (e) => code(e) === "EBADF");
@@ -362,7 +362,7 @@ Deno.test("send() refuses bad descriptors and more than 253 of them", async () =
   }
 });
 
-Deno.test("a datagram larger than messageSize is reported, not truncated", async () => {
+Deno.test("case 28: a datagram larger than messageSize is reported, not truncated", async () => {
   const [a, b] = createSocketPair("dgram");
   try {
     await a.send(new Uint8Array(100));
@@ -435,7 +435,7 @@ print("got", msg.decode(), len(fds), flush=True)
 });
 
 Deno.test(
-  "forged SCM_CREDENTIALS from an unprivileged peer are refused; SO_PEERCRED tells the truth",
+  "case 27: forged SCM_CREDENTIALS from an unprivileged peer are refused; SO_PEERCRED tells the truth",
   {
     ignore: Deno.uid() !== 0,
   },

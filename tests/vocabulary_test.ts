@@ -84,6 +84,7 @@ const VERBS = [
   "exec",
   "main",
   "capture",
+  "notify",
 ];
 
 /**
@@ -107,6 +108,7 @@ const READERS = new Set([
   "singleInstance",
   "sysvIdForKey",
   "sysvLimits",
+  "watchdog",
 ]);
 
 /** Option properties that the vocabulary replaced. */

@@ -26,6 +26,7 @@ import {
 } from "./_common.ts";
 import { fifoCommand } from "./fifo.ts";
 import { sockCommand } from "./sock.ts";
+import { notifyCommand } from "./notify.ts";
 import { lockCommand } from "./lock.ts";
 import { killCommand } from "./kill.ts";
 import { cliOwnsProcess, signalCommand } from "./signal.ts";
@@ -57,6 +58,7 @@ export { type CapturedIo, captureIo, type Command, Context, type Io };
 export const commands: Record<string, Command> = {
   fifo: fifoCommand,
   sock: sockCommand,
+  notify: notifyCommand,
   lock: lockCommand,
   signal: signalCommand,
   kill: killCommand,
