@@ -277,13 +277,23 @@ export function ipcTaskFlags(): string[] {
   return flags;
 }
 
-/** Runs `lib/cli/main.ts args` in a new Deno process with the `ipc` task's flags. */
-export async function ipckitProcess(args: string[]): Promise<CliResult> {
+/**
+ * Runs `lib/cli/main.ts args` in a new Deno process with the `ipc` task's
+ * flags, feeding it `stdin` when given.
+ */
+export async function ipckitProcess(args: string[], stdin?: string): Promise<CliResult> {
   const cli = new URL("../lib/cli/main.ts", import.meta.url).pathname;
-  const out = await command(Deno.execPath(), ["run", ...ipcTaskFlags(), cli, ...args], {
+  const child = command(Deno.execPath(), ["run", ...ipcTaskFlags(), "--no-check", cli, ...args], {
+    stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
-  }).output();
+  }).spawn();
+  if (stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(stdin));
+    await w.close();
+  }
+  const out = await child.output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }

@@ -3,19 +3,11 @@ import { bindUnix, connectUnix, IpcError, listenUnix, type SocketType } from "..
 import { main } from "../lib/cli/main.ts";
 import { captureIo } from "../lib/cli/_common.ts";
 import { statPath } from "../lib/_stat.ts";
-import { command, spawnReady, tempDir } from "./_helpers.ts";
+import { command, ipcTaskFlags, spawnReady, tempDir } from "./_helpers.ts";
 
 const cli = new URL("../lib/cli/main.ts", import.meta.url).pathname;
 const enc = new TextEncoder();
-/** The `ipc` task's permissions: what a user of the CLI grants. */
-const IPC_FLAGS = [
-  "--allow-ffi",
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-run",
-  "--no-check",
-];
+const IPC_FLAGS = ipcTaskFlags(); // what a user of the CLI grants, never -A
 
 /** Connects once the listener (started concurrently) is up. */
 async function connectWhenUp(path: string, opts: Parameters<typeof connectUnix>[1] = {}) {

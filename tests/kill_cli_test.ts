@@ -4,10 +4,10 @@
 import { equal, ok } from "node:assert/strict";
 import { captureIo, main } from "../lib/cli/main.ts";
 import { realtimeSignalRange } from "../mod.ts";
-import { buildC, spawnReady } from "./_helpers.ts";
+import { buildC, ipcTaskFlags, spawnReady } from "./_helpers.ts";
 
 const mainPath = new URL("../lib/cli/main.ts", import.meta.url).pathname;
-const IPC_FLAGS = ["--allow-ffi", "--allow-read", "--allow-write", "--allow-env", "--allow-run"];
+const IPC_FLAGS = ipcTaskFlags(); // what a user of the CLI grants, never -A
 
 async function ipckit(args: string[]) {
   const io = captureIo();

@@ -1,11 +1,10 @@
 import { equal, ok } from "node:assert/strict";
 import { lockFile } from "../mod.ts";
 import { captureIo, main } from "../lib/cli/main.ts";
-import { spawnReady, tempDir } from "./_helpers.ts";
+import { ipcTaskFlags, spawnReady, tempDir } from "./_helpers.ts";
 
 const mainPath = new URL("../lib/cli/main.ts", import.meta.url).pathname;
-/** The `ipc` task's permissions: what a user grants the CLI. */
-const IPC_FLAGS = ["--allow-ffi", "--allow-read", "--allow-write", "--allow-env", "--allow-run"];
+const IPC_FLAGS = ipcTaskFlags(); // what a user of the CLI grants, never -A
 
 /** `ipckit ARGS` in this process. */
 async function ipckit(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -9,10 +9,10 @@ import { equal, ok } from "node:assert/strict";
 import { captureIo, main } from "../lib/cli/main.ts";
 import { lockHolders, openLockFile, tryLockFile } from "../mod.ts";
 import { otherUserSupport, stageForNobody } from "../examples/_as_user.ts";
-import { tempDir } from "./_helpers.ts";
+import { ipcTaskFlags, tempDir } from "./_helpers.ts";
 
 const mainPath = new URL("../lib/cli/main.ts", import.meta.url).pathname;
-const IPC_FLAGS = ["--allow-ffi", "--allow-read", "--allow-write", "--allow-env", "--allow-run"];
+const IPC_FLAGS = ipcTaskFlags(); // what a user of the CLI grants, never -A
 const IPCKIT_LOCK = [Deno.execPath(), "run", ...IPC_FLAGS, "--no-check", mainPath, "lock"].join(
   " ",
 );

@@ -1,43 +1,13 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { removeMessageQueue, removeSemaphore, removeSharedMemory } from "../mod.ts";
 import { captureIo, main } from "../lib/cli/main.ts";
-import { uniqueName } from "./_helpers.ts";
-
-const cli = new URL("../lib/cli/main.ts", import.meta.url).pathname;
+import { ipckitProcess, uniqueName } from "./_helpers.ts";
 
 /** Runs the CLI in this process (most tests). */
 async function ipckit(args: string[], stdin?: string) {
   const io = captureIo(stdin ?? "");
   const code = await main(args, io);
   return { code, stdout: io.stdoutText, stderr: io.stderrText };
-}
-
-/** Runs the CLI as its own process with the `ipc` task's permissions (one per group). */
-async function ipckitProcess(args: string[], stdin?: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-ffi",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-run",
-      "--no-check",
-      cli,
-      ...args,
-    ],
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (stdin !== undefined) {
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(stdin));
-    await w.close();
-  }
-  const out = await child.output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
 function cleanup(fn: () => void) {

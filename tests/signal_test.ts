@@ -12,7 +12,7 @@ import {
   signalNumber,
 } from "../mod.ts";
 import { captureIo, main } from "../lib/cli/main.ts";
-import { buildC, denoArgs, fdsTo, spawnReady } from "./_helpers.ts";
+import { buildC, denoArgs, fdsTo, ipcTaskFlags, spawnReady } from "./_helpers.ts";
 
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url).pathname;
 const mainPath = new URL("../lib/cli/main.ts", import.meta.url).pathname;
@@ -179,8 +179,7 @@ async function cli(args: string[]) {
   return { code, stdout: io.stdoutText, stderr: io.stderrText };
 }
 
-/** The `ipc` task's permissions: what a user grants the CLI. */
-const IPC_FLAGS = ["--allow-ffi", "--allow-read", "--allow-write", "--allow-env", "--allow-run"];
+const IPC_FLAGS = ipcTaskFlags(); // what a user of the CLI grants, never -A
 
 /** Starts `ipckit signal wait ...` and resolves once it says it is waiting. */
 async function startWait(args: string[]) {
