@@ -10,9 +10,11 @@
 import { cstr, libc } from "../ffi/libc.ts";
 import { mman } from "../ffi/mman.ts";
 import { unistd } from "../ffi/unistd.ts";
-import { invalidArgument, ipcError, sys, sysReturn } from "./_errors.ts";
+import { invalidArgument, ipcError, sys } from "./_errors.ts";
 import { Descriptor } from "./fd.ts";
 import { Mapping } from "./_mapping.ts";
+// One allocation rule for every shared-memory object: host limits first, then posix_fallocate.
+import { fallocate } from "./_shm_region.ts";
 import { statFd } from "./_stat.ts";
 import { checkOwner, type TrustOptions } from "./_trust.ts";
 import { checkMode } from "./_validate.ts";
@@ -83,12 +85,6 @@ export function geometryFor(
     throw invalidArgument(syscall, name, "capacity × messageSize is too large");
   }
   return { capacity, slotSize, messageSize };
-}
-
-function fallocate(fd: number, size: number, name: string): void {
-  sysReturn(() => libc().posix_fallocate(fd, 0n, BigInt(size)), "posix_fallocate", name, {
-    hint: "the tmpfs behind it (/dev/shm or memfd) may be full",
-  });
 }
 
 function mapAll(fd: number, name: string, size: number): Mapping {

@@ -249,3 +249,12 @@ Deno.test("ipckit ls lists channels (kind channel) and ipckit rm removes one", a
     } catch { /* removed by the test */ }
   }
 });
+
+Deno.test("a channel larger than the host can hold is refused before allocating (ENOMEM, MemTotal)", () => {
+  throws(
+    () => createChannelMemfd("send", { capacity: 2 ** 20, messageSize: 2 ** 15 }),
+    (e) =>
+      (e as { code?: string; limit?: string }).code === "ENOMEM" &&
+      (e as { limit?: string }).limit === "MemTotal",
+  );
+});
