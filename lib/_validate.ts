@@ -29,7 +29,7 @@ export function checkPath(path: unknown, syscall: string): string {
   if (typeof path !== "string" || path.length === 0) {
     throw invalidArgument(
       syscall,
-      typeof path === "string" ? path : undefined,
+      typeof path === "string" ? path : describe(path), // the object is what the caller gave
       `path must be a non-empty string, got ${describe(path)}`,
     );
   }

@@ -64,7 +64,8 @@ async function helpViolations(): Promise<[string, string][]> {
       push(`${name}: summary "${summary}" is not a lower-case fragment without a period`);
     }
     const { text } = await helpOf(path);
-    if (!/^Usage: ipckit \S[^\n]*\n(?: {7}ipckit [^\n]*\n)*\n[A-Z]/.test(text)) {
+    // A long usage wraps onto lines indented under it (options, or a second form).
+    if (!/^Usage: ipckit \S[^\n]*\n(?: {7,}\S[^\n]*\n)*\n[A-Z]/.test(text)) {
       push(`${name}: help is not "Usage: ..." + blank line + sentences`);
     }
     if (/[a-z)]\.\.(\s|$)/.test(text)) push(`${name}: help has a double period`);
