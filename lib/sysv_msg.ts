@@ -27,7 +27,14 @@ import { sysv, sysvLayout } from "../ffi/sysv.ts";
 import { invalidArgument, type IpcError, ipcError } from "./_errors.ts";
 import { Deadline } from "./wait.ts";
 import { sysvLimits } from "./_sysv_limits.ts";
-import { type SysvHandleOptions, SysvObject } from "./_sysv_object.ts";
+import {
+  sysvApplySet,
+  sysvAttempt,
+  type SysvHandleOptions,
+  sysvLive,
+  SysvObject,
+  sysvStatView,
+} from "./_sysv_object.ts";
 import { createWith, openFamily, type SysvOpenOptions } from "./_sysv_open.ts";
 import { SysvWaiter } from "./_sysv_wait.ts";
 import { BigCache, checkSize, checkType, readType, writeType } from "./_sysv_msgbuf.ts";
@@ -90,21 +97,6 @@ export class SysvMessageQueue extends SysvObject {
     super("msg", id, options);
   }
 
-  /** @internal */
-  protected rawStat(buf: Uint8Array<ArrayBuffer>): number {
-    return libc().msgctl(this.id, sysv().IPC_STAT, buf);
-  }
-
-  /** @internal */
-  protected rawSet(buf: Uint8Array<ArrayBuffer>): number {
-    return libc().msgctl(this.id, sysv().IPC_SET, buf);
-  }
-
-  /** @internal */
-  protected rawRemove(): number {
-    return libc().msgctl(this.id, sysv().IPC_RMID, null);
-  }
-
   /**
    * `struct msgbuf` for `data`: in the handle's reusable buffer (`reuse`, for
    * the synchronous path) or a new one (for a send that may wait). Returns the
@@ -145,9 +137,9 @@ export class SysvMessageQueue extends SysvObject {
 
   /** One `msgsnd(IPC_NOWAIT)`: true if sent, null if the queue is full. */
   #sendOnce(buf: Uint8Array<ArrayBuffer>, size: number, syscall: string): true | null {
-    const id = this.live(syscall);
+    const id = sysvLive(this, syscall);
     const big = this.#sizeBig.of(size);
-    const r = this.attempt(() => libc().msgsnd(id, buf, big, sysv().IPC_NOWAIT), syscall);
+    const r = sysvAttempt(this, () => libc().msgsnd(id, buf, big, sysv().IPC_NOWAIT), syscall);
     if (r !== null) return true;
     // Full, or a message that can never fit (the kernel says EAGAIN forever).
     const max = this.stat().queueBytes;
@@ -264,7 +256,7 @@ export class SysvMessageQueue extends SysvObject {
 
   /** One `msgrcv(IPC_NOWAIT)` into the handle's buffer: the text length, or -1 if none. */
   #receiveRaw(type: number, messageSize: number, flags: number): number {
-    const id = this.live("msgrcv");
+    const id = sysvLive(this, "msgrcv");
     const L = sysvLayout().msgbuf;
     const base = off(L, "mtext");
     if (this.#rbuf.byteLength < base + messageSize) this.#rbuf = new Uint8Array(base + messageSize);
@@ -272,7 +264,8 @@ export class SysvMessageQueue extends SysvObject {
     const bigMax = this.#maxBig.of(messageSize);
     const bigType = this.#typeBig.of(type);
     try {
-      return this.attempt(
+      return sysvAttempt(
+        this,
         () => libc().msgrcv(id, buf, bigMax, bigType, flags),
         "msgrcv",
         NO_MESSAGE,
@@ -429,7 +422,7 @@ export class SysvMessageQueue extends SysvObject {
    * (EACCES) without read permission.
    */
   stat(): SysvMsgStat {
-    return decodeMsqid(this.statView("msgctl(IPC_STAT)"));
+    return decodeMsqid(sysvStatView(this, "msgctl(IPC_STAT)"));
   }
 
   /**
@@ -447,10 +440,11 @@ export class SysvMessageQueue extends SysvObject {
    */
   set(changes: SysvMsgSetOptions): void {
     const syscall = "msgctl(IPC_SET)";
-    const queueBytes = changes.queueBytes === undefined
+    const queueBytes = changes === null || typeof changes !== "object" ||
+        changes.queueBytes === undefined
       ? undefined
       : checkSize(changes.queueBytes, "queueBytes", syscall, this.name);
-    this.applySet(syscall, changes, (v) => {
+    sysvApplySet(this, syscall, changes, (v) => {
       if (queueBytes !== undefined) setField(v, sysvLayout().msqid_ds, "msg_qbytes", queueBytes);
     }, { limit: "kernel.msgmnb" });
   }

@@ -29,7 +29,15 @@ import { invalidArgument, type IpcError, ipcError } from "./_errors.ts";
 import { creationObject, shown } from "./_sysv_key.ts";
 import { Deadline, type WaitOptions } from "./wait.ts";
 import { sysvLimits } from "./_sysv_limits.ts";
-import { type SysvHandleOptions, SysvObject } from "./_sysv_object.ts";
+import {
+  sysvApplySet,
+  sysvAttempt,
+  sysvCall,
+  type SysvHandleOptions,
+  sysvLive,
+  SysvObject,
+  sysvStatView,
+} from "./_sysv_object.ts";
 import { createWith, openFamily, type SysvOpenOptions } from "./_sysv_open.ts";
 import { dsLayout } from "./_sysv_perm.ts";
 import { SysvWaiter } from "./_sysv_wait.ts";
@@ -81,22 +89,7 @@ export class SysvSemaphoreSet extends SysvObject {
    */
   constructor(id: number, options: SysvHandleOptions = {}) {
     super("sem", id, options);
-    this.count = getField(this.statView("semctl(IPC_STAT)"), dsLayout("sem"), "sem_nsems");
-  }
-
-  /** @internal */
-  protected rawStat(buf: Uint8Array<ArrayBuffer>): number {
-    return libc().semctl_buf(this.id, 0, sysv().IPC_STAT, buf);
-  }
-
-  /** @internal */
-  protected rawSet(buf: Uint8Array<ArrayBuffer>): number {
-    return libc().semctl_buf(this.id, 0, sysv().IPC_SET, buf);
-  }
-
-  /** @internal */
-  protected rawRemove(): number {
-    return libc().semctl(this.id, 0, sysv().IPC_RMID, 0n);
+    this.count = getField(sysvStatView(this, "semctl(IPC_STAT)"), dsLayout("sem"), "sem_nsems");
   }
 
   #index(index: unknown, syscall: string): number {
@@ -131,9 +124,9 @@ export class SysvSemaphoreSet extends SysvObject {
   }
 
   #tryEncoded(enc: Encoded, syscall: string): true | null {
-    const id = this.live(syscall);
+    const id = sysvLive(this, syscall);
     try {
-      return this.attempt(() => libc().semop(id, enc.nowait, enc.n), syscall) === null
+      return sysvAttempt(this, () => libc().semop(id, enc.nowait, enc.n), syscall) === null
         ? null
         : true;
     } catch (e) {
@@ -272,8 +265,8 @@ export class SysvSemaphoreSet extends SysvObject {
   }
 
   #ctl(index: number, cmd: number, name: string, arg = 0n): number {
-    const id = this.live(`semctl(${name})`);
-    return this.call(() => libc().semctl(id, index, cmd, arg), `semctl(${name})`);
+    const id = sysvLive(this, `semctl(${name})`);
+    return sysvCall(this, () => libc().semctl(id, index, cmd, arg), `semctl(${name})`);
   }
 
   /**
@@ -311,9 +304,9 @@ export class SysvSemaphoreSet extends SysvObject {
    * @throws {IpcError} EIDRM if removed.
    */
   values(): number[] {
-    const id = this.live("semctl(GETALL)");
+    const id = sysvLive(this, "semctl(GETALL)");
     const values = new Uint16Array(this.count);
-    this.call(() => libc().semctl_buf(id, 0, sysv().GETALL, values), "semctl(GETALL)");
+    sysvCall(this, () => libc().semctl_buf(id, 0, sysv().GETALL, values), "semctl(GETALL)");
     return [...values];
   }
 
@@ -324,7 +317,7 @@ export class SysvSemaphoreSet extends SysvObject {
    * 0..SEMVMX; EIDRM if removed.
    */
   setValues(values: number[]): void {
-    const id = this.live("semctl(SETALL)");
+    const id = sysvLive(this, "semctl(SETALL)");
     if (!Array.isArray(values) || values.length !== this.count) {
       throw invalidArgument(
         "semctl(SETALL)",
@@ -333,7 +326,7 @@ export class SysvSemaphoreSet extends SysvObject {
       );
     }
     const arr = Uint16Array.from(values.map((v) => checkValue(v, "semctl(SETALL)", this.name)));
-    this.call(() => libc().semctl_buf(id, 0, sysv().SETALL, arr), "semctl(SETALL)");
+    sysvCall(this, () => libc().semctl_buf(id, 0, sysv().SETALL, arr), "semctl(SETALL)");
   }
 
   /**
@@ -370,7 +363,7 @@ export class SysvSemaphoreSet extends SysvObject {
    * read permission.
    */
   stat(): SysvSemStat {
-    return decodeSemid(this.statView("semctl(IPC_STAT)"));
+    return decodeSemid(sysvStatView(this, "semctl(IPC_STAT)"));
   }
 
   /**
@@ -379,7 +372,7 @@ export class SysvSemaphoreSet extends SysvObject {
    * @throws {IpcError} `PermissionDenied` (EPERM) unless owner or creator.
    */
   set(changes: SysvSemSetOptions): void {
-    this.applySet("semctl(IPC_SET)", changes);
+    sysvApplySet(this, "semctl(IPC_SET)", changes);
   }
 }
 

@@ -27,7 +27,15 @@ import { invalidArgument, type IpcError } from "./_errors.ts";
 import { creationObject, shown } from "./_sysv_key.ts";
 import { checkRange, Mapping } from "./_mapping.ts";
 import { sysvLimits } from "./_sysv_limits.ts";
-import { type SysvHandleOptions, SysvObject } from "./_sysv_object.ts";
+import {
+  sysvApplySet,
+  sysvFailure,
+  type SysvHandleOptions,
+  sysvLive,
+  SysvObject,
+  sysvOnClose,
+  sysvStatView,
+} from "./_sysv_object.ts";
 import {
   createWith,
   openFamily,
@@ -220,27 +228,10 @@ export class SysvSharedMemory extends SysvObject {
    */
   constructor(id: number, options: SysvHandleOptions = {}) {
     super("shm", id, options);
-    this.size = getField(this.statView("shmctl(IPC_STAT)"), dsLayout("shm"), "shm_segsz");
-  }
-
-  /** @internal */
-  protected rawStat(buf: Uint8Array<ArrayBuffer>): number {
-    return libc().shmctl(this.id, sysv().IPC_STAT, buf);
-  }
-
-  /** @internal */
-  protected rawSet(buf: Uint8Array<ArrayBuffer>): number {
-    return libc().shmctl(this.id, sysv().IPC_SET, buf);
-  }
-
-  /** @internal */
-  protected rawRemove(): number {
-    return libc().shmctl(this.id, sysv().IPC_RMID, null);
-  }
-
-  /** @internal */
-  protected override onClose(): void {
-    for (const a of [...this.#attachments]) a.detach();
+    sysvOnClose(this, () => {
+      for (const a of [...this.#attachments]) a.detach();
+    });
+    this.size = getField(sysvStatView(this, "shmctl(IPC_STAT)"), dsLayout("shm"), "shm_segsz");
   }
 
   /**
@@ -259,7 +250,7 @@ export class SysvSharedMemory extends SysvObject {
    * writable attachment, write) permission; EIDRM if removed.
    */
   attach(options: SysvAttachOptions = {}): SysvShmAttachment {
-    const id = this.live("shmat");
+    const id = sysvLive(this, "shmat");
     const readOnly = options.readOnly === undefined ? false : options.readOnly;
     if (typeof readOnly !== "boolean") {
       throw invalidArgument(
@@ -277,7 +268,7 @@ export class SysvSharedMemory extends SysvObject {
         { size, readOnly, name: this.name, identity: `sysv:${id}` },
       );
     } catch (e) {
-      throw this.failure(e as IpcError, "shmat");
+      throw sysvFailure(this, e as IpcError, "shmat");
     }
     const a = attachment(
       mapping,
@@ -295,7 +286,7 @@ export class SysvSharedMemory extends SysvObject {
    * read permission.
    */
   stat(): SysvShmStat {
-    return decodeShmid(this.statView("shmctl(IPC_STAT)"));
+    return decodeShmid(sysvStatView(this, "shmctl(IPC_STAT)"));
   }
 
   /**
@@ -304,7 +295,7 @@ export class SysvSharedMemory extends SysvObject {
    * @throws {IpcError} `PermissionDenied` (EPERM) unless owner or creator.
    */
   set(changes: SysvShmSetOptions): void {
-    this.applySet("shmctl(IPC_SET)", changes);
+    sysvApplySet(this, "shmctl(IPC_SET)", changes);
   }
 }
 
