@@ -69,6 +69,9 @@ export function readStatus(i32: Int32Array, messageSize: number): ChannelStatus 
   };
 }
 
+/** The token that makes channel handles: the factory functions' only. */
+export const CHANNEL: unique symbol = Symbol("ipckit.Channel");
+
 /**
  * One end of a channel: owns the descriptor and the mapping. Made by
  * `createChannel`, `openChannel`, `createChannelMemfd`, `openChannelFd`;
@@ -95,7 +98,14 @@ export class ChannelHandle implements Disposable {
   readonly #ring: Ring;
 
   /** Attaches `end` to `memory`. Internal: use the factory functions. */
-  constructor(memory: ChannelMemory, end: ChannelEnd, posix: boolean) {
+  constructor(token: typeof CHANNEL, memory: ChannelMemory, end: ChannelEnd, posix: boolean) {
+    if (token !== CHANNEL) {
+      throw invalidArgument(
+        "ChannelHandle",
+        undefined,
+        "use createChannel, openChannel, createChannelMemfd or openChannelFd",
+      );
+    }
     this.name = memory.name;
     this.end = end;
     this.capacity = memory.geometry.capacity;

@@ -33,7 +33,11 @@ export function checkPosixName(
   maxBytes = POSIX_NAME_MAX,
 ): string {
   if (typeof name !== "string") {
-    throw invalidArgument(syscall, String(name), 'name must be a string like "/jobs"');
+    throw invalidArgument(
+      syscall,
+      undefined,
+      `name must be a string like "/jobs", got ${describe(name)}`,
+    );
   }
   const why = !name.startsWith("/")
     ? 'name must start with one slash, like "/jobs"'
