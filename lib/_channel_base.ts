@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { objectOf } from "./_validate.ts";
 import { closedError, invalidArgument, ipcError } from "./_errors.ts";
 import type { Descriptor } from "./fd.ts";
 import { Deadline, spinnerFor, untilAcquired, type WaitOptions } from "./wait.ts";
@@ -102,7 +103,7 @@ export class ChannelHandle implements Disposable {
     if (token !== CHANNEL) {
       throw invalidArgument(
         "ChannelHandle",
-        undefined,
+        objectOf(memory),
         "use createChannel, openChannel, createChannelMemfd or openChannelFd",
       );
     }

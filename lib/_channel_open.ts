@@ -15,8 +15,8 @@ import { Descriptor } from "./fd.ts";
 import { Mapping } from "./_mapping.ts";
 import { statFd } from "./_stat.ts";
 import { checkOwner, type TrustOptions } from "./_trust.ts";
-import { checkMode } from "./_validate.ts";
-import { checkPosixName, describe, orDefault } from "./_posix.ts";
+import { checkMode, describe, objectOf } from "./_validate.ts";
+import { checkPosixName, orDefault } from "./_posix.ts";
 import {
   channelBytes,
   HEADER_SIZE,
@@ -247,7 +247,7 @@ function fromFd(
 /** Maps the channel behind an inherited or received descriptor (taking it over). */
 export function openFdChannel(fd: number, trust: TrustOptions | undefined): ChannelMemory {
   if (typeof fd !== "number" || !Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
-    throw invalidArgument("open", undefined, `not a descriptor number: ${describe(fd)}`);
+    throw invalidArgument("open", objectOf(fd), `not a descriptor number: ${describe(fd)}`);
   }
   return adopt(fd, () => fromFd(fd, `fd ${fd}`, trust, false));
 }

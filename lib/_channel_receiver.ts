@@ -3,8 +3,8 @@
  *
  * @module
  */
+import { describe } from "./_validate.ts";
 import { invalidArgument, type IpcError } from "./_errors.ts";
-import { describe } from "./_posix.ts";
 import type { WaitOptions } from "./wait.ts";
 import { Message } from "./message.ts";
 import { SLOT_HEADER } from "./_channel_layout.ts";

@@ -3,8 +3,8 @@
  *
  * @module
  */
+import { describe } from "./_validate.ts";
 import { invalidArgument } from "./_errors.ts";
-import { describe } from "./_posix.ts";
 import type { WaitOptions } from "./wait.ts";
 import { HEADER_SIZE, SLOT_HEADER } from "./_channel_layout.ts";
 import type { ChannelMemory } from "./_channel_open.ts";

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { objectOf } from "./_validate.ts";
 import type { IpcKind, KindProvider } from "./_inspect.ts";
 import { invalidArgument } from "./_errors.ts";
 import { posixKinds } from "./posix_inspect.ts";
@@ -57,7 +58,7 @@ export function providers(
     if (!p) {
       throw invalidArgument(
         syscall,
-        String(k),
+        objectOf(k),
         `unknown kind; expected one of ${kindNames().join(", ")}`,
       );
     }

@@ -11,8 +11,7 @@ import { libc } from "../ffi/libc.ts";
 import { sysv } from "../ffi/sysv.ts";
 import { closedError, invalidArgument, type IpcError, ipcError, sys, trySys } from "./_errors.ts";
 import { checkOwner, type TrustOptions } from "./_trust.ts";
-import { checkMode, checkOptions } from "./_validate.ts";
-import { checkFlag } from "./_posix.ts";
+import { checkFlag, checkMode, checkOptions, objectOf, optionsObject } from "./_validate.ts";
 import {
   decodePerm,
   dsLayout,
@@ -175,14 +174,14 @@ export abstract class SysvObject implements Disposable {
     if (new.target === SysvObject || !Object.hasOwn(RAW, family)) {
       throw invalidArgument(
         "new SysvObject",
-        undefined,
+        objectOf(family),
         "SysvObject is abstract: open a SysvMessageQueue, SysvSemaphoreSet or SysvSharedMemory",
       );
     }
     const syscall = `${family}ctl(IPC_STAT)`;
     this.#family = family;
     this.id = checkId(id, `${family}get`);
-    const opts = checkOptions(options, `${family}get`, this.name) ?? {};
+    const opts = optionsObject(options, `${family}get`, this.name);
     this.#removeOnClose = checkFlag(
       opts.removeOnClose,
       "removeOnClose",

@@ -28,8 +28,8 @@
 import type { TrustOptions } from "./_trust.ts";
 import { trustLevel } from "./_trust.ts";
 import { invalidArgument } from "./_errors.ts";
-import { checkOptions, checkPosixName, describe, orDefault } from "./_posix.ts";
-import { checkMode } from "./_validate.ts";
+import { checkPosixName, orDefault } from "./_posix.ts";
+import { checkMode, describe, optionsObject } from "./_validate.ts";
 import {
   type ChannelMemory,
   type ChannelSizeOptions,
@@ -105,7 +105,7 @@ export function createChannel<E extends ChannelEnd>(
 ): ChannelOf<E> {
   checkPosixName(name, "shm_open");
   checkEnd(end, "shm_open", name);
-  const o = checkOptions(options, "shm_open", name);
+  const o = optionsObject(options, "shm_open", name);
   return endOf(createShmChannel(name, o, o.mode), end, true);
 }
 
@@ -132,11 +132,11 @@ export function openChannel<E extends ChannelEnd>(
 ): ChannelOf<E> {
   checkPosixName(name, "shm_open");
   checkEnd(end, "shm_open", name);
-  const o = checkOptions(options, "shm_open", name);
+  const o = optionsObject(options, "shm_open", name);
   trustLevel(o, "shm_open", name);
   const create = o.create === undefined || (o.create as unknown) === false
     ? undefined
-    : checkOptions(o.create, "shm_open", name);
+    : optionsObject(o.create, "shm_open", name);
   if (create) {
     // Sizes and mode checked before any syscall.
     geometryFor(create, "shm_open", name);
@@ -170,7 +170,7 @@ export function createChannelMemfd<E extends ChannelEnd>(
   options?: ChannelSizeOptions,
 ): ChannelOf<E> {
   checkEnd(end, "memfd_create", "memfd");
-  return endOf(createMemfdChannel(checkOptions(options, "memfd_create", "memfd")), end, false);
+  return endOf(createMemfdChannel(optionsObject(options, "memfd_create", "memfd")), end, false);
 }
 
 /**
@@ -195,7 +195,7 @@ export function openChannelFd<E extends ChannelEnd>(
 ): ChannelOf<E> {
   const object = typeof fd === "number" ? `fd ${fd}` : undefined;
   checkEnd(end, "open", object ?? "fd");
-  const o = checkOptions(options, "open", object);
+  const o = optionsObject(options, "open", object);
   trustLevel(o, "open", object ?? "fd");
   return endOf(openFdChannel(fd, o), end, false);
 }

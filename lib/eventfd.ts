@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { describe } from "./_validate.ts";
 import { libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
 import { invalidArgument, ipcError, sys, trySys } from "./_errors.ts";
@@ -138,7 +139,7 @@ function amount(n: number | bigint, name: string): bigint {
     throw invalidArgument(
       "write",
       name,
-      `eventfd increments must be 1 to 2^64-2, got ${String(n)}`,
+      `eventfd increments must be 1 to 2^64-2, got ${describe(n)}`,
     );
   }
   return v;

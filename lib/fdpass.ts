@@ -23,7 +23,7 @@
  */
 import { cstr, libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
-import { checkPath } from "./_validate.ts";
+import { checkPath, describe, objectOf } from "./_validate.ts";
 import { invalidArgument, ipcError, sys } from "./_errors.ts";
 import { FdHandle } from "./fd.ts";
 import { type FdLike, fdNumbers } from "./_msghdr.ts";
@@ -44,7 +44,11 @@ const ONE_BYTE = new Uint8Array(1);
 /** EINVAL unless `socket` is a `UnixSocket` (before any syscall). */
 function checkSocket(socket: unknown, syscall: string): void {
   if (!(socket instanceof UnixSocket)) {
-    throw invalidArgument(syscall, String(socket), "socket must be a UnixSocket");
+    throw invalidArgument(
+      syscall,
+      objectOf(socket),
+      `socket must be a UnixSocket, got ${describe(socket)}`,
+    );
   }
 }
 

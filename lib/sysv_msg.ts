@@ -21,6 +21,7 @@
  *
  * @module
  */
+import { optionsObject } from "./_validate.ts";
 import { libc } from "../ffi/libc.ts";
 import { off, setField } from "../ffi/struct.ts";
 import { sysv, sysvLayout } from "../ffi/sysv.ts";
@@ -35,7 +36,8 @@ import {
   SysvObject,
   sysvStatView,
 } from "./_sysv_object.ts";
-import { createWith, openFamily, type SysvOpenOptions } from "./_sysv_open.ts";
+import { createOptions, createWith, openFamily, type SysvOpenOptions } from "./_sysv_open.ts";
+import { creationObject } from "./_sysv_key.ts";
 import { SysvWaiter } from "./_sysv_wait.ts";
 import { BigCache, checkSize, checkType, readType, writeType } from "./_sysv_msgbuf.ts";
 import {
@@ -164,6 +166,7 @@ export class SysvMessageQueue extends SysvObject {
    * removed; `BadResource` (EBADF) after `close()`.
    */
   trySend(data: Uint8Array | string, options: { type?: number } = {}): true | null {
+    optionsObject(options, "msgsnd", this.name);
     const type = checkType(options.type === undefined ? 1 : options.type, "msgsnd", this.name, 1);
     const [buf, size] = this.#encode(data, type, "msgsnd", true);
     return this.#sendOnce(buf, size, "msgsnd");
@@ -194,6 +197,7 @@ export class SysvMessageQueue extends SysvObject {
   }
 
   #select(options: SysvReceiveSelect): [number, number, number] {
+    optionsObject(options, "msgrcv", this.name);
     const C = sysv();
     const type = checkType(
       options.type === undefined ? 0 : options.type,
@@ -467,13 +471,17 @@ const msgget = (key: number, flags: number) => libc().msgget(key, flags);
  * `kernel.msgmni` queues; EINVAL for a bad key or mode.
  */
 export function createSysvMessageQueue(
-  options: CreateSysvMessageQueueOptions = {},
+  options?: CreateSysvMessageQueueOptions,
 ): SysvMessageQueue {
-  const [id] = createWith("msg", "msgget", options ?? {}, msgget);
-  const q = new SysvMessageQueue(id, { trust: "any", removeOnClose: options.removeOnClose });
-  if (options.queueBytes !== undefined) {
+  const o = createOptions(options, "msgget");
+  const queueBytes = o.queueBytes === undefined
+    ? undefined
+    : checkSize(o.queueBytes, "queueBytes", "msgget", creationObject(o.key));
+  const [id] = createWith("msg", "msgget", o, msgget);
+  const q = new SysvMessageQueue(id, { trust: "any", removeOnClose: o.removeOnClose });
+  if (queueBytes !== undefined) {
     try {
-      q.set({ queueBytes: options.queueBytes });
+      q.set({ queueBytes });
     } catch (e) {
       q.remove();
       throw e;

@@ -22,6 +22,7 @@
  *
  * @module
  */
+import { describe, optionsObject } from "./_validate.ts";
 import { libc } from "../ffi/libc.ts";
 import { getField, setField } from "../ffi/struct.ts";
 import { sysv, sysvLayout } from "../ffi/sysv.ts";
@@ -38,7 +39,7 @@ import {
   SysvObject,
   sysvStatView,
 } from "./_sysv_object.ts";
-import { createWith, openFamily, type SysvOpenOptions } from "./_sysv_open.ts";
+import { createOptions, createWith, openFamily, type SysvOpenOptions } from "./_sysv_open.ts";
 import { dsLayout } from "./_sysv_perm.ts";
 import { SysvWaiter } from "./_sysv_wait.ts";
 import { checkValue, type Encoded, encodeOps, sameOps } from "./_sysv_sembuf.ts";
@@ -97,7 +98,7 @@ export class SysvSemaphoreSet extends SysvObject {
       throw invalidArgument(
         syscall,
         this.name,
-        `semaphore index must be an integer from 0 to ${this.count - 1}, got ${String(index)}`,
+        `semaphore index must be an integer from 0 to ${this.count - 1}, got ${describe(index)}`,
       );
     }
     return index;
@@ -243,6 +244,7 @@ export class SysvSemaphoreSet extends SysvObject {
     sign: 1 | -1,
     syscall: string,
   ): SysvSemOp[] {
+    optionsObject(options, syscall, this.name);
     const count = options.count === undefined ? 1 : options.count;
     if (typeof count !== "number" || !Number.isInteger(count) || count < 1 || count > SEMVMX) {
       throw invalidArgument(
@@ -394,11 +396,9 @@ export class SysvSemaphoreSet extends SysvObject {
  * (EEXIST) if the key is taken; ENOSPC at the system's limit of sets.
  */
 export function createSysvSemaphoreSet(
-  options: CreateSysvSemaphoreSetOptions = {},
+  options?: CreateSysvSemaphoreSetOptions,
 ): SysvSemaphoreSet {
-  if (typeof options !== "object" || options === null) {
-    throw invalidArgument("semget", shown(options), "options must be an object");
-  }
+  options = createOptions(options, "semget");
   const what = creationObject(options.key);
   const values = options.values;
   if (values !== undefined && !Array.isArray(values)) {

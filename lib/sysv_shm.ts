@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { optionsObject } from "./_validate.ts";
 import { getField, off } from "../ffi/struct.ts";
 import { sysv, sysvLayout } from "../ffi/sysv.ts";
 import { libc } from "../ffi/libc.ts";
@@ -37,6 +38,7 @@ import {
   sysvStatView,
 } from "./_sysv_object.ts";
 import {
+  createOptions,
   createWith,
   openFamily,
   type SysvCreateCommon,
@@ -166,8 +168,9 @@ export class SysvShmAttachment implements Disposable {
    * @throws {IpcError} EINVAL for a range outside the segment; `BadResource`
    * (EBADF) after `detach()`.
    */
-  read(offset = 0, length: number = this.size - offset): Uint8Array<ArrayBuffer> {
+  read(offset = 0, length?: number): Uint8Array<ArrayBuffer> {
     if (this.detached) return this.#mapping.copy(0, 0); // throws EBADF
+    if (length === undefined) length = typeof offset === "number" ? this.size - offset : 0;
     checkRange(offset, length, this.size, "shm read", this.#mapping.name);
     return this.#mapping.copy(offset, length);
   }
@@ -251,6 +254,7 @@ export class SysvSharedMemory extends SysvObject {
    */
   attach(options: SysvAttachOptions = {}): SysvShmAttachment {
     const id = sysvLive(this, "shmat");
+    optionsObject(options, "shmat", this.name);
     const readOnly = options.readOnly === undefined ? false : options.readOnly;
     if (typeof readOnly !== "boolean") {
       throw invalidArgument(
@@ -332,9 +336,10 @@ function decodeShmid(v: DataView): SysvShmStat {
  * system's limits.
  */
 export function createSysvSharedMemory(options: CreateSysvSharedMemoryOptions): SysvSharedMemory {
-  if (typeof options !== "object" || options === null) {
-    throw invalidArgument("shmget", shown(options), "options must be an object with a size");
+  if (options === undefined) {
+    throw invalidArgument("shmget", "IPC_PRIVATE", "options must be an object with a size");
   }
+  options = createOptions(options, "shmget");
   const size = options.size;
   const { shmmax } = sysvLimits();
   if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 1 || size > shmmax) {
