@@ -44,7 +44,7 @@ export function kindNames(): IpcKind[] {
 
 /** Whether `text` names a listable kind. */
 export function isKind(text: string): text is IpcKind {
-  return Object.hasOwn(kinds, text);
+  return typeof text === "string" && Object.hasOwn(kinds, text);
 }
 
 /** The providers for `kind` (default: all), or EINVAL naming the call for an unknown kind. */

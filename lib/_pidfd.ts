@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { optionsObject } from "./_validate.ts";
+import { objectOf, optionsObject } from "./_validate.ts";
 import { libc } from "../ffi/libc.ts";
 import { signal as signalConstants, signalLayout } from "../ffi/signal.ts";
 import { unistd, unistdLayout } from "../ffi/unistd.ts";
@@ -52,7 +52,7 @@ export class Pidfd extends FdHandle {
 
   /** @internal Use {@linkcode openPidfd}. */
   constructor(fd: number, pid: number) {
-    super(fd, { name: `pidfd ${pid}` });
+    super(fd, { name: `pidfd ${objectOf(pid)}` });
     this.pid = pid;
   }
 

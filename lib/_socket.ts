@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { describe, objectOf, optionsObject } from "./_validate.ts";
 import { libc } from "../ffi/libc.ts";
 import { socket } from "../ffi/socket.ts";
 import { invalidArgument, IpcError, ipcError, sysOnce, trySys } from "./_errors.ts";
@@ -80,7 +81,15 @@ export class UnixSocket extends FdHandle {
    * @throws {IpcError} ENOTSOCK if `fd` is not a socket.
    */
   constructor(fd: number, options: UnixSocketOptions = {}) {
-    super(fd, { name: options.name ?? `socket ${fd}` });
+    optionsObject(options, "socket", objectOf(fd));
+    if (options.name !== undefined && typeof options.name !== "string") {
+      throw invalidArgument(
+        "socket",
+        objectOf(fd),
+        `name must be a string, got ${describe(options.name)}`,
+      );
+    }
+    super(fd, { name: options.name ?? `socket ${objectOf(fd)}` });
     if (options.type !== undefined) {
       typeNumber(options.type, "socket", this.name);
       this.type = options.type;

@@ -403,7 +403,7 @@ export class SysvMessageQueue extends SysvObject {
    * ```
    */
   async *messages(options: SysvReceiveOptions = {}): AsyncGenerator<SysvMessage> {
-    const { signal } = options;
+    const { signal } = optionsObject(options, "msgrcv", this.name);
     while (!this.closed && !signal?.aborted) {
       try {
         yield await this.receive(options);
