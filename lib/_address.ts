@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { describe, objectOf } from "./_validate.ts";
+import { describe, objectOf, optionsObject } from "./_validate.ts";
 import { libc } from "../ffi/libc.ts";
 import { socket, socketLayout } from "../ffi/socket.ts";
 import { off } from "../ffi/struct.ts";
@@ -69,6 +69,8 @@ export function resolveAddress(
       `socket address must be a string, got ${describe(address)}`,
     );
   }
+  optionsObject(options, syscall, address);
+
   const at = address.startsWith("@");
   const abstract = at || (options?.abstract ?? false);
   const path = at ? address.slice(1) : address;

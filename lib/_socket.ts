@@ -186,6 +186,7 @@ export class UnixSocket extends FdHandle {
    */
   trySend(data: Uint8Array, options: Omit<SendOptions, "signal" | "timeout"> = {}): number | null {
     checkData(data, "sendmsg", this.name);
+    optionsObject(options, "sendmsg", this.name);
     const fds = fdNumbers(options.fds ?? [], "sendmsg", this.name);
     if (fds.length === 0 && !options.credentials) return this.tryWrite(data);
     if (fds.length && this.type === "stream" && data.byteLength === 0) {
@@ -208,6 +209,7 @@ export class UnixSocket extends FdHandle {
    */
   async send(data: Uint8Array, options: SendOptions = {}): Promise<number> {
     checkData(data, "sendmsg", this.name);
+    optionsObject(options, "sendmsg", this.name);
     const fds = fdNumbers(options.fds ?? [], "sendmsg", this.name);
     const extra = { fds, credentials: options.credentials };
     const deadline = new Deadline(options, "sendmsg", this.name);

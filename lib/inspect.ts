@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { optionsObject } from "./_validate.ts";
 import type { IpcKind, IpcObjectInfo } from "./_inspect.ts";
 import { providers } from "./_kinds.ts";
 import { type IpcLimit, readIpcLimits } from "./_limits.ts";
@@ -45,6 +46,7 @@ export interface ListIpcObjectsOptions {
  * @throws {IpcError} EINVAL for an unknown kind.
  */
 export function listIpcObjects(options: ListIpcObjectsOptions = {}): IpcObjectInfo[] {
+  optionsObject(options, "list", "ipc objects");
   const all = providers(options.kind, "list").flatMap(([, p]) => p.list());
   return options.orphans ? all.filter((o) => o.creatorAlive === false) : all;
 }

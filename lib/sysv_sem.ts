@@ -244,6 +244,7 @@ export class SysvSemaphoreSet extends SysvObject {
     sign: 1 | -1,
     syscall: string,
   ): SysvSemOp[] {
+    index = this.#index(index, syscall);
     optionsObject(options, syscall, this.name);
     const count = options.count === undefined ? 1 : options.count;
     if (typeof count !== "number" || !Number.isInteger(count) || count < 1 || count > SEMVMX) {
