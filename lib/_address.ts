@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { describe, objectOf, optionsObject } from "./_validate.ts";
 import { libc } from "../ffi/libc.ts";
 import { socket, socketLayout } from "../ffi/socket.ts";
 import { off } from "../ffi/struct.ts";
@@ -62,8 +63,14 @@ export function resolveAddress(
   syscall: string,
 ): ResolvedAddress {
   if (typeof address !== "string") {
-    throw invalidArgument(syscall, String(address), "socket address must be a string");
+    throw invalidArgument(
+      syscall,
+      objectOf(address),
+      `socket address must be a string, got ${describe(address)}`,
+    );
   }
+  optionsObject(options, syscall, address);
+
   const at = address.startsWith("@");
   const abstract = at || (options?.abstract ?? false);
   const path = at ? address.slice(1) : address;
@@ -89,7 +96,7 @@ export function typeNumber(type: unknown, syscall: string, object?: string): num
   throw invalidArgument(
     syscall,
     object,
-    `type must be "stream", "dgram" or "seqpacket", got ${JSON.stringify(type)}`,
+    `type must be "stream", "dgram" or "seqpacket", got ${describe(type)}`,
   );
 }
 
@@ -116,7 +123,11 @@ export function encodeAddress(
   pad = false,
 ): { addr: Uint8Array<ArrayBuffer>; len: number } {
   if (typeof path !== "string" || (path.length === 0 && !abstract)) {
-    throw invalidArgument(syscall, String(path), "socket path must be a non-empty string");
+    throw invalidArgument(
+      syscall,
+      objectOf(path),
+      `socket path must be a non-empty string, got ${describe(path)}`,
+    );
   }
   if (!abstract && path.includes("\0")) {
     throw invalidArgument(syscall, path, "socket path must not contain NUL");
@@ -181,7 +192,7 @@ export function checkCount(
     throw invalidArgument(
       syscall,
       object,
-      `${what} must be an integer between 0 and ${max}, got ${String(value)}`,
+      `${what} must be an integer between 0 and ${max}, got ${describe(value)}`,
     );
   }
   return value;

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { objectOf } from "./_validate.ts";
 import { closedError, invalidArgument, ipcError } from "./_errors.ts";
 import type { Descriptor } from "./fd.ts";
 import { Deadline, spinnerFor, untilAcquired, type WaitOptions } from "./wait.ts";
@@ -69,6 +70,9 @@ export function readStatus(i32: Int32Array, messageSize: number): ChannelStatus 
   };
 }
 
+/** The token that makes channel handles: the factory functions' only. */
+export const CHANNEL: unique symbol = Symbol("ipckit.Channel");
+
 /**
  * One end of a channel: owns the descriptor and the mapping. Made by
  * `createChannel`, `openChannel`, `createChannelMemfd`, `openChannelFd`;
@@ -95,7 +99,14 @@ export class ChannelHandle implements Disposable {
   readonly #ring: Ring;
 
   /** Attaches `end` to `memory`. Internal: use the factory functions. */
-  constructor(memory: ChannelMemory, end: ChannelEnd, posix: boolean) {
+  constructor(token: typeof CHANNEL, memory: ChannelMemory, end: ChannelEnd, posix: boolean) {
+    if (token !== CHANNEL) {
+      throw invalidArgument(
+        "ChannelHandle",
+        objectOf(memory),
+        "use createChannel, openChannel, createChannelMemfd or openChannelFd",
+      );
+    }
     this.name = memory.name;
     this.end = end;
     this.capacity = memory.geometry.capacity;

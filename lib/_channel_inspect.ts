@@ -106,7 +106,7 @@ export const channelProvider: {
   remove(name: string | number): void;
 } = {
   list: listChannels,
-  remove: (name) => unlinkChannel(String(name)),
+  remove: (name) => unlinkChannel(name as string),
 };
 
 /**

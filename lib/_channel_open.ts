@@ -17,8 +17,8 @@ import { Mapping } from "./_mapping.ts";
 import { fallocate } from "./_shm_region.ts";
 import { statFd } from "./_stat.ts";
 import { checkOwner, type TrustOptions } from "./_trust.ts";
-import { checkMode } from "./_validate.ts";
-import { checkPosixName } from "./_posix.ts";
+import { checkMode, describe, objectOf } from "./_validate.ts";
+import { checkPosixName, orDefault } from "./_posix.ts";
 import {
   channelBytes,
   HEADER_SIZE,
@@ -55,8 +55,8 @@ export function geometryFor(
   syscall: string,
   name: string,
 ): Geometry {
-  const capacity = options?.capacity ?? 1024;
-  const messageSize = options?.messageSize ?? 1024;
+  const capacity = orDefault(options?.capacity, 1024);
+  const messageSize = orDefault(options?.messageSize, 1024);
   if (
     typeof capacity !== "number" || !Number.isInteger(capacity) || capacity < 2 ||
     capacity > MAX_CAPACITY || (capacity & (capacity - 1)) !== 0
@@ -64,7 +64,7 @@ export function geometryFor(
     throw invalidArgument(
       syscall,
       name,
-      `capacity must be a power of two from 2 to ${MAX_CAPACITY}, got ${String(capacity)}`,
+      `capacity must be a power of two from 2 to ${MAX_CAPACITY}, got ${describe(capacity)}`,
     );
   }
   if (
@@ -74,7 +74,7 @@ export function geometryFor(
     throw invalidArgument(
       syscall,
       name,
-      `messageSize must be an integer from 1 to 2^30, got ${String(messageSize)}`,
+      `messageSize must be an integer from 1 to 2^30, got ${describe(messageSize)}`,
     );
   }
   const slotSize = slotSizeFor(messageSize);
@@ -243,7 +243,7 @@ function fromFd(
 /** Maps the channel behind an inherited or received descriptor (taking it over). */
 export function openFdChannel(fd: number, trust: TrustOptions | undefined): ChannelMemory {
   if (typeof fd !== "number" || !Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
-    throw invalidArgument("open", String(fd), `not a descriptor number: ${String(fd)}`);
+    throw invalidArgument("open", objectOf(fd), `not a descriptor number: ${describe(fd)}`);
   }
   return adopt(fd, () => fromFd(fd, `fd ${fd}`, trust, false));
 }

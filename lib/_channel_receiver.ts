@@ -3,13 +3,22 @@
  *
  * @module
  */
+import { describe } from "./_validate.ts";
 import { invalidArgument, type IpcError } from "./_errors.ts";
 import type { WaitOptions } from "./wait.ts";
 import { Message } from "./message.ts";
 import { SLOT_HEADER } from "./_channel_layout.ts";
 import type { ChannelMemory } from "./_channel_open.ts";
 import type { ChannelEnd, MessageVisitor, Ring } from "./_channel_ring.ts";
-import { ChannelHandle, deadlineFor, live, notPending, ringOf, waitFor } from "./_channel_base.ts";
+import {
+  type CHANNEL,
+  ChannelHandle,
+  deadlineFor,
+  live,
+  notPending,
+  ringOf,
+  waitFor,
+} from "./_channel_base.ts";
 
 /** Options of {@linkcode ChannelReceiver.receiveMany} and {@linkcode ChannelReceiver.receiveEach}. */
 export interface ReceiveManyOptions extends WaitOptions {
@@ -20,7 +29,7 @@ export interface ReceiveManyOptions extends WaitOptions {
 function checkMax(max: unknown, op: string, name: string): number {
   if (max === undefined) return Infinity;
   if (typeof max !== "number" || !(max >= 1) || (max !== Infinity && !Number.isInteger(max))) {
-    throw invalidArgument(op, name, `max must be an integer >= 1, got ${String(max)}`);
+    throw invalidArgument(op, name, `max must be an integer >= 1, got ${describe(max)}`);
   }
   return max;
 }
@@ -45,8 +54,8 @@ export class ChannelReceiver extends ChannelHandle {
   readonly #ring: Ring;
 
   /** Attaches to `memory`. Internal: use the factory functions. */
-  constructor(memory: ChannelMemory, end: ChannelEnd, posix: boolean) {
-    super(memory, end, posix);
+  constructor(token: typeof CHANNEL, memory: ChannelMemory, end: ChannelEnd, posix: boolean) {
+    super(token, memory, end, posix);
     this.#ring = ringOf(this);
   }
 

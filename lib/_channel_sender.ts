@@ -3,12 +3,21 @@
  *
  * @module
  */
+import { describe } from "./_validate.ts";
 import { invalidArgument } from "./_errors.ts";
 import type { WaitOptions } from "./wait.ts";
 import { HEADER_SIZE, SLOT_HEADER } from "./_channel_layout.ts";
 import type { ChannelMemory } from "./_channel_open.ts";
 import type { ChannelEnd, Ring } from "./_channel_ring.ts";
-import { ChannelHandle, deadlineFor, live, notPending, ringOf, waitFor } from "./_channel_base.ts";
+import {
+  type CHANNEL,
+  ChannelHandle,
+  deadlineFor,
+  live,
+  notPending,
+  ringOf,
+  waitFor,
+} from "./_channel_base.ts";
 
 const encoder = new TextEncoder();
 /** Bytes written before a batch publishes what it has so far. */
@@ -29,8 +38,8 @@ export class ChannelSender extends ChannelHandle {
   readonly #ring: Ring;
 
   /** Attaches to `memory`. Internal: use the factory functions. */
-  constructor(memory: ChannelMemory, end: ChannelEnd, posix: boolean) {
-    super(memory, end, posix);
+  constructor(token: typeof CHANNEL, memory: ChannelMemory, end: ChannelEnd, posix: boolean) {
+    super(token, memory, end, posix);
     this.#ring = ringOf(this);
   }
 
@@ -207,7 +216,7 @@ export class ChannelSender extends ChannelHandle {
       throw invalidArgument(
         "commit",
         this.name,
-        `length must be an integer from 0 to ${this.messageSize}, got ${String(length)}`,
+        `length must be an integer from 0 to ${this.messageSize}, got ${describe(length)}`,
       );
     }
     ring.i32[ring.slot(ring.pos) >> 2] = length;

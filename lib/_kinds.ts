@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { objectOf } from "./_validate.ts";
 import type { IpcKind, KindProvider } from "./_inspect.ts";
 import { invalidArgument } from "./_errors.ts";
 import { posixKinds } from "./posix_inspect.ts";
@@ -43,7 +44,7 @@ export function kindNames(): IpcKind[] {
 
 /** Whether `text` names a listable kind. */
 export function isKind(text: string): text is IpcKind {
-  return Object.hasOwn(kinds, text);
+  return typeof text === "string" && Object.hasOwn(kinds, text);
 }
 
 /** The providers for `kind` (default: all), or EINVAL naming the call for an unknown kind. */
@@ -57,7 +58,7 @@ export function providers(
     if (!p) {
       throw invalidArgument(
         syscall,
-        String(k),
+        objectOf(k),
         `unknown kind; expected one of ${kindNames().join(", ")}`,
       );
     }

@@ -9,6 +9,7 @@
 import { cstr, libc } from "../ffi/libc.ts";
 import { socket } from "../ffi/socket.ts";
 import { invalidArgument, sys, trySys } from "./_errors.ts";
+import { objectOf } from "./_validate.ts";
 import { Descriptor } from "./fd.ts";
 import { Deadline, spinnerFor, untilReady, type WaitOptions } from "./wait.ts";
 import type { TrustOptions } from "./_trust.ts";
@@ -76,6 +77,12 @@ export class UnixListener extends Descriptor implements AsyncIterable<UnixSocket
 
   /** @internal Use {@linkcode listenUnix}. */
   constructor(fd: number, address: string, type: SocketType, unlinkPath: string | null) {
+    if (
+      typeof address !== "string" || !["stream", "dgram", "seqpacket"].includes(type) ||
+      (unlinkPath !== null && typeof unlinkPath !== "string")
+    ) {
+      throw invalidArgument("listen", objectOf(fd), "use listenUnix()");
+    }
     super(fd, { name: address });
     this.address = address;
     this.type = type;

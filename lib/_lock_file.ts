@@ -11,6 +11,7 @@ import { getField } from "../ffi/struct.ts";
 import { invalidArgument, sys, trySys } from "./_errors.ts";
 import { Descriptor } from "./fd.ts";
 import { deadlineFor } from "./_option_checks.ts";
+import { describe, objectOf } from "./_validate.ts";
 import { untilAcquired, type WaitOptions } from "./wait.ts";
 import {
   checkBytes,
@@ -37,6 +38,20 @@ export interface LockConflict {
   /** The holder's pid: classic POSIX locks only (`F_OFD_GETLK` reports none). */
   pid?: number;
 }
+
+let unlockOf: (file: LockFile, r: Range) => void;
+
+/**
+ * Releases one lock taken through `file` (a no-op once it is closed). A
+ * module function, not a method: a caller's range would reach `fcntl`
+ * unchecked.
+ */
+export function unlockRange(file: LockFile, r: Range): void {
+  unlockOf(file, r);
+}
+
+/** The token that makes {@linkcode FileLock}s: this module's only. */
+const LOCK: unique symbol = Symbol("ipckit.FileLock");
 
 /**
  * An open file to take locks on, made by `openLockFile()`. A
@@ -105,7 +120,7 @@ export class LockFile extends Descriptor {
 
   #granted(r: Range): FileLock {
     if (r.kind === "flock") this.#flockHeld = true;
-    return new FileLock(this, r, false);
+    return new FileLock(LOCK, this, r, false);
   }
 
   /**
@@ -175,8 +190,12 @@ export class LockFile extends Descriptor {
     };
   }
 
-  /** @internal Releases one lock taken through this file. */
-  unlock(r: Range): void {
+  static {
+    unlockOf = (file, r) => file.#unlock(r);
+  }
+
+  /** Releases one lock taken through this file (see {@linkcode unlockRange}). */
+  #unlock(r: Range): void {
     if (this.closed) return; // closing the file released it
     const C = lockConstants();
     const fd = this.fd;
@@ -254,7 +273,14 @@ export class FileLock implements Disposable {
   #held = true;
 
   /** @internal Made by {@linkcode LockFile.lock} and `lockFile`. */
-  constructor(file: LockFile, range: Range, ownsFile: boolean) {
+  constructor(token: typeof LOCK, file: LockFile, range: Range, ownsFile: boolean) {
+    if (token !== LOCK) {
+      throw invalidArgument(
+        "FileLock",
+        objectOf(file),
+        "use LockFile.lock(), lockFile() or withLock()",
+      );
+    }
     this.#file = file;
     this.#range = range;
     this.#ownsFile = ownsFile;
@@ -290,7 +316,7 @@ export class FileLock implements Disposable {
     if (!this.#held) return;
     this.#held = false;
     try {
-      this.#file.unlock(this.#range);
+      unlockOf(this.#file, this.#range);
     } finally {
       if (this.#ownsFile) this.#file.close();
     }
@@ -303,6 +329,9 @@ export class FileLock implements Disposable {
 
   /** @internal Marks a lock as owning its file. */
   static owning(lock: FileLock): FileLock {
-    return new FileLock(lock.#file, lock.#range, true);
+    if (!(lock instanceof FileLock) || !(#file in lock)) {
+      throw invalidArgument("FileLock.owning", objectOf(lock), `not a FileLock: ${describe(lock)}`);
+    }
+    return new FileLock(LOCK, lock.#file, lock.#range, true);
   }
 }

@@ -10,8 +10,8 @@ import { unistd } from "../ffi/unistd.ts";
 import { invalidArgument, IpcError, ipcError, sys, trySys } from "./_errors.ts";
 import { statFd, type StatInfo } from "./_stat.ts";
 import { checkOwner, trustLevel } from "./_trust.ts";
-import { checkMode, checkPath } from "./_validate.ts";
-import { checkBoolean, optionsObject } from "./_option_checks.ts";
+import { checkMode, checkPath, optionsObject } from "./_validate.ts";
+import { checkBoolean } from "./_option_checks.ts";
 import { LockFile } from "./_lock_file.ts";
 
 /** How {@linkcode openLockFile} opens the file. */

@@ -5,8 +5,9 @@
  *
  * @module
  */
+import { objectOf, optionsObject } from "./_validate.ts";
 import { invalidArgument } from "./_errors.ts";
-import { deadlineFor, optionsObject } from "./_option_checks.ts";
+import { deadlineFor } from "./_option_checks.ts";
 import { checkRequest, type LockRequest, type Range } from "./_lock_range.ts";
 import { FileLock, type LockFile, type LockOptions } from "./_lock_file.ts";
 import { openLockFile, type OpenLockFileOptions } from "./_lock_open.ts";
@@ -114,7 +115,7 @@ export async function withLock<T>(
   options: LockFileOptions = {},
 ): Promise<T> {
   if (typeof fn !== "function") {
-    throw invalidArgument("lock", String(path), "fn must be a function");
+    throw invalidArgument("lock", objectOf(path), "fn must be a function");
   }
   using lock = await lockFile(path, options);
   return await fn(lock);

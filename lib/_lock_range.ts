@@ -4,10 +4,10 @@
  *
  * @module
  */
+import { describe, optionsObject } from "./_validate.ts";
 import { lock as lockConstants, lockLayout } from "../ffi/lock.ts";
 import { setField } from "../ffi/struct.ts";
 import { invalidArgument, ipcError } from "./_errors.ts";
-import { describe, optionsObject } from "./_option_checks.ts";
 
 /**
  * Which lock mechanism: `"flock"` (whole file, per open file, what

@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { describe } from "./_validate.ts";
 import { libc } from "../ffi/libc.ts";
 import { mman } from "../ffi/mman.ts";
 import { sysv } from "../ffi/sysv.ts";
@@ -267,7 +268,7 @@ export function checkRange(
     throw invalidArgument(
       syscall,
       object,
-      `${String(length)} bytes at offset ${String(offset)} do not fit the ${size}-byte region`,
+      `${describe(length)} bytes at offset ${describe(offset)} do not fit the ${size}-byte region`,
     );
   }
 }

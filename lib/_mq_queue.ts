@@ -5,20 +5,14 @@
  *
  * @module
  */
+import { describe, optionsObject } from "./_validate.ts";
 import { cstr, libc } from "../ffi/libc.ts";
 import { mqueue, mqueueLayout } from "../ffi/mqueue.ts";
 import { getField } from "../ffi/struct.ts";
 import { invalidArgument, IpcError, ipcError, sys, trySys } from "./_errors.ts";
 import { Descriptor } from "./fd.ts";
 import { Message } from "./message.ts";
-import {
-  checkOptions,
-  checkPosixName,
-  describe,
-  detachedError,
-  isDetached,
-  orDefault,
-} from "./_posix.ts";
+import { checkPosixName, detachedError, isDetached, orDefault } from "./_posix.ts";
 import { Deadline, spinnerFor, untilReady, waitFd, type WaitOptions } from "./wait.ts";
 
 const encoder = new TextEncoder();
@@ -245,7 +239,7 @@ export class MessageQueue extends Descriptor {
    * @throws {IpcError} EMSGSIZE if longer than `messageSize`; EINVAL for a bad priority.
    */
   trySend(data: Uint8Array | string, options: { priority?: number } = {}): true | null {
-    options = checkOptions(options, "mq_send", this.name);
+    options = optionsObject(options, "mq_send", this.name);
     const { bytes, prio } = this.#encode(data, options.priority, "mq_send");
     return this.#send(bytes, prio);
   }
@@ -257,7 +251,7 @@ export class MessageQueue extends Descriptor {
    * EMSGSIZE; EINVAL.
    */
   async send(data: Uint8Array | string, options: MessageQueueSendOptions = {}): Promise<void> {
-    options = checkOptions(options, "mq_send", this.name);
+    options = optionsObject(options, "mq_send", this.name);
     const { bytes, prio } = this.#encode(data, options.priority, "mq_send");
     const deadline = new Deadline(options, "mq_send", this.name);
     const length = bytes.byteLength;
@@ -361,7 +355,7 @@ export class MessageQueue extends Descriptor {
    * then ends quietly) or the queue is closed.
    */
   async *messages(options: { signal?: AbortSignal } = {}): AsyncGenerator<MqMessage> {
-    const { signal } = checkOptions(options, "mq_receive", this.name);
+    const { signal } = optionsObject(options, "mq_receive", this.name);
     new Deadline({ signal }, "mq_receive", this.name); // validates the signal
     while (!this.closed && !signal?.aborted) {
       try {

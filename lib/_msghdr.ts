@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { describe } from "./_validate.ts";
 import { libc } from "../ffi/libc.ts";
 import { socket, socketLayout } from "../ffi/socket.ts";
 import { getField, off, setField } from "../ffi/struct.ts";
@@ -73,7 +74,7 @@ export function fdNumbers(fds: readonly FdLike[], syscall: string, object?: stri
         code: "EBADF",
         syscall,
         object,
-        detail: `not a descriptor: ${String(f)}`,
+        detail: `not a descriptor: ${describe(f)}`,
       });
     }
     return f;

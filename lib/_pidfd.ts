@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { objectOf, optionsObject } from "./_validate.ts";
 import { libc } from "../ffi/libc.ts";
 import { signal as signalConstants, signalLayout } from "../ffi/signal.ts";
 import { unistd, unistdLayout } from "../ffi/unistd.ts";
@@ -12,7 +13,7 @@ import { getField, setField } from "../ffi/struct.ts";
 import { sys } from "./_errors.ts";
 import { FdHandle } from "./fd.ts";
 import { untilReady, type WaitOptions } from "./wait.ts";
-import { deadlineFor, optionsObject } from "./_option_checks.ts";
+import { deadlineFor } from "./_option_checks.ts";
 import { signalNumber, type SignalSpec } from "./_signal_names.ts";
 import { checkPid, checkValue, type SendSignalOptions } from "./_signal_send.ts";
 
@@ -51,7 +52,7 @@ export class Pidfd extends FdHandle {
 
   /** @internal Use {@linkcode openPidfd}. */
   constructor(fd: number, pid: number) {
-    super(fd, { name: `pidfd ${pid}` });
+    super(fd, { name: `pidfd ${objectOf(pid)}` });
     this.pid = pid;
   }
 

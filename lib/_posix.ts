@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { describe, objectOf } from "./_validate.ts";
 import { invalidArgument, ipcError } from "./_errors.ts";
 
 const encoder = new TextEncoder();
@@ -33,7 +34,11 @@ export function checkPosixName(
   maxBytes = POSIX_NAME_MAX,
 ): string {
   if (typeof name !== "string") {
-    throw invalidArgument(syscall, String(name), 'name must be a string like "/jobs"');
+    throw invalidArgument(
+      syscall,
+      objectOf(name),
+      `name must be a string like "/jobs", got ${describe(name)}`,
+    );
   }
   const why = !name.startsWith("/")
     ? 'name must start with one slash, like "/jobs"'
@@ -84,45 +89,6 @@ export function checkInt(
     );
   }
   return value;
-}
-
-/**
- * An options argument: `undefined` is `{}`; anything but a plain object
- * (`null`, a string, an array) is EINVAL naming the call.
- */
-export function checkOptions<T extends object>(
-  options: T | undefined,
-  syscall: string,
-  object: string | undefined,
-): T {
-  if (options === undefined) return {} as T;
-  if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    throw invalidArgument(syscall, object, `options must be an object, got ${describe(options)}`);
-  }
-  return options;
-}
-
-/** A boolean option: `undefined` is `false`, anything but a boolean EINVAL. */
-export function checkFlag(
-  value: unknown,
-  what: string,
-  syscall: string,
-  object: string | undefined,
-): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== "boolean") {
-    throw invalidArgument(syscall, object, `${what} must be true or false, got ${describe(value)}`);
-  }
-  return value;
-}
-
-/** A short description of a bad argument for an error message. */
-export function describe(value: unknown): string {
-  if (typeof value === "bigint") return `${value}n (a bigint)`;
-  if (typeof value === "string") return JSON.stringify(value);
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  return typeof value === "object" ? "an object" : String(value);
 }
 
 /** EINVAL for a caller's buffer that was detached (transferred away). */

@@ -6,19 +6,13 @@
  *
  * @module
  */
+import { checkFlag, optionsObject } from "./_validate.ts";
 import { cstr, libc } from "../ffi/libc.ts";
 import { semaphore, semaphoreLayout } from "../ffi/semaphore.ts";
 import { getField, setField } from "../ffi/struct.ts";
 import { E } from "../ffi/errno.ts";
 import { closedError, invalidArgument, IpcError, ipcError, sys, trySys } from "./_errors.ts";
-import {
-  checkFlag,
-  checkInt,
-  checkOptions,
-  checkPosixName,
-  orDefault,
-  SEMAPHORE_NAME_MAX,
-} from "./_posix.ts";
+import { checkInt, checkPosixName, orDefault, SEMAPHORE_NAME_MAX } from "./_posix.ts";
 import { Deadline, spinnerFor, untilAcquired, type WaitOptions } from "./wait.ts";
 import { pinRegion, SharedMemory } from "./_shm_region.ts";
 
@@ -288,7 +282,7 @@ export function semaphoreInRegion(
   if (!(region instanceof SharedMemory)) {
     throw invalidArgument("sem_init", undefined, "region must be a SharedMemory");
   }
-  options = checkOptions(options, "sem_init", region.name);
+  options = optionsObject(options, "sem_init", region.name);
   const initialize = checkFlag(options.initialize, "initialize", "sem_init", region.name);
   const value = checkInt(orDefault(options.value, 0), "value", "sem_init", region.name, {
     min: 0,

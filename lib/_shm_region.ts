@@ -6,12 +6,13 @@
  *
  * @module
  */
+import { checkFlag, describe, optionsObject } from "./_validate.ts";
 import { cstr, libc } from "../ffi/libc.ts";
 import { mman } from "../ffi/mman.ts";
 import { closedError, invalidArgument, IpcError, ipcError, sys, sysReturn } from "./_errors.ts";
 import { FdHandle } from "./fd.ts";
 import { Mapping } from "./_mapping.ts";
-import { checkFlag, checkInt, checkOptions, checkPosixName, describe } from "./_posix.ts";
+import { checkInt, checkPosixName } from "./_posix.ts";
 import { checkHostSize } from "./_host.ts";
 
 /** Proves a constructor call comes from this package's factory functions. */
@@ -237,7 +238,7 @@ export class SharedMemory implements Disposable {
   /** Flushes the mapping (`msync`, `MS_SYNC` unless `async`). Matters for file-backed maps; cheap on tmpfs. */
   sync(options: { async?: boolean } = {}): void {
     this.#live("msync");
-    options = checkOptions(options, "msync", this.name);
+    options = optionsObject(options, "msync", this.name);
     this.#mapping?.sync(checkFlag(options.async, "async", "msync", this.name));
   }
 

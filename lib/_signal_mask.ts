@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { describe, objectOf } from "./_validate.ts";
 import { cstr, libc } from "../ffi/libc.ts";
 import { signal as signalConstants, signalLayout } from "../ffi/signal.ts";
 import { invalidArgument, ipcError, sysOnce, sysReturn } from "./_errors.ts";
@@ -33,7 +34,11 @@ export interface MaskReport {
  */
 export function blockedInEveryThread(sigs: SignalSpec[]): MaskReport {
   if (!Array.isArray(sigs)) {
-    throw invalidArgument("signal", String(sigs), "give an array of signals");
+    throw invalidArgument(
+      "signal",
+      objectOf(sigs),
+      `give an array of signals, got ${describe(sigs)}`,
+    );
   }
   const nums = sigs.map((s) => signalNumber(s));
   const tids = listDir("/proc/self/task") ?? [];

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { describe, objectOf } from "./_validate.ts";
 import { libc } from "../ffi/libc.ts";
 import { signal as signalConstants } from "../ffi/signal.ts";
 import { invalidArgument } from "./_errors.ts";
@@ -51,7 +52,7 @@ export function realtimeSignalRange(): { min: number; max: number } {
  * signals user code may send (1..31 and SIGRTMIN..SIGRTMAX).
  */
 export function signalNumber(sig: SignalSpec, { allowZero = false } = {}): number {
-  const bad = (why: string) => invalidArgument("signal", String(sig), why);
+  const bad = (why: string) => invalidArgument("signal", objectOf(sig), why);
   const { min, max } = realtimeSignalRange();
   let n: number;
   if (typeof sig === "number" || (typeof sig === "string" && /^\d+$/.test(sig))) {
@@ -95,8 +96,8 @@ export function signalName(n: number): string {
   if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > 1024) {
     throw invalidArgument(
       "signal",
-      String(n),
-      `a signal number must be an integer, got ${String(n)}`,
+      objectOf(n),
+      `a signal number must be an integer, got ${describe(n)}`,
     );
   }
   for (const [k, v] of nameTable()) if (v === n) return k;

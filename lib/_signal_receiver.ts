@@ -4,13 +4,14 @@
  *
  * @module
  */
+import { objectOf, optionsObject } from "./_validate.ts";
 import { libc } from "../ffi/libc.ts";
 import { signal as signalConstants, signalLayout } from "../ffi/signal.ts";
 import { getField } from "../ffi/struct.ts";
 import { closedError, invalidArgument, ipcError, sys, sysOnce } from "./_errors.ts";
 import { FdHandle } from "./fd.ts";
 import { untilReady, type WaitOptions } from "./wait.ts";
-import { deadlineFor, optionsObject } from "./_option_checks.ts";
+import { deadlineFor } from "./_option_checks.ts";
 import { readProcText } from "./_host.ts";
 import { realtimeSignalRange, signalName, signalNumber, type SignalSpec } from "./_signal_names.ts";
 import { blockedInEveryThread } from "./_signal_mask.ts";
@@ -96,6 +97,9 @@ interface Pending {
   reject(e: unknown): void;
 }
 
+/** The token that makes receivers: {@linkcode receiveSignals}' only. */
+const RECEIVER: unique symbol = Symbol("ipckit.SignalReceiver");
+
 /**
  * Incoming signals, as an async iterator or one at a time. Made by
  * {@linkcode receiveSignals}; `close()` (or `using`) stops receiving.
@@ -123,7 +127,10 @@ export class SignalReceiver implements Disposable, AsyncIterable<ReceivedSignal>
   #keepAlive?: ReturnType<typeof setInterval>;
 
   /** @internal Use {@linkcode receiveSignals}. */
-  constructor(mode: "signalfd" | "listener", signals: number[]) {
+  constructor(token: typeof RECEIVER, mode: "signalfd" | "listener", signals: number[]) {
+    if (token !== RECEIVER) {
+      throw invalidArgument("SignalReceiver", objectOf(mode), "use receiveSignals()");
+    }
     this.mode = mode;
     this.signals = signals;
     if (mode === "signalfd") this.#openSignalfd();
@@ -297,7 +304,7 @@ export function receiveSignals(
   const shortNames = nums.map((n) => signalName(n).replace(/^SIG/, "")).join(",");
   if (mode !== "listener") {
     const report = blockedInEveryThread(nums);
-    if (report.blocked) return new SignalReceiver("signalfd", nums);
+    if (report.blocked) return new SignalReceiver(RECEIVER, "signalfd", nums);
     if (mode === "signalfd") {
       const o = report.offender!;
       throw ipcError({
@@ -322,5 +329,5 @@ export function receiveSignals(
       );
     }
   }
-  return new SignalReceiver("listener", nums);
+  return new SignalReceiver(RECEIVER, "listener", nums);
 }

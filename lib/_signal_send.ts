@@ -4,16 +4,16 @@
  *
  * @module
  */
+import { describe, objectOf, optionsObject } from "./_validate.ts";
 import { libc } from "../ffi/libc.ts";
 import { invalidArgument, sys } from "./_errors.ts";
-import { describe, optionsObject } from "./_option_checks.ts";
 import { signalNumber, type SignalSpec } from "./_signal_names.ts";
 
 export function checkPid(pid: unknown, syscall: string, what = "pid"): number {
   if (typeof pid !== "number" || !Number.isInteger(pid) || pid <= 0 || pid > 0x3fffffff) {
     throw invalidArgument(
       syscall,
-      String(pid),
+      objectOf(pid),
       `${what} must be a positive integer, got ${describe(pid)}` +
         (typeof pid === "number" && pid <= 0
           ? ` (0 and negative pids address process groups or every process: use sendSignalToGroup())`
@@ -23,7 +23,11 @@ export function checkPid(pid: unknown, syscall: string, what = "pid"): number {
   return pid;
 }
 
-export function checkValue(value: unknown, syscall: string, object: string): number {
+export function checkValue(
+  value: unknown,
+  syscall: string,
+  object: string | number | undefined,
+): number {
   if (
     typeof value !== "number" || !Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31
   ) {
@@ -62,7 +66,7 @@ export interface SendSignalOptions {
  * ESRCH if no such process; `PermissionDenied` (EPERM).
  */
 export function sendSignal(pid: number, sig: SignalSpec, options: SendSignalOptions = {}): void {
-  const o = optionsObject(options, "kill", String(pid));
+  const o = optionsObject(options, "kill", objectOf(pid));
   const syscall = o.value === undefined ? "kill" : "sigqueue";
   checkPid(pid, syscall);
   const n = signalNumber(sig, { allowZero: true });
@@ -70,7 +74,7 @@ export function sendSignal(pid: number, sig: SignalSpec, options: SendSignalOpti
   if (o.value === undefined) {
     sys(() => lib.kill(pid, n), "kill", pid, { kind: "process" });
   } else {
-    const v = BigInt(checkValue(o.value, "sigqueue", String(pid)));
+    const v = BigInt(checkValue(o.value, "sigqueue", objectOf(pid)));
     sys(() => lib.sigqueue(pid, n, v), "sigqueue", pid, { kind: "process" });
   }
 }
@@ -107,6 +111,7 @@ export function sendSignalToGroup(pgid: number, sig: SignalSpec): void {
  * ```
  */
 export function processGroup(pid: number = 0): number {
-  if (pid !== 0) checkPid(pid, "getpgid");
-  return sys(() => libc().getpgid(pid), "getpgid", pid);
+  // -0 is 0 (the caller's group); FFI refuses -0 as an i32.
+  const p = pid === 0 ? 0 : checkPid(pid, "getpgid");
+  return sys(() => libc().getpgid(p), "getpgid", p);
 }

@@ -4,12 +4,12 @@
  *
  * @module
  */
+import { optionsObject } from "./_validate.ts";
 import { libc } from "../ffi/libc.ts";
 import { ipcError } from "./_errors.ts";
 import { FileLock } from "./_lock_file.ts";
 import { openChecked, type OpenLockFileOptions } from "./_lock_open.ts";
 import { lockHolders } from "./_lock_holders.ts";
-import { optionsObject } from "./_option_checks.ts";
 import type { StatInfo } from "./_stat.ts";
 
 /** A running single instance (see {@linkcode singleInstance}). */

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { describe, objectOf, optionsObject } from "./_validate.ts";
 import { libc } from "../ffi/libc.ts";
 import { socket } from "../ffi/socket.ts";
 import { invalidArgument, IpcError, ipcError, sysOnce, trySys } from "./_errors.ts";
@@ -80,7 +81,15 @@ export class UnixSocket extends FdHandle {
    * @throws {IpcError} ENOTSOCK if `fd` is not a socket.
    */
   constructor(fd: number, options: UnixSocketOptions = {}) {
-    super(fd, { name: options.name ?? `socket ${fd}` });
+    optionsObject(options, "socket", objectOf(fd));
+    if (options.name !== undefined && typeof options.name !== "string") {
+      throw invalidArgument(
+        "socket",
+        objectOf(fd),
+        `name must be a string, got ${describe(options.name)}`,
+      );
+    }
+    super(fd, { name: options.name ?? `socket ${objectOf(fd)}` });
     if (options.type !== undefined) {
       typeNumber(options.type, "socket", this.name);
       this.type = options.type;
@@ -177,6 +186,7 @@ export class UnixSocket extends FdHandle {
    */
   trySend(data: Uint8Array, options: Omit<SendOptions, "signal" | "timeout"> = {}): number | null {
     checkData(data, "sendmsg", this.name);
+    optionsObject(options, "sendmsg", this.name);
     const fds = fdNumbers(options.fds ?? [], "sendmsg", this.name);
     if (fds.length === 0 && !options.credentials) return this.tryWrite(data);
     if (fds.length && this.type === "stream" && data.byteLength === 0) {
@@ -199,6 +209,7 @@ export class UnixSocket extends FdHandle {
    */
   async send(data: Uint8Array, options: SendOptions = {}): Promise<number> {
     checkData(data, "sendmsg", this.name);
+    optionsObject(options, "sendmsg", this.name);
     const fds = fdNumbers(options.fds ?? [], "sendmsg", this.name);
     const extra = { fds, credentials: options.credentials };
     const deadline = new Deadline(options, "sendmsg", this.name);

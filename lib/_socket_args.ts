@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { optionsObject } from "./_validate.ts";
 import { libc } from "../ffi/libc.ts";
 import { socket, socketLayout } from "../ffi/socket.ts";
 import { invalidArgument, sysOnce } from "./_errors.ts";
@@ -45,6 +46,7 @@ export function receiveArgs(
   name: string,
   options: ReceiveOptions,
 ): [Uint8Array<ArrayBuffer>, number, boolean] {
+  optionsObject(options, "recvmsg", name);
   const size = checkCount(
     options.messageSize ?? DEFAULT_MESSAGE_SIZE,
     "messageSize",

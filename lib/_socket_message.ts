@@ -5,7 +5,9 @@
  *
  * @module
  */
+import { objectOf } from "./_validate.ts";
 import type { FdHandle } from "./fd.ts";
+import { invalidArgument } from "./_errors.ts";
 import { Message } from "./message.ts";
 import type { WaitOptions } from "./wait.ts";
 import type { Credentials } from "./_sockopt.ts";
@@ -91,6 +93,9 @@ export class SocketMessage extends Message {
       address?: string | null;
     },
   ) {
+    if (meta === null || typeof meta !== "object" || !Array.isArray(meta.fds)) {
+      throw invalidArgument("SocketMessage", objectOf(meta), "made by UnixSocket.receive()");
+    }
     super(bytes);
     this.fds = meta.fds;
     if (meta.credentials) this.credentials = meta.credentials;

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { optionsObject } from "./_validate.ts";
 import { socket } from "../ffi/socket.ts";
 import { invalidArgument } from "./_errors.ts";
 import { Descriptor } from "./fd.ts";
@@ -83,6 +84,7 @@ function wrap(fd: number, name: string): UnixListener | UnixSocket | Descriptor 
  * descriptor it announces is not open.
  */
 export function listenFds(options: ListenFdsOptions = {}): ListenedFd[] {
+  optionsObject(options, "sd_listen_fds", "LISTEN_FDS");
   const pid = Deno.env.get("LISTEN_PID");
   const count = Deno.env.get("LISTEN_FDS");
   const names = Deno.env.get("LISTEN_FDNAMES");

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { describe } from "./_validate.ts";
 import { invalidArgument } from "./_errors.ts";
 
 /** A one-entry `BigInt()` cache: hot loops pass the same size or type again and again. */
@@ -45,7 +46,7 @@ export function checkType(type: unknown, syscall: string, object: string, min: n
     throw invalidArgument(
       syscall,
       object,
-      `message type must be a safe integer >= ${min}, got ${String(type)}`,
+      `message type must be a safe integer >= ${min}, got ${describe(type)}`,
     );
   }
   return type;
@@ -53,7 +54,7 @@ export function checkType(type: unknown, syscall: string, object: string, min: n
 
 export function checkSize(n: unknown, what: string, syscall: string, object: string): number {
   if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) {
-    throw invalidArgument(syscall, object, `${what} must be an integer >= 0, got ${String(n)}`);
+    throw invalidArgument(syscall, object, `${what} must be an integer >= 0, got ${describe(n)}`);
   }
   return n;
 }

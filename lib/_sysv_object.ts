@@ -7,9 +7,11 @@
  * @module
  */
 import { off } from "../ffi/struct.ts";
-import { closedError, type IpcError, ipcError, sys, trySys } from "./_errors.ts";
+import { libc } from "../ffi/libc.ts";
+import { sysv } from "../ffi/sysv.ts";
+import { closedError, invalidArgument, type IpcError, ipcError, sys, trySys } from "./_errors.ts";
 import { checkOwner, type TrustOptions } from "./_trust.ts";
-import { checkMode } from "./_validate.ts";
+import { checkFlag, checkMode, checkOptions, objectOf, optionsObject } from "./_validate.ts";
 import {
   decodePerm,
   dsLayout,
@@ -28,6 +30,94 @@ export interface SysvHandleOptions extends TrustOptions {
 }
 
 const GONE = ["EINVAL", "EIDRM"] as const;
+
+/** uid/gid/mode changes of `IPC_SET`. */
+type SysvPermChanges = { uid?: number; gid?: number; mode?: number };
+
+/** The three raw `*ctl` calls of each family: -1 (errno set) on failure. */
+const RAW: Record<SysvFamily, {
+  stat(id: number, buf: Uint8Array<ArrayBuffer>): number;
+  set(id: number, buf: Uint8Array<ArrayBuffer>): number;
+  remove(id: number): number;
+}> = {
+  msg: {
+    stat: (id, buf) => libc().msgctl(id, sysv().IPC_STAT, buf),
+    set: (id, buf) => libc().msgctl(id, sysv().IPC_SET, buf),
+    remove: (id) => libc().msgctl(id, sysv().IPC_RMID, null),
+  },
+  sem: {
+    stat: (id, buf) => libc().semctl_buf(id, 0, sysv().IPC_STAT, buf),
+    set: (id, buf) => libc().semctl_buf(id, 0, sysv().IPC_SET, buf),
+    remove: (id) => libc().semctl(id, 0, sysv().IPC_RMID, 0n),
+  },
+  shm: {
+    stat: (id, buf) => libc().shmctl(id, sysv().IPC_STAT, buf),
+    set: (id, buf) => libc().shmctl(id, sysv().IPC_SET, buf),
+    remove: (id) => libc().shmctl(id, sysv().IPC_RMID, null),
+  },
+};
+
+/**
+ * The handle internals the family modules use. They live in `#private`
+ * members, reached only through these module functions (never exported from
+ * the public surface): a `protected` method is still callable from
+ * JavaScript, and `IPC_STAT` into a caller's buffer is a heap overflow.
+ */
+let internals: {
+  live(o: SysvObject, syscall: string): number;
+  call(o: SysvObject, call: () => number, syscall: string, ctx?: { limit?: string }): number;
+  attempt(
+    o: SysvObject,
+    call: () => number,
+    syscall: string,
+    wouldBlock?: readonly string[],
+    ctx?: { limit?: string },
+  ): number | null;
+  statView(o: SysvObject, syscall: string): DataView;
+  applySet(
+    o: SysvObject,
+    syscall: string,
+    changes: unknown,
+    edit?: (v: DataView) => void,
+    ctx?: { limit?: string },
+  ): void;
+  failure(o: SysvObject, err: IpcError, syscall: string): IpcError;
+  onClose(o: SysvObject, hook: () => void): void;
+};
+
+/** The id, or EBADF if `o` is closed. */
+export const sysvLive = (o: SysvObject, syscall: string): number => internals.live(o, syscall);
+/** Runs `call` (retrying EINTR); a failure is EIDRM when the object is gone. */
+export const sysvCall = (
+  o: SysvObject,
+  call: () => number,
+  syscall: string,
+  ctx?: { limit?: string },
+): number => internals.call(o, call, syscall, ctx);
+/** Like {@linkcode sysvCall}, but `null` when errno is one of `wouldBlock` (default EAGAIN). */
+export const sysvAttempt = (
+  o: SysvObject,
+  call: () => number,
+  syscall: string,
+  wouldBlock?: readonly string[],
+  ctx?: { limit?: string },
+): number | null => internals.attempt(o, call, syscall, wouldBlock, ctx);
+/** `IPC_STAT` as a view over the family's `*_ds`. */
+export const sysvStatView = (o: SysvObject, syscall: string): DataView =>
+  internals.statView(o, syscall);
+/** `IPC_SET` of uid/gid/mode `changes` (validated here) and `edit`'s fields. */
+export const sysvApplySet = (
+  o: SysvObject,
+  syscall: string,
+  changes: unknown,
+  edit?: (v: DataView) => void,
+  ctx?: { limit?: string },
+): void => internals.applySet(o, syscall, changes, edit, ctx);
+/** The error for a failed call: EIDRM when the object is gone, else `err`. */
+export const sysvFailure = (o: SysvObject, err: IpcError, syscall: string): IpcError =>
+  internals.failure(o, err, syscall);
+/** Sets the hook `close()` runs once (shared memory detaches its attachments). */
+export const sysvOnClose = (o: SysvObject, hook: () => void): void => internals.onClose(o, hook);
 
 /**
  * The base of every System V handle: its id and key, `close()` (and
@@ -58,6 +148,21 @@ export abstract class SysvObject implements Disposable {
   #removed = false;
   readonly #removeOnClose: boolean;
   readonly #family: SysvFamily;
+  #onClose: (() => void) | undefined;
+
+  static {
+    internals = {
+      live: (o, syscall) => o.#live(syscall),
+      call: (o, call, syscall, ctx) => o.#call(call, syscall, ctx),
+      attempt: (o, call, syscall, wouldBlock, ctx) => o.#attempt(call, syscall, wouldBlock, ctx),
+      statView: (o, syscall) => o.#statView(syscall),
+      applySet: (o, syscall, changes, edit, ctx) => o.#applySet(syscall, changes, edit, ctx),
+      failure: (o, err, syscall) => o.#failure(err, syscall),
+      onClose: (o, hook) => {
+        o.#onClose = hook;
+      },
+    };
+  }
 
   /**
    * Opens the object with `id`: checks with `IPC_STAT` that it exists and
@@ -65,15 +170,28 @@ export abstract class SysvObject implements Disposable {
    * group and others cannot write it. Nothing the caller says about the
    * object is taken on faith: its key and sizes come from the kernel.
    */
-  protected constructor(family: SysvFamily, id: number, options: SysvHandleOptions = {}) {
+  protected constructor(family: SysvFamily, id: number, options?: SysvHandleOptions) {
+    if (new.target === SysvObject || !Object.hasOwn(RAW, family)) {
+      throw invalidArgument(
+        "new SysvObject",
+        objectOf(family),
+        "SysvObject is abstract: open a SysvMessageQueue, SysvSemaphoreSet or SysvSharedMemory",
+      );
+    }
     const syscall = `${family}ctl(IPC_STAT)`;
     this.#family = family;
     this.id = checkId(id, `${family}get`);
-    this.#removeOnClose = options.removeOnClose ?? false;
+    const opts = optionsObject(options, `${family}get`, this.name);
+    this.#removeOnClose = checkFlag(
+      opts.removeOnClose,
+      "removeOnClose",
+      `${family}get`,
+      this.name,
+    );
     const L = dsLayout(family);
     const [buf, v] = statBuffer(L);
     try {
-      sys(() => this.rawStat(buf), syscall, this.name, { kind: familyNoun[family] });
+      sys(() => this.#rawStat(buf), syscall, this.name, { kind: familyNoun[family] });
     } catch (e) {
       const code = (e as IpcError).code;
       // EINVAL here means no object has this id (any more).
@@ -83,7 +201,7 @@ export abstract class SysvObject implements Disposable {
       throw e;
     }
     const perm = decodePerm(v, off(L, `${family}_perm`));
-    checkOwner(perm, options, `${family}get`, this.name, familyNoun[family]);
+    checkOwner(perm, opts, `${family}get`, this.name, familyNoun[family]);
     this.key = perm.key >>> 0;
   }
 
@@ -98,32 +216,40 @@ export abstract class SysvObject implements Disposable {
   }
 
   /** The id, or throws EBADF if the handle is closed. */
-  protected live(syscall: string): number {
+  #live(syscall: string): number {
     if (this.#closed) throw closedError(syscall, this.name);
     return this.id;
   }
 
-  /** `IPC_STAT` into a scratch buffer: returns -1 (errno set) on failure. */
-  protected abstract rawStat(buf: Uint8Array<ArrayBuffer>): number;
-  /** `IPC_SET` from a buffer: returns -1 (errno set) on failure. */
-  protected abstract rawSet(buf: Uint8Array<ArrayBuffer>): number;
-  /** `IPC_RMID`: returns -1 (errno set) on failure. */
-  protected abstract rawRemove(): number;
+  // The raw calls write a whole `*_ds` into their buffer: only ever the
+  // base's own scratch buffer of the family's size (never reachable from
+  // outside, so no caller buffer can be overrun).
+  #rawStat(buf: Uint8Array<ArrayBuffer>): number {
+    return RAW[this.#family].stat(this.id, buf);
+  }
+
+  #rawSet(buf: Uint8Array<ArrayBuffer>): number {
+    return RAW[this.#family].set(this.id, buf);
+  }
+
+  #rawRemove(): number {
+    return RAW[this.#family].remove(this.id);
+  }
 
   /**
    * Runs `call` (retrying EINTR) and returns its result; a failure is thrown
-   * as EIDRM when the object is gone (see {@linkcode failure}).
+   * as EIDRM when the object is gone (see {@linkcode #failure}).
    */
-  protected call(call: () => number, syscall: string, ctx?: { limit?: string }): number {
+  #call(call: () => number, syscall: string, ctx?: { limit?: string }): number {
     try {
       return sys(call, syscall, this.name, { kind: familyNoun[this.#family], ...ctx });
     } catch (e) {
-      throw this.failure(e as IpcError, syscall);
+      throw this.#failure(e as IpcError, syscall);
     }
   }
 
-  /** Like {@linkcode call}, but `null` when errno is one of `wouldBlock` (default EAGAIN). */
-  protected attempt(
+  /** Like {@linkcode #call}, but `null` when errno is one of `wouldBlock` (default EAGAIN). */
+  #attempt(
     call: () => number,
     syscall: string,
     wouldBlock?: readonly string[],
@@ -138,15 +264,15 @@ export abstract class SysvObject implements Disposable {
         wouldBlock,
       );
     } catch (e) {
-      throw this.failure(e as IpcError, syscall);
+      throw this.#failure(e as IpcError, syscall);
     }
   }
 
   /** `IPC_STAT` as a view over this family's `*_ds`, or the typed error. */
-  protected statView(syscall: string): DataView {
-    this.live(syscall);
+  #statView(syscall: string): DataView {
+    this.#live(syscall);
     const [buf, v] = statBuffer(dsLayout(this.#family));
-    this.call(() => this.rawStat(buf), syscall);
+    this.#call(() => this.#rawStat(buf), syscall);
     return v;
   }
 
@@ -154,27 +280,31 @@ export abstract class SysvObject implements Disposable {
    * `IPC_SET`: reads the current `*_ds`, applies uid/gid/mode `changes` (and
    * `edit`, for family-specific fields), writes it back.
    */
-  protected applySet(
+  #applySet(
     syscall: string,
-    changes: { uid?: number; gid?: number; mode?: number },
+    changes: unknown,
     edit?: (v: DataView) => void,
     ctx: { limit?: string } = {},
   ): void {
-    this.live(syscall);
-    if (changes.mode !== undefined) checkMode(changes.mode, syscall, this.name);
+    this.#live(syscall);
+    const c = checkOptions(changes as SysvPermChanges, syscall, this.name);
+    if (c === undefined) {
+      throw invalidArgument(syscall, this.name, "changes must be an object, got undefined");
+    }
+    if (c.mode !== undefined) checkMode(c.mode, syscall, this.name);
     const L = dsLayout(this.#family);
     const [buf, v] = statBuffer(L);
-    this.call(() => this.rawStat(buf), syscall);
-    setPerm(v, off(L, `${this.#family}_perm`), changes, syscall, this.name);
+    this.#call(() => this.#rawStat(buf), syscall);
+    setPerm(v, off(L, `${this.#family}_perm`), c, syscall, this.name);
     edit?.(v);
-    this.call(() => this.rawSet(buf), syscall, ctx);
+    this.#call(() => this.#rawSet(buf), syscall, ctx);
   }
 
   /** Whether the object behind the id is gone (`IPC_STAT` fails with EINVAL/EIDRM). */
-  protected isGone(): boolean {
+  #isGone(): boolean {
     const [buf] = statBuffer(dsLayout(this.#family));
     try {
-      return trySys(() => this.rawStat(buf), "IPC_STAT", this.name, {}, GONE) === null;
+      return trySys(() => this.#rawStat(buf), "IPC_STAT", this.name, {}, GONE) === null;
     } catch {
       return false; // EACCES & co: it exists
     }
@@ -184,9 +314,9 @@ export abstract class SysvObject implements Disposable {
    * The error for a failed call: EIDRM ("was removed") when the object no
    * longer exists, else `err` itself.
    */
-  protected failure(err: IpcError, syscall: string): IpcError {
+  #failure(err: IpcError, syscall: string): IpcError {
     const kind = familyNoun[this.#family];
-    if (err.code === "EIDRM" || (err.code === "EINVAL" && this.isGone())) {
+    if (err.code === "EIDRM" || (err.code === "EINVAL" && this.#isGone())) {
       return ipcError({ code: "EIDRM", syscall, object: this.name, kind });
     }
     return err;
@@ -202,9 +332,9 @@ export abstract class SysvObject implements Disposable {
    */
   remove(): void {
     const syscall = `${this.#family}ctl(IPC_RMID)`;
-    this.live(syscall);
+    this.#live(syscall);
     try {
-      sys(() => this.rawRemove(), syscall, this.name, { kind: familyNoun[this.#family] });
+      sys(() => this.#rawRemove(), syscall, this.name, { kind: familyNoun[this.#family] });
     } catch (e) {
       const code = (e as IpcError).code;
       if (code !== "EINVAL" && code !== "EIDRM") throw e; // EPERM & co: the handle stays usable
@@ -233,17 +363,14 @@ export abstract class SysvObject implements Disposable {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.onClose();
+    this.#onClose?.();
     if (this.#removeOnClose && !this.#removed) {
       this.#removed = true;
       try {
-        sys(() => this.rawRemove(), `${this.#family}ctl(IPC_RMID)`, this.name);
+        sys(() => this.#rawRemove(), `${this.#family}ctl(IPC_RMID)`, this.name);
       } catch { /* already removed by someone else, or not ours to remove */ }
     }
   }
-
-  /** Subclass hook run once by {@linkcode close} (detaches shared memory). */
-  protected onClose(): void {}
 
   /** Same as {@linkcode close}. */
   [Symbol.dispose](): void {

@@ -8,7 +8,7 @@
 import { sysv } from "../ffi/sysv.ts";
 import { invalidArgument, type IpcError, ipcError, sys, trySys } from "./_errors.ts";
 import type { TrustOptions } from "./_trust.ts";
-import { checkMode } from "./_validate.ts";
+import { checkFlag, checkMode, optionsObject } from "./_validate.ts";
 import { checkId, checkKey, creationObject, formatKey, randomKey, shown } from "./_sysv_key.ts";
 import { familyNoun, type SysvFamily } from "./_sysv_perm.ts";
 
@@ -50,6 +50,20 @@ export type SysvOpenOptions<C = Omit<SysvCreateCommon, "key" | "removeOnClose">>
 
 /** A family's `*get(key, flags)`. */
 export type Getter = (key: number, flags: number) => number;
+
+/**
+ * The options of a create*: an object (or omitted: `{}`) whose
+ * `removeOnClose` is a boolean, checked before the object exists (a create
+ * that throws after `*get` would leave it behind).
+ */
+export function createOptions<T extends { removeOnClose?: boolean }>(
+  options: T | undefined,
+  syscall: string,
+): T & { removeOnClose: boolean } {
+  const o = optionsObject(options, syscall, "IPC_PRIVATE");
+  const what = creationObject((o as { key?: unknown }).key);
+  return { ...o, removeOnClose: checkFlag(o.removeOnClose, "removeOnClose", syscall, what) };
+}
 
 /**
  * Creates with `IPC_CREAT|IPC_EXCL|mode` through `get(key, flags)`, retrying

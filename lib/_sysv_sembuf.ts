@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { describe } from "./_validate.ts";
 import { setField } from "../ffi/struct.ts";
 import { sysv, sysvLayout } from "../ffi/sysv.ts";
 import { invalidArgument, ipcError } from "./_errors.ts";
@@ -85,7 +86,7 @@ export function encodeOps(
         code: "ERANGE",
         syscall,
         object: name,
-        detail: `delta must be an integer from -${SEMVMX} to ${SEMVMX}, got ${String(d)}`,
+        detail: `delta must be an integer from -${SEMVMX} to ${SEMVMX}, got ${describe(d)}`,
         limit: "SEMVMX",
       });
     }

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { describe } from "./_validate.ts";
 import { libc } from "../ffi/libc.ts";
 import { invalidArgument, ipcError } from "./_errors.ts";
 
@@ -40,7 +41,11 @@ export function trustLevel(
 ): "owner" | "any" {
   const trust = options?.trust ?? "owner";
   if (trust !== "owner" && trust !== "any") {
-    throw invalidArgument(syscall, object, `trust must be "owner" or "any", got ${String(trust)}`);
+    throw invalidArgument(
+      syscall,
+      object,
+      `trust must be "owner" or "any", got ${describe(trust)}`,
+    );
   }
   const uids = options?.trustedUids;
   if (

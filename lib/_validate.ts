@@ -29,7 +29,7 @@ export function checkPath(path: unknown, syscall: string): string {
   if (typeof path !== "string" || path.length === 0) {
     throw invalidArgument(
       syscall,
-      typeof path === "string" ? path : describe(path), // the object is what the caller gave
+      objectOf(path),
       `path must be a non-empty string, got ${describe(path)}`,
     );
   }
@@ -89,14 +89,64 @@ export function checkOptions<T extends object>(
   return options;
 }
 
-/** A short description of a value for error messages (never its whole content). */
+/**
+ * A short description of a value for error messages (never its whole
+ * content), that never throws: not for a detached or out-of-bounds view
+ * (whose `String()` throws), an object without `toString`, a symbol or a
+ * revoked proxy.
+ */
 export function describe(value: unknown): string {
   if (value === null) return "null";
   if (typeof value === "string") return `the string ${JSON.stringify(value.slice(0, 40))}`;
   if (typeof value === "bigint") return `the bigint ${value}n`;
-  if (typeof value === "object" || typeof value === "function") {
-    const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
-    return typeof name === "string" ? name : typeof value;
+  if (typeof value === "symbol") return "a symbol";
+  if (typeof value === "function") return "a function";
+  if (typeof value === "object") {
+    if (Array.isArray(value)) return "an array";
+    try {
+      const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+      return typeof name === "string" ? name : "an object";
+    } catch {
+      return "an object";
+    }
   }
   return `${typeof value} ${String(value)}`;
+}
+
+/**
+ * A caller's value as the `object` an error names: itself if it is a string
+ * or a number, else its {@linkcode describe}ption (never throws).
+ */
+export function objectOf(value: unknown): string | number {
+  return typeof value === "string" || typeof value === "number" ? value : describe(value);
+}
+
+/**
+ * An options argument: `undefined` is `{}`; anything but a plain object
+ * (`null`, a string, an array) is EINVAL naming the call.
+ */
+export function optionsObject<T extends object>(
+  options: T | undefined,
+  syscall: string,
+  object?: string | number,
+): T {
+  if (options === undefined) return {} as T;
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw invalidArgument(syscall, object, `options must be an object, got ${describe(options)}`);
+  }
+  return options;
+}
+
+/** A boolean option: `undefined` is `false`, anything but a boolean EINVAL. */
+export function checkFlag(
+  value: unknown,
+  what: string,
+  syscall: string,
+  object: string | number | undefined,
+): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== "boolean") {
+    throw invalidArgument(syscall, object, `${what} must be true or false, got ${describe(value)}`);
+  }
+  return value;
 }

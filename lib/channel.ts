@@ -28,16 +28,19 @@
 import type { TrustOptions } from "./_trust.ts";
 import { trustLevel } from "./_trust.ts";
 import { invalidArgument } from "./_errors.ts";
+import { checkPosixName, orDefault } from "./_posix.ts";
+import { checkMode, describe, optionsObject } from "./_validate.ts";
 import {
   type ChannelMemory,
   type ChannelSizeOptions,
   createMemfdChannel,
   createShmChannel,
+  geometryFor,
   openFdChannel,
   openShmChannel,
   unlinkChannel,
 } from "./_channel_open.ts";
-import { ChannelHandle, type ChannelStatus } from "./_channel_base.ts";
+import { CHANNEL, ChannelHandle, type ChannelStatus } from "./_channel_base.ts";
 import { type ChannelListing, listChannels as listChannelObjects } from "./_channel_inspect.ts";
 import { ChannelSender } from "./_channel_sender.ts";
 import { ChannelReceiver, type ReceiveManyOptions } from "./_channel_receiver.ts";
@@ -71,15 +74,15 @@ export type ChannelOf<E extends ChannelEnd> = E extends "send" ? ChannelSender :
 
 function checkEnd(end: unknown, syscall: string, name: string): ChannelEnd {
   if (end !== "send" && end !== "receive") {
-    throw invalidArgument(syscall, name, `end must be "send" or "receive", got ${String(end)}`);
+    throw invalidArgument(syscall, name, `end must be "send" or "receive", got ${describe(end)}`);
   }
   return end;
 }
 
 function endOf<E extends ChannelEnd>(memory: ChannelMemory, end: E, posix: boolean): ChannelOf<E> {
   return (end === "send"
-    ? new ChannelSender(memory, end, posix)
-    : new ChannelReceiver(memory, end, posix)) as ChannelOf<E>;
+    ? new ChannelSender(CHANNEL, memory, end, posix)
+    : new ChannelReceiver(CHANNEL, memory, end, posix)) as ChannelOf<E>;
 }
 
 /**
@@ -100,8 +103,10 @@ export function createChannel<E extends ChannelEnd>(
   end: E,
   options?: CreateChannelOptions,
 ): ChannelOf<E> {
-  checkEnd(end, "shm_open", String(name));
-  return endOf(createShmChannel(name, options, options?.mode), end, true);
+  checkPosixName(name, "shm_open");
+  checkEnd(end, "shm_open", name);
+  const o = optionsObject(options, "shm_open", name);
+  return endOf(createShmChannel(name, o, o.mode), end, true);
 }
 
 /**
@@ -125,16 +130,26 @@ export function openChannel<E extends ChannelEnd>(
   end: E,
   options: OpenChannelOptions = {},
 ): ChannelOf<E> {
-  checkEnd(end, "shm_open", String(name));
-  trustLevel(options, "shm_open", name);
-  if (options.create) {
+  checkPosixName(name, "shm_open");
+  checkEnd(end, "shm_open", name);
+  const o = optionsObject(options, "shm_open", name);
+  trustLevel(o, "shm_open", name);
+  const create = o.create === undefined || (o.create as unknown) === false
+    ? undefined
+    : optionsObject(o.create, "shm_open", name);
+  if (create) {
+    // Sizes and mode checked before any syscall.
+    geometryFor(create, "shm_open", name);
+    checkMode(orDefault(create.mode, 0o600), "shm_open", name);
+  }
+  if (create) {
     try {
-      return endOf(createShmChannel(name, options.create, options.create.mode), end, true);
+      return endOf(createShmChannel(name, create, create.mode), end, true);
     } catch (e) {
       if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
     }
   }
-  return endOf(openShmChannel(name, options), end, true);
+  return endOf(openShmChannel(name, o), end, true);
 }
 
 /**
@@ -155,7 +170,7 @@ export function createChannelMemfd<E extends ChannelEnd>(
   options?: ChannelSizeOptions,
 ): ChannelOf<E> {
   checkEnd(end, "memfd_create", "memfd");
-  return endOf(createMemfdChannel(options), end, false);
+  return endOf(createMemfdChannel(optionsObject(options, "memfd_create", "memfd")), end, false);
 }
 
 /**
@@ -178,9 +193,11 @@ export function openChannelFd<E extends ChannelEnd>(
   end: E,
   options: TrustOptions = {},
 ): ChannelOf<E> {
-  checkEnd(end, "open", `fd ${fd}`);
-  trustLevel(options, "open", `fd ${fd}`);
-  return endOf(openFdChannel(fd, options), end, false);
+  const object = typeof fd === "number" ? `fd ${fd}` : undefined;
+  checkEnd(end, "open", object ?? "fd");
+  const o = optionsObject(options, "open", object);
+  trustLevel(o, "open", object ?? "fd");
+  return endOf(openFdChannel(fd, o), end, false);
 }
 
 /**

@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { describe, objectOf, optionsObject } from "./_validate.ts";
 import { libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
 import { invalidArgument, ipcError, sys, trySys } from "./_errors.ts";
@@ -67,7 +68,8 @@ export class EventFd extends Descriptor {
    * ```
    */
   constructor(fd: number, options: { name?: string } = {}) {
-    super(fd, { name: options.name ?? `eventfd ${fd}` });
+    optionsObject(options, "eventfd", objectOf(fd));
+    super(fd, { name: options.name ?? `eventfd ${objectOf(fd)}` });
   }
 
   #write(v: bigint): true | null {
@@ -138,7 +140,7 @@ function amount(n: number | bigint, name: string): bigint {
     throw invalidArgument(
       "write",
       name,
-      `eventfd increments must be 1 to 2^64-2, got ${String(n)}`,
+      `eventfd increments must be 1 to 2^64-2, got ${describe(n)}`,
     );
   }
   return v;
@@ -157,9 +159,14 @@ function amount(n: number | bigint, name: string): bigint {
  */
 export function createEventFd(options: EventFdOptions = {}): EventFd {
   const C = unistd();
+  options = optionsObject(options, "eventfd", "eventfd");
   const initial = options.initial ?? 0;
   if (!Number.isInteger(initial) || initial < 0 || initial > 0xffffffff) {
-    throw invalidArgument("eventfd", undefined, `initial must be 0 to 2^32-1, got ${initial}`);
+    throw invalidArgument(
+      "eventfd",
+      "eventfd",
+      `initial must be 0 to 2^32-1, got ${describe(initial)}`,
+    );
   }
   let flags = C.EFD_NONBLOCK | C.EFD_SEMAPHORE * (options.semaphore ? 1 : 0);
   if (options.closeOnExec ?? true) flags |= C.EFD_CLOEXEC;

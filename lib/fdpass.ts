@@ -23,7 +23,7 @@
  */
 import { cstr, libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
-import { checkPath } from "./_validate.ts";
+import { checkPath, describe, objectOf, optionsObject } from "./_validate.ts";
 import { invalidArgument, ipcError, sys } from "./_errors.ts";
 import { FdHandle } from "./fd.ts";
 import { type FdLike, fdNumbers } from "./_msghdr.ts";
@@ -44,7 +44,11 @@ const ONE_BYTE = new Uint8Array(1);
 /** EINVAL unless `socket` is a `UnixSocket` (before any syscall). */
 function checkSocket(socket: unknown, syscall: string): void {
   if (!(socket instanceof UnixSocket)) {
-    throw invalidArgument(syscall, String(socket), "socket must be a UnixSocket");
+    throw invalidArgument(
+      syscall,
+      objectOf(socket),
+      `socket must be a UnixSocket, got ${describe(socket)}`,
+    );
   }
 }
 
@@ -74,6 +78,7 @@ export async function sendFds(
   options: WaitOptions & { data?: Uint8Array } = {},
 ): Promise<void> {
   checkSocket(socket, "sendmsg");
+  optionsObject(options, "sendmsg", socket.name);
   const list = fdNumbers(fds, "sendmsg", socket.name);
   if (list.length === 0) throw invalidArgument("sendmsg", socket.name, "no descriptors to send");
   await socket.send(options.data ?? ONE_BYTE, { ...options, fds: list });
@@ -103,6 +108,7 @@ export async function receiveFds(
   options: ReceiveFdsOptions = {},
 ): Promise<FdHandle[]> {
   checkSocket(socket, "recvmsg");
+  optionsObject(options, "recvmsg", socket.name);
   const msg = await socket.receive({
     ...options,
     maxFds: options.maxFds ?? 1,

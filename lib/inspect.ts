@@ -13,6 +13,8 @@
  *
  * @module
  */
+import { describe, objectOf, optionsObject } from "./_validate.ts";
+import { invalidArgument } from "./_errors.ts";
 import type { IpcKind, IpcObjectInfo } from "./_inspect.ts";
 import { providers } from "./_kinds.ts";
 import { type IpcLimit, readIpcLimits } from "./_limits.ts";
@@ -45,6 +47,7 @@ export interface ListIpcObjectsOptions {
  * @throws {IpcError} EINVAL for an unknown kind.
  */
 export function listIpcObjects(options: ListIpcObjectsOptions = {}): IpcObjectInfo[] {
+  optionsObject(options, "list", "ipc objects");
   const all = providers(options.kind, "list").flatMap(([, p]) => p.list());
   return options.orphans ? all.filter((o) => o.creatorAlive === false) : all;
 }
@@ -79,6 +82,14 @@ export function listingNotes(options: ListIpcObjectsOptions = {}): string[] {
  * @throws {IpcError} EINVAL for an unknown kind or bad name; `NotFound`; `PermissionDenied`.
  */
 export function removeIpcObject(kind: IpcKind, nameOrId: string | number): void {
+  // One kind, named: not a list, and not `undefined` (which means "all" to providers()).
+  if (typeof kind !== "string") {
+    throw invalidArgument(
+      "remove",
+      objectOf(kind),
+      `kind must be one kind name, got ${describe(kind)}`,
+    );
+  }
   providers(kind, "remove")[0][1].remove(nameOrId);
 }
 

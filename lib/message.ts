@@ -17,6 +17,8 @@
  *
  * @module
  */
+import { invalidArgument } from "./_errors.ts";
+import { describe, objectOf } from "./_validate.ts";
 
 const decoder = new TextDecoder();
 
@@ -43,6 +45,13 @@ export class Message {
 
   /** Wraps a received payload (the message owns `bytes`). */
   constructor(bytes: Uint8Array<ArrayBuffer>) {
+    if (!(bytes instanceof Uint8Array)) {
+      throw invalidArgument(
+        "Message",
+        objectOf(bytes),
+        `bytes must be a Uint8Array, got ${describe(bytes)}`,
+      );
+    }
     this.bytes = bytes;
   }
 

@@ -28,8 +28,8 @@ import { setField } from "../ffi/struct.ts";
 import { E } from "../ffi/errno.ts";
 import { invalidArgument, IpcError, ipcError, sys } from "./_errors.ts";
 import { statFd } from "./_stat.ts";
-import { checkMode } from "./_validate.ts";
-import { checkInt, checkOptions, checkPosixName, orDefault } from "./_posix.ts";
+import { checkMode, optionsObject } from "./_validate.ts";
+import { checkInt, checkPosixName, orDefault } from "./_posix.ts";
 import { checkOwner, trustLevel, type TrustOptions } from "./_trust.ts";
 import { procInt } from "./_host.ts";
 import { MessageQueue } from "./_mq_queue.ts";
@@ -129,7 +129,7 @@ function accessFlag(access: unknown, name: string): number {
 
 /** Validated creation options: the mode and the `mq_attr` to pass. */
 function creation(options: CreateMessageQueueOptions, name: string) {
-  options = checkOptions(options, "mq_open", name);
+  options = optionsObject(options, "mq_open", name);
   const mode = checkMode(orDefault(options.mode, 0o600), "mq_open", name);
   const limits = messageQueueLimits();
   const msgMax = limits.msgMax ?? 10;
@@ -214,7 +214,7 @@ export function createMessageQueue(
   options: CreateMessageQueueOptions = {},
 ): MessageQueue {
   checkPosixName(name, "mq_open");
-  options = checkOptions(options, "mq_open", name);
+  options = optionsObject(options, "mq_open", name);
   const flags = accessFlag(options.access, name) | unistd().O_NONBLOCK | unistd().O_CLOEXEC;
   return createExclusive(name, flags, creation(options, name), false)!;
 }
@@ -243,7 +243,7 @@ export function openMessageQueue(
   options: OpenMessageQueueOptions = {},
 ): MessageQueue {
   checkPosixName(name, "mq_open");
-  options = checkOptions(options, "mq_open", name);
+  options = optionsObject(options, "mq_open", name);
   trustLevel(options, "mq_open", name);
   const flags = accessFlag(options.access, name) | unistd().O_NONBLOCK | unistd().O_CLOEXEC;
   if (options.create !== undefined) {

@@ -62,7 +62,7 @@ const posixShm: KindProvider = {
     return out;
   },
   remove(name) {
-    removeSharedMemory(String(name));
+    removeSharedMemory(name as string);
   },
 };
 
@@ -82,7 +82,7 @@ const posixSem: KindProvider = {
     return out;
   },
   remove(name) {
-    removeSemaphore(String(name));
+    removeSemaphore(name as string);
   },
 };
 
@@ -193,7 +193,7 @@ const posixMq: KindProvider = {
     return out;
   },
   remove(name) {
-    removeMessageQueue(String(name));
+    removeMessageQueue(name as string);
   },
   note() {
     if (mqMounted()) return undefined;

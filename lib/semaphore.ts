@@ -29,8 +29,8 @@ import { semaphore } from "../ffi/semaphore.ts";
 import { E } from "../ffi/errno.ts";
 import { invalidArgument, IpcError, sys, sysPointer } from "./_errors.ts";
 import { checkSemaphoreFile, semPath } from "./_sem_file.ts";
-import { checkMode } from "./_validate.ts";
-import { checkInt, checkOptions, checkPosixName, orDefault, SEMAPHORE_NAME_MAX } from "./_posix.ts";
+import { checkMode, optionsObject } from "./_validate.ts";
+import { checkInt, checkPosixName, orDefault, SEMAPHORE_NAME_MAX } from "./_posix.ts";
 import { trustLevel, type TrustOptions } from "./_trust.ts";
 import type { WaitOptions } from "./wait.ts";
 import { KIND, named, type Semaphore } from "./_sem_handle.ts";
@@ -75,7 +75,7 @@ function createExclusive(
   options: CreateSemaphoreOptions,
   orOpen: boolean,
 ): Semaphore | null {
-  const opts = checkOptions(options, "sem_open", name);
+  const opts = optionsObject(options, "sem_open", name);
   const mode = checkMode(orDefault(opts.mode, 0o600), "sem_open", name);
   const value = checkInt(orDefault(opts.value, 0), "value", "sem_open", name, {
     min: 0,
@@ -148,7 +148,7 @@ export function createSemaphore(name: string, options: CreateSemaphoreOptions = 
  */
 export function openSemaphore(name: string, options: OpenSemaphoreOptions = {}): Semaphore {
   checkPosixName(name, "sem_open", SEMAPHORE_NAME_MAX);
-  options = checkOptions(options, "sem_open", name);
+  options = optionsObject(options, "sem_open", name);
   trustLevel(options, "sem_open", name);
   if (options.create !== undefined) {
     if (typeof options.create !== "object" || options.create === null) {
@@ -188,7 +188,7 @@ export async function withSemaphore<T>(
   fn: () => T | Promise<T>,
   options: WaitOptions & TrustOptions & { mode?: number } = {},
 ): Promise<T> {
-  options = checkOptions(options, "sem_open", name);
+  options = optionsObject(options, "sem_open", name);
   if (typeof fn !== "function") throw invalidArgument("sem_wait", name, "fn must be a function");
   using sem = openSemaphore(name, {
     create: { value: 1, mode: options.mode },

@@ -27,8 +27,8 @@ import { mman } from "../ffi/mman.ts";
 import { E } from "../ffi/errno.ts";
 import { invalidArgument, IpcError, ipcError, sys, trySys } from "./_errors.ts";
 import { statFd, type StatInfo } from "./_stat.ts";
-import { checkMode } from "./_validate.ts";
-import { checkFlag, checkInt, checkOptions, checkPosixName, orDefault } from "./_posix.ts";
+import { checkFlag, checkMode, objectOf, optionsObject } from "./_validate.ts";
+import { checkInt, checkPosixName, orDefault } from "./_posix.ts";
 import { checkHostSize } from "./_host.ts";
 import { checkOwner, trustLevel, type TrustOptions } from "./_trust.ts";
 import { fallocate, INTERNAL, SharedMemory } from "./_shm_region.ts";
@@ -130,7 +130,7 @@ function createExclusive(
   options: CreateSharedMemoryOptions,
   orOpen: boolean,
 ): SharedMemory | null {
-  const opts = checkOptions(options, "shm_open", name);
+  const opts = optionsObject(options, "shm_open", name);
   const size = checkInt(opts.size, "size", "shm_open", name);
   const mode = checkMode(orDefault(opts.mode, 0o600), "shm_open", name);
   checkHostSize({ size, allocate: size, syscall: "shm_open", object: name });
@@ -205,7 +205,7 @@ export function openSharedMemory(
   options: OpenSharedMemoryOptions = {},
 ): SharedMemory {
   checkPosixName(name, "shm_open");
-  options = checkOptions(options, "shm_open", name);
+  options = optionsObject(options, "shm_open", name);
   trustLevel(options, "shm_open", name);
   const readOnly = checkFlag(options.readOnly, "readOnly", "shm_open", name);
   if (options.create !== undefined) {
@@ -263,7 +263,7 @@ export function openSharedMemoryFd(
 ): SharedMemory {
   checkInt(fd, "fd", "mmap", undefined, { min: 0, max: 0x7fffffff });
   const name = `fd ${fd}`;
-  options = checkOptions(options, "mmap", name);
+  options = optionsObject(options, "mmap", name);
   const trust = trustLevel(options, "mmap", name);
   const readOnly = checkFlag(options.readOnly, "readOnly", "mmap", name);
   const st = statFd(fd, name);
@@ -333,11 +333,11 @@ export function createMemfd(name: string, options: CreateMemfdOptions): SharedMe
   ) {
     throw invalidArgument(
       "memfd_create",
-      String(name),
+      objectOf(name),
       "memfd name must be a string of at most 249 bytes without NUL or slash",
     );
   }
-  const opts = checkOptions(options, "memfd_create", name);
+  const opts = optionsObject(options, "memfd_create", name);
   const size = checkInt(opts.size, "size", "memfd_create", name);
   const sealSize = checkFlag(opts.sealSize, "sealSize", "memfd_create", name);
   checkHostSize({ size, allocate: size, syscall: "memfd_create", object: name });

@@ -136,6 +136,13 @@ function toInfo(
   }
 }
 
+/** The family of a kind name; `undefined` for anything else (`"toString"`, an object...). */
+function familyFor(kind: unknown): SysvFamily | undefined {
+  return typeof kind === "string" && Object.hasOwn(familyOf, kind)
+    ? familyOf[kind as SysvKind]
+    : undefined;
+}
+
 /**
  * Every object of one System V kind on the host (visible in this IPC
  * namespace), in id order.
@@ -147,7 +154,7 @@ function toInfo(
  * ```
  */
 export function listSysvObjects(kind: SysvKind): IpcObjectInfo[] {
-  if (!(kind in familyOf)) {
+  if (!familyFor(kind)) {
     throw invalidArgument("list", shown(kind), "kind must be sysv-msg, sysv-sem or sysv-shm");
   }
   return readTable(familyOf[kind]).map((r) => toInfo(kind, r)).sort((a, b) => a.id! - b.id!);
@@ -182,8 +189,8 @@ function rmid(family: SysvFamily, id: number): number {
  * `PermissionDenied` (EPERM) if this user neither owns nor created it.
  */
 export function removeSysvObject(kind: SysvKind, id: number | string): void {
-  const family = familyOf[kind];
-  const syscall = `${family}ctl(IPC_RMID)`;
+  const family = familyFor(kind);
+  const syscall = `${family ?? "sysv"}ctl(IPC_RMID)`;
   if (!family) {
     throw invalidArgument(syscall, shown(kind), "kind must be sysv-msg, sysv-sem or sysv-shm");
   }
@@ -215,7 +222,7 @@ export function removeSysvObject(kind: SysvKind, id: number | string): void {
  * for key 0 (`IPC_PRIVATE` names no object).
  */
 export function sysvIdForKey(kind: SysvKind, key: number): number {
-  const family = familyOf[kind];
+  const family = familyFor(kind);
   if (!family) {
     throw invalidArgument("get", shown(kind), "kind must be sysv-msg, sysv-sem or sysv-shm");
   }

@@ -21,14 +21,23 @@
  *
  * @module
  */
+import { optionsObject } from "./_validate.ts";
 import { libc } from "../ffi/libc.ts";
 import { off, setField } from "../ffi/struct.ts";
 import { sysv, sysvLayout } from "../ffi/sysv.ts";
 import { invalidArgument, type IpcError, ipcError } from "./_errors.ts";
 import { Deadline } from "./wait.ts";
 import { sysvLimits } from "./_sysv_limits.ts";
-import { type SysvHandleOptions, SysvObject } from "./_sysv_object.ts";
-import { createWith, openFamily, type SysvOpenOptions } from "./_sysv_open.ts";
+import {
+  sysvApplySet,
+  sysvAttempt,
+  type SysvHandleOptions,
+  sysvLive,
+  SysvObject,
+  sysvStatView,
+} from "./_sysv_object.ts";
+import { createOptions, createWith, openFamily, type SysvOpenOptions } from "./_sysv_open.ts";
+import { creationObject } from "./_sysv_key.ts";
 import { SysvWaiter } from "./_sysv_wait.ts";
 import { BigCache, checkSize, checkType, readType, writeType } from "./_sysv_msgbuf.ts";
 import {
@@ -90,21 +99,6 @@ export class SysvMessageQueue extends SysvObject {
     super("msg", id, options);
   }
 
-  /** @internal */
-  protected rawStat(buf: Uint8Array<ArrayBuffer>): number {
-    return libc().msgctl(this.id, sysv().IPC_STAT, buf);
-  }
-
-  /** @internal */
-  protected rawSet(buf: Uint8Array<ArrayBuffer>): number {
-    return libc().msgctl(this.id, sysv().IPC_SET, buf);
-  }
-
-  /** @internal */
-  protected rawRemove(): number {
-    return libc().msgctl(this.id, sysv().IPC_RMID, null);
-  }
-
   /**
    * `struct msgbuf` for `data`: in the handle's reusable buffer (`reuse`, for
    * the synchronous path) or a new one (for a send that may wait). Returns the
@@ -145,9 +139,9 @@ export class SysvMessageQueue extends SysvObject {
 
   /** One `msgsnd(IPC_NOWAIT)`: true if sent, null if the queue is full. */
   #sendOnce(buf: Uint8Array<ArrayBuffer>, size: number, syscall: string): true | null {
-    const id = this.live(syscall);
+    const id = sysvLive(this, syscall);
     const big = this.#sizeBig.of(size);
-    const r = this.attempt(() => libc().msgsnd(id, buf, big, sysv().IPC_NOWAIT), syscall);
+    const r = sysvAttempt(this, () => libc().msgsnd(id, buf, big, sysv().IPC_NOWAIT), syscall);
     if (r !== null) return true;
     // Full, or a message that can never fit (the kernel says EAGAIN forever).
     const max = this.stat().queueBytes;
@@ -172,6 +166,7 @@ export class SysvMessageQueue extends SysvObject {
    * removed; `BadResource` (EBADF) after `close()`.
    */
   trySend(data: Uint8Array | string, options: { type?: number } = {}): true | null {
+    optionsObject(options, "msgsnd", this.name);
     const type = checkType(options.type === undefined ? 1 : options.type, "msgsnd", this.name, 1);
     const [buf, size] = this.#encode(data, type, "msgsnd", true);
     return this.#sendOnce(buf, size, "msgsnd");
@@ -202,6 +197,7 @@ export class SysvMessageQueue extends SysvObject {
   }
 
   #select(options: SysvReceiveSelect): [number, number, number] {
+    optionsObject(options, "msgrcv", this.name);
     const C = sysv();
     const type = checkType(
       options.type === undefined ? 0 : options.type,
@@ -264,7 +260,7 @@ export class SysvMessageQueue extends SysvObject {
 
   /** One `msgrcv(IPC_NOWAIT)` into the handle's buffer: the text length, or -1 if none. */
   #receiveRaw(type: number, messageSize: number, flags: number): number {
-    const id = this.live("msgrcv");
+    const id = sysvLive(this, "msgrcv");
     const L = sysvLayout().msgbuf;
     const base = off(L, "mtext");
     if (this.#rbuf.byteLength < base + messageSize) this.#rbuf = new Uint8Array(base + messageSize);
@@ -272,7 +268,8 @@ export class SysvMessageQueue extends SysvObject {
     const bigMax = this.#maxBig.of(messageSize);
     const bigType = this.#typeBig.of(type);
     try {
-      return this.attempt(
+      return sysvAttempt(
+        this,
         () => libc().msgrcv(id, buf, bigMax, bigType, flags),
         "msgrcv",
         NO_MESSAGE,
@@ -406,7 +403,7 @@ export class SysvMessageQueue extends SysvObject {
    * ```
    */
   async *messages(options: SysvReceiveOptions = {}): AsyncGenerator<SysvMessage> {
-    const { signal } = options;
+    const { signal } = optionsObject(options, "msgrcv", this.name);
     while (!this.closed && !signal?.aborted) {
       try {
         yield await this.receive(options);
@@ -429,7 +426,7 @@ export class SysvMessageQueue extends SysvObject {
    * (EACCES) without read permission.
    */
   stat(): SysvMsgStat {
-    return decodeMsqid(this.statView("msgctl(IPC_STAT)"));
+    return decodeMsqid(sysvStatView(this, "msgctl(IPC_STAT)"));
   }
 
   /**
@@ -447,10 +444,11 @@ export class SysvMessageQueue extends SysvObject {
    */
   set(changes: SysvMsgSetOptions): void {
     const syscall = "msgctl(IPC_SET)";
-    const queueBytes = changes.queueBytes === undefined
+    const queueBytes = changes === null || typeof changes !== "object" ||
+        changes.queueBytes === undefined
       ? undefined
       : checkSize(changes.queueBytes, "queueBytes", syscall, this.name);
-    this.applySet(syscall, changes, (v) => {
+    sysvApplySet(this, syscall, changes, (v) => {
       if (queueBytes !== undefined) setField(v, sysvLayout().msqid_ds, "msg_qbytes", queueBytes);
     }, { limit: "kernel.msgmnb" });
   }
@@ -473,13 +471,17 @@ const msgget = (key: number, flags: number) => libc().msgget(key, flags);
  * `kernel.msgmni` queues; EINVAL for a bad key or mode.
  */
 export function createSysvMessageQueue(
-  options: CreateSysvMessageQueueOptions = {},
+  options?: CreateSysvMessageQueueOptions,
 ): SysvMessageQueue {
-  const [id] = createWith("msg", "msgget", options ?? {}, msgget);
-  const q = new SysvMessageQueue(id, { trust: "any", removeOnClose: options.removeOnClose });
-  if (options.queueBytes !== undefined) {
+  const o = createOptions(options, "msgget");
+  const queueBytes = o.queueBytes === undefined
+    ? undefined
+    : checkSize(o.queueBytes, "queueBytes", "msgget", creationObject(o.key));
+  const [id] = createWith("msg", "msgget", o, msgget);
+  const q = new SysvMessageQueue(id, { trust: "any", removeOnClose: o.removeOnClose });
+  if (queueBytes !== undefined) {
     try {
-      q.set({ queueBytes: options.queueBytes });
+      q.set({ queueBytes });
     } catch (e) {
       q.remove();
       throw e;

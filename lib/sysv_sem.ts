@@ -22,6 +22,7 @@
  *
  * @module
  */
+import { describe, optionsObject } from "./_validate.ts";
 import { libc } from "../ffi/libc.ts";
 import { getField, setField } from "../ffi/struct.ts";
 import { sysv, sysvLayout } from "../ffi/sysv.ts";
@@ -29,8 +30,16 @@ import { invalidArgument, type IpcError, ipcError } from "./_errors.ts";
 import { creationObject, shown } from "./_sysv_key.ts";
 import { Deadline, type WaitOptions } from "./wait.ts";
 import { sysvLimits } from "./_sysv_limits.ts";
-import { type SysvHandleOptions, SysvObject } from "./_sysv_object.ts";
-import { createWith, openFamily, type SysvOpenOptions } from "./_sysv_open.ts";
+import {
+  sysvApplySet,
+  sysvAttempt,
+  sysvCall,
+  type SysvHandleOptions,
+  sysvLive,
+  SysvObject,
+  sysvStatView,
+} from "./_sysv_object.ts";
+import { createOptions, createWith, openFamily, type SysvOpenOptions } from "./_sysv_open.ts";
 import { dsLayout } from "./_sysv_perm.ts";
 import { SysvWaiter } from "./_sysv_wait.ts";
 import { checkValue, type Encoded, encodeOps, sameOps } from "./_sysv_sembuf.ts";
@@ -81,22 +90,7 @@ export class SysvSemaphoreSet extends SysvObject {
    */
   constructor(id: number, options: SysvHandleOptions = {}) {
     super("sem", id, options);
-    this.count = getField(this.statView("semctl(IPC_STAT)"), dsLayout("sem"), "sem_nsems");
-  }
-
-  /** @internal */
-  protected rawStat(buf: Uint8Array<ArrayBuffer>): number {
-    return libc().semctl_buf(this.id, 0, sysv().IPC_STAT, buf);
-  }
-
-  /** @internal */
-  protected rawSet(buf: Uint8Array<ArrayBuffer>): number {
-    return libc().semctl_buf(this.id, 0, sysv().IPC_SET, buf);
-  }
-
-  /** @internal */
-  protected rawRemove(): number {
-    return libc().semctl(this.id, 0, sysv().IPC_RMID, 0n);
+    this.count = getField(sysvStatView(this, "semctl(IPC_STAT)"), dsLayout("sem"), "sem_nsems");
   }
 
   #index(index: unknown, syscall: string): number {
@@ -104,7 +98,7 @@ export class SysvSemaphoreSet extends SysvObject {
       throw invalidArgument(
         syscall,
         this.name,
-        `semaphore index must be an integer from 0 to ${this.count - 1}, got ${String(index)}`,
+        `semaphore index must be an integer from 0 to ${this.count - 1}, got ${describe(index)}`,
       );
     }
     return index;
@@ -131,9 +125,9 @@ export class SysvSemaphoreSet extends SysvObject {
   }
 
   #tryEncoded(enc: Encoded, syscall: string): true | null {
-    const id = this.live(syscall);
+    const id = sysvLive(this, syscall);
     try {
-      return this.attempt(() => libc().semop(id, enc.nowait, enc.n), syscall) === null
+      return sysvAttempt(this, () => libc().semop(id, enc.nowait, enc.n), syscall) === null
         ? null
         : true;
     } catch (e) {
@@ -250,6 +244,8 @@ export class SysvSemaphoreSet extends SysvObject {
     sign: 1 | -1,
     syscall: string,
   ): SysvSemOp[] {
+    index = this.#index(index, syscall);
+    optionsObject(options, syscall, this.name);
     const count = options.count === undefined ? 1 : options.count;
     if (typeof count !== "number" || !Number.isInteger(count) || count < 1 || count > SEMVMX) {
       throw invalidArgument(
@@ -272,8 +268,8 @@ export class SysvSemaphoreSet extends SysvObject {
   }
 
   #ctl(index: number, cmd: number, name: string, arg = 0n): number {
-    const id = this.live(`semctl(${name})`);
-    return this.call(() => libc().semctl(id, index, cmd, arg), `semctl(${name})`);
+    const id = sysvLive(this, `semctl(${name})`);
+    return sysvCall(this, () => libc().semctl(id, index, cmd, arg), `semctl(${name})`);
   }
 
   /**
@@ -311,9 +307,9 @@ export class SysvSemaphoreSet extends SysvObject {
    * @throws {IpcError} EIDRM if removed.
    */
   values(): number[] {
-    const id = this.live("semctl(GETALL)");
+    const id = sysvLive(this, "semctl(GETALL)");
     const values = new Uint16Array(this.count);
-    this.call(() => libc().semctl_buf(id, 0, sysv().GETALL, values), "semctl(GETALL)");
+    sysvCall(this, () => libc().semctl_buf(id, 0, sysv().GETALL, values), "semctl(GETALL)");
     return [...values];
   }
 
@@ -324,7 +320,7 @@ export class SysvSemaphoreSet extends SysvObject {
    * 0..SEMVMX; EIDRM if removed.
    */
   setValues(values: number[]): void {
-    const id = this.live("semctl(SETALL)");
+    const id = sysvLive(this, "semctl(SETALL)");
     if (!Array.isArray(values) || values.length !== this.count) {
       throw invalidArgument(
         "semctl(SETALL)",
@@ -333,7 +329,7 @@ export class SysvSemaphoreSet extends SysvObject {
       );
     }
     const arr = Uint16Array.from(values.map((v) => checkValue(v, "semctl(SETALL)", this.name)));
-    this.call(() => libc().semctl_buf(id, 0, sysv().SETALL, arr), "semctl(SETALL)");
+    sysvCall(this, () => libc().semctl_buf(id, 0, sysv().SETALL, arr), "semctl(SETALL)");
   }
 
   /**
@@ -370,7 +366,7 @@ export class SysvSemaphoreSet extends SysvObject {
    * read permission.
    */
   stat(): SysvSemStat {
-    return decodeSemid(this.statView("semctl(IPC_STAT)"));
+    return decodeSemid(sysvStatView(this, "semctl(IPC_STAT)"));
   }
 
   /**
@@ -379,7 +375,7 @@ export class SysvSemaphoreSet extends SysvObject {
    * @throws {IpcError} `PermissionDenied` (EPERM) unless owner or creator.
    */
   set(changes: SysvSemSetOptions): void {
-    this.applySet("semctl(IPC_SET)", changes);
+    sysvApplySet(this, "semctl(IPC_SET)", changes);
   }
 }
 
@@ -401,11 +397,9 @@ export class SysvSemaphoreSet extends SysvObject {
  * (EEXIST) if the key is taken; ENOSPC at the system's limit of sets.
  */
 export function createSysvSemaphoreSet(
-  options: CreateSysvSemaphoreSetOptions = {},
+  options?: CreateSysvSemaphoreSetOptions,
 ): SysvSemaphoreSet {
-  if (typeof options !== "object" || options === null) {
-    throw invalidArgument("semget", shown(options), "options must be an object");
-  }
+  options = createOptions(options, "semget");
   const what = creationObject(options.key);
   const values = options.values;
   if (values !== undefined && !Array.isArray(values)) {

@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { optionsObject } from "./_validate.ts";
 import { getField, off } from "../ffi/struct.ts";
 import { sysv, sysvLayout } from "../ffi/sysv.ts";
 import { libc } from "../ffi/libc.ts";
@@ -27,8 +28,17 @@ import { invalidArgument, type IpcError } from "./_errors.ts";
 import { creationObject, shown } from "./_sysv_key.ts";
 import { checkRange, Mapping } from "./_mapping.ts";
 import { sysvLimits } from "./_sysv_limits.ts";
-import { type SysvHandleOptions, SysvObject } from "./_sysv_object.ts";
 import {
+  sysvApplySet,
+  sysvFailure,
+  type SysvHandleOptions,
+  sysvLive,
+  SysvObject,
+  sysvOnClose,
+  sysvStatView,
+} from "./_sysv_object.ts";
+import {
+  createOptions,
   createWith,
   openFamily,
   type SysvCreateCommon,
@@ -158,8 +168,9 @@ export class SysvShmAttachment implements Disposable {
    * @throws {IpcError} EINVAL for a range outside the segment; `BadResource`
    * (EBADF) after `detach()`.
    */
-  read(offset = 0, length: number = this.size - offset): Uint8Array<ArrayBuffer> {
+  read(offset = 0, length?: number): Uint8Array<ArrayBuffer> {
     if (this.detached) return this.#mapping.copy(0, 0); // throws EBADF
+    if (length === undefined) length = typeof offset === "number" ? this.size - offset : 0;
     checkRange(offset, length, this.size, "shm read", this.#mapping.name);
     return this.#mapping.copy(offset, length);
   }
@@ -220,27 +231,10 @@ export class SysvSharedMemory extends SysvObject {
    */
   constructor(id: number, options: SysvHandleOptions = {}) {
     super("shm", id, options);
-    this.size = getField(this.statView("shmctl(IPC_STAT)"), dsLayout("shm"), "shm_segsz");
-  }
-
-  /** @internal */
-  protected rawStat(buf: Uint8Array<ArrayBuffer>): number {
-    return libc().shmctl(this.id, sysv().IPC_STAT, buf);
-  }
-
-  /** @internal */
-  protected rawSet(buf: Uint8Array<ArrayBuffer>): number {
-    return libc().shmctl(this.id, sysv().IPC_SET, buf);
-  }
-
-  /** @internal */
-  protected rawRemove(): number {
-    return libc().shmctl(this.id, sysv().IPC_RMID, null);
-  }
-
-  /** @internal */
-  protected override onClose(): void {
-    for (const a of [...this.#attachments]) a.detach();
+    sysvOnClose(this, () => {
+      for (const a of [...this.#attachments]) a.detach();
+    });
+    this.size = getField(sysvStatView(this, "shmctl(IPC_STAT)"), dsLayout("shm"), "shm_segsz");
   }
 
   /**
@@ -259,7 +253,8 @@ export class SysvSharedMemory extends SysvObject {
    * writable attachment, write) permission; EIDRM if removed.
    */
   attach(options: SysvAttachOptions = {}): SysvShmAttachment {
-    const id = this.live("shmat");
+    const id = sysvLive(this, "shmat");
+    optionsObject(options, "shmat", this.name);
     const readOnly = options.readOnly === undefined ? false : options.readOnly;
     if (typeof readOnly !== "boolean") {
       throw invalidArgument(
@@ -277,7 +272,7 @@ export class SysvSharedMemory extends SysvObject {
         { size, readOnly, name: this.name, identity: `sysv:${id}` },
       );
     } catch (e) {
-      throw this.failure(e as IpcError, "shmat");
+      throw sysvFailure(this, e as IpcError, "shmat");
     }
     const a = attachment(
       mapping,
@@ -295,7 +290,7 @@ export class SysvSharedMemory extends SysvObject {
    * read permission.
    */
   stat(): SysvShmStat {
-    return decodeShmid(this.statView("shmctl(IPC_STAT)"));
+    return decodeShmid(sysvStatView(this, "shmctl(IPC_STAT)"));
   }
 
   /**
@@ -304,7 +299,7 @@ export class SysvSharedMemory extends SysvObject {
    * @throws {IpcError} `PermissionDenied` (EPERM) unless owner or creator.
    */
   set(changes: SysvShmSetOptions): void {
-    this.applySet("shmctl(IPC_SET)", changes);
+    sysvApplySet(this, "shmctl(IPC_SET)", changes);
   }
 }
 
@@ -341,9 +336,10 @@ function decodeShmid(v: DataView): SysvShmStat {
  * system's limits.
  */
 export function createSysvSharedMemory(options: CreateSysvSharedMemoryOptions): SysvSharedMemory {
-  if (typeof options !== "object" || options === null) {
-    throw invalidArgument("shmget", shown(options), "options must be an object with a size");
+  if (options === undefined) {
+    throw invalidArgument("shmget", "IPC_PRIVATE", "options must be an object with a size");
   }
+  options = createOptions(options, "shmget");
   const size = options.size;
   const { shmmax } = sysvLimits();
   if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 1 || size > shmmax) {

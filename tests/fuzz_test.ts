@@ -55,8 +55,9 @@ interface Finding {
 }
 
 /**
- * Failures this test finds in other families' code, being fixed in their own
- * branches (issue 11). Each entry is a CLASS of findings (a pattern over
+ * Failures this test finds that are being fixed elsewhere: EMPTY since the
+ * issue 11 fuzz fixes (`changes/11-fuzzfix.md`); a finding now fails the
+ * run. Keep it empty: add an entry only for a fault in progress. Each entry is a CLASS of findings (a pattern over
  * {@linkcode keyOf} keys: `problem target: ErrorClass`, where a method
  * target is `recipe.method`, suffixed ` (closed)` or ` (underneath)`), with
  * the family that owns it and one call that shows it. The last test replays
@@ -68,120 +69,15 @@ const KNOWN: {
   owner: string;
   example: Spec | Spec[];
   noReplay?: string;
-}[] = [
-  // ---- sysv: heap corruption
-  {
-    // `rawStat(buffer)` / `rawSet(buffer)` let IPC_STAT write a semid_ds (104
-    // bytes on x86_64) into any caller buffer: a 16-byte ArrayBuffer is a
-    // heap overflow, found later by malloc ("free(): invalid next size",
-    // "corrupted double-linked list") or as a SIGSEGV in whatever call runs
-    // next, so the crash is not attributable to a target. This is the only
-    // cause of SIGABRT/SIGSEGV the fuzzer has found (delta-debugged from seed
-    // 995420469, child 1); the example repeats the overflow so that it
-    // crashes every time.
-    pattern: /^signal .+: (SIGABRT|SIGSEGV)$/,
-    owner: "sysv",
-    example: [
-      { target: method("sem", "close"), args: ["o{count=obj}"] },
-      ...Array.from({ length: 12 }, () => [
-        { target: method("sysv-sem", "rawStat"), args: ["buf:arraybuffer"] },
-        { target: method("sysv-sem", "isGone"), args: [] },
-        { target: method("pipe.writer", "writeAll"), args: ['o{undo=s:"datagram"}'] },
-      ]).flat(),
-    ],
-  },
-  // ---- posix: lib/_sem_handle.ts, _shm_region.ts, _posix.ts, shm.ts, mqueue.ts
-  {
-    // A named semaphore's file truncated to 0 by another process: SIGBUS on
-    // the next access (issue 11's "owner truncates a named-semaphore file").
-    pattern: /^signal sem\.\S+ \(underneath\): SIGBUS$/,
-    owner: "posix",
-    example: { target: method("sem", "value", "underneath"), args: [] },
-  },
-  {
-    // Wrong-typed arguments to handle methods: `typed(undefined)` reads
-    // `BYTES_PER_ELEMENT` of undefined, and the like.
-    pattern: /^throw (shm|memfd|sem|mq)\.\S+( \(\w+\))?: (TypeError|RangeError)$/,
-    owner: "posix",
-    example: { target: method("memfd", "typed"), args: [] },
-  },
-  {
-    // semaphoreInRegion(true, …) reads a private field of a non-SharedMemory;
-    // checkPosixName(String(name)) throws on an object without toString;
-    // createMemfd(view of a shrunk resizable buffer) joins a detached view.
-    pattern:
-      /^throw (semaphoreInRegion|(open|create|remove)(MessageQueue|Semaphore|SharedMemory)|createMemfd|openSharedMemoryFd|withSemaphore|messageQueueLimits): (TypeError|RangeError)$/,
-    owner: "posix",
-    example: { target: fn("semaphoreInRegion"), args: ["true", "n:-Infinity"] },
-  },
-  {
-    // An empty sem.* file in /dev/shm (left by a crashed process, or planted
-    // by any local user: /dev/shm is world-writable) kills listIpcObjects()
-    // (and `ipckit ls`) with SIGBUS when it maps the semaphore to read it.
-    pattern: /^signal (listIpcObjects|openSemaphore): SIGBUS$/,
-    owner: "posix (lib/posix_inspect.ts)",
-    example: { target: fn("listIpcObjects"), args: ["h:planted-sem"] },
-  },
-  // ---- sysv: lib/_sysv_object.ts, sysv_*.ts, sysv_key.ts, sysv_inspect.ts
-  {
-    // Internal plumbing exposed as public methods (call, attempt, rawStat,
-    // rawSet, applySet, failure...), which trust their arguments; an index
-    // that is a detached buffer reaches `join` in #index.
-    pattern: /^throw sysv-(msg|sem|shm)(\.attachment)?\.\S+( \(\w+\))?: (TypeError|RangeError)$/,
-    owner: "sysv",
-    example: { target: method("sysv-msg", "call"), args: [] },
-  },
-  {
-    pattern:
-      /^throw (parseSysvKey|formatSysvKey|sysvIdForKey|ftok|new Sysv\w+|(open|create)Sysv\w+|removeSysvObject): TypeError$/,
-    owner: "sysv",
-    example: { target: fn("parseSysvKey"), args: [] },
-  },
-  {
-    // createSysvMessageQueue(null): `options ?? {}` creates the queue, then
-    // `options.removeOnClose` throws a TypeError and the queue is left behind.
-    pattern: /^leak-ipc (create|open)Sysv\w+$/,
-    owner: "sysv",
-    example: { target: fn("createSysvMessageQueue"), args: ["null"] },
-  },
-  // ---- sock: lib/_socket.ts, _address.ts, fdpass.ts, _socket_message.ts, _listener.ts
-  {
-    // A non-buffer argument reaches BigInt(byteLength): "The number NaN cannot be converted".
-    pattern:
-      /^throw (socketpair|socketpair\.dgram|listener)\.\S+( \(\w+\))?: (TypeError|RangeError)$/,
-    owner: "sock",
-    example: { target: method("socketpair", "tryRead"), args: ["b:1"] },
-  },
-  {
-    pattern:
-      /^throw (receiveFds|sendFds|bindUnix|listenUnix|connectUnix|createSocketPair|new UnixSocket|new UnixListener|new SocketMessage): (TypeError|RangeError)$/,
-    owner: "sock",
-    example: { target: fn("receiveFds"), args: [] },
-  },
-  // ---- siglock: lib/_signal_*.ts, _lock_*.ts, eventfd.ts, _pidfd.ts, shutdown.ts
-  {
-    pattern:
-      /^throw (blockedInEveryThread|signalName|signalNumber|processGroup|sendSignal|sendSignalToGroup|openPidfd|receiveSignals|withLock|lockFile|tryLockFile|openLockFile|singleInstance|lockHolders|openFile|createEventFd|onShutdown|closeOnShutdown|new (SignalReceiver|EventFd|Pidfd|FileLock|LockFile)): (TypeError|RangeError)$/,
-    owner: "siglock",
-    example: { target: fn("blockedInEveryThread"), args: [] },
-  },
-  {
-    pattern:
-      /^throw (lockfile|filelock|signals|eventfd|pidfd)\.\S+( \(\w+\))?: (TypeError|RangeError)$/,
-    owner: "siglock",
-    example: { target: method("lockfile", "unlock"), args: ['s:"stream"'] },
-  },
-  // ---- inspect: lib/inspect.ts
-  {
-    pattern: /^throw (removeIpcObject|listIpcObjects|listSysvObjects): TypeError$/,
-    owner: "inspect",
-    example: { target: fn("removeIpcObject"), args: ["arr:empty", 's:"a\\u0000b"'] },
-  },
-];
+}[] = [];
 
+// Builders of KNOWN examples: `{ target: fn("parseSysvKey"), args: [] }`,
+// `{ target: method("sem", "value", "underneath"), args: [] }`.
+// deno-lint-ignore no-unused-vars
 function fn(name: string) {
   return { kind: "fn", name };
 }
+// deno-lint-ignore no-unused-vars
 function method(recipe: string, member: string, how = "open") {
   return { kind: "method", recipe, member, how };
 }

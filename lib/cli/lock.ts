@@ -12,7 +12,7 @@
  * @module
  */
 import type { FileLock } from "../lock.ts";
-import { LockFile } from "../_lock_file.ts";
+import { LockFile, unlockRange } from "../_lock_file.ts";
 import { openChecked } from "../_lock_open.ts";
 import { IpcError } from "../_errors.ts";
 import { errnoDescription } from "../../ffi/errno.ts";
@@ -58,7 +58,7 @@ function openTarget(ctx: Context, a: LockArgs): LockFile | number {
 /** Takes (or with -u drops) the lock: `null` once held, else the exit code. */
 async function takeLock(ctx: Context, a: LockArgs, file: LockFile): Promise<number | null> {
   if (a.unlock) {
-    file.unlock({ kind: "flock", shared: false, start: 0, length: 0 });
+    unlockRange(file, { kind: "flock", shared: false, start: 0, length: 0 });
     return null;
   }
   const t0 = performance.now();
