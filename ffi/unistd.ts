@@ -33,6 +33,10 @@ export const unistdSymbols = {
   /** The reactor's one pool call: a wake-up hint only, errno never read. */
   poll_nb: { name: "poll", parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
+  /** Lets a peer that shares this CPU run while a wait spins (lib/wait.ts Spinner). */
+  sched_yield: { parameters: [], result: "i32" },
+  /** A short wait in the kernel on the JS thread, with a nanosecond timeout (lib/wait.ts Spinner). */
+  ppoll: { parameters: ["buffer", "u64", "buffer", "pointer"], result: "i32" },
   inotify_init1: { parameters: ["i32"], result: "i32" },
   inotify_add_watch: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   getpid: { parameters: [], result: "i32" },

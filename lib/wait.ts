@@ -238,6 +238,7 @@ class Reactor {
           view.setInt16(size * (i + 1) + eventsAt, waiters[i].events, true);
         }
         // A hint only: errno after a pool call belongs to another thread.
+        stats.polls++;
         const n = await lib.poll_nb(fds, BigInt(waiters.length + 1), 1000);
         if (view.getInt16(reventsAt, true) !== 0) lib.read(this.#wakeFd, this.#drain, 8n);
         if (n <= 0) continue;
@@ -254,6 +255,13 @@ class Reactor {
 }
 
 const reactor = new Reactor();
+
+/**
+ * Counters of how waits ended, for benchmarks and diagnostics: spins that
+ * found the object ready, spins that did not, and pool calls made by the
+ * reactor.
+ */
+export const stats = { spinWins: 0, spinMisses: 0, polls: 0 };
 
 /** Poll event bits to wait for. */
 export type Interest = "read" | "write" | number;
@@ -290,38 +298,104 @@ export function pendingWaits(): number {
 }
 
 /** Longest a {@linkcode Spinner} holds the event loop, in microseconds. */
-export const SPIN_MAX_US = 50;
+export const SPIN_MAX_US = 200;
 /** Shortest spin a {@linkcode Spinner} keeps trying, in microseconds. */
 export const SPIN_MIN_US = 4;
+/** Failed full spins in a row after which a {@linkcode Spinner} drops to {@linkcode SPIN_MIN_US}. */
+export const SPIN_GIVE_UP = 4;
+/** A short {@linkcode Spinner} tries a full spin again every this many waits. */
+export const SPIN_PROBE_EVERY = 16;
+/** Parked descriptor waits from which every {@linkcode Spinner} keeps to {@linkcode SPIN_MIN_US}. */
+export const SPIN_CROWD = 8;
 
 /**
- * Adaptive spinning in front of a wait, one per object (a handle, a queue, a
- * semaphore). Handing a wait to Deno's pool and back costs tens of
- * microseconds, and Deno's timers tick in about 2 ms, so a peer that answers
- * within microseconds (request/response traffic) would pay far more than the
- * answer takes. Before parking, a wait retries its non-blocking attempt on
- * this thread for a budget that doubles (up to {@linkcode SPIN_MAX_US}) each
- * time spinning succeeds and halves (down to {@linkcode SPIN_MIN_US}) each
- * time it does not, as adaptive mutexes do: an idle object costs a few
- * microseconds per wait, a busy one saves the hop. The event loop is held at
- * most {@linkcode SPIN_MAX_US} at a time.
+ * A short wait on the JS thread in front of a parked wait, one per object (a
+ * handle, a queue, a semaphore). Handing a wait to Deno's pool and back
+ * costs 20 to 100 µs here, and Deno's timers tick in about 2 ms, so a peer
+ * that answers within microseconds (request/response traffic, a streaming
+ * producer) would pay far more than the answer takes. Before parking, a
+ * wait with a descriptor sleeps in the kernel on this thread (`ppoll` with a
+ * microsecond timeout), so the peer's write wakes it as directly as it would
+ * wake a C program, without burning the CPU the peer may need; a wait
+ * without a descriptor retries its non-blocking attempt, calling
+ * `sched_yield()` between tries so that a peer sharing this CPU gets to run.
+ *
+ * The budget is two-valued, which keeps two ipckit peers from settling into
+ * different modes from run to run: a full {@linkcode SPIN_MAX_US} (longer
+ * than a parked peer takes to wake up and answer, so one side still waiting
+ * here pulls a parked side back) while these short waits succeed, and
+ * {@linkcode SPIN_MIN_US} after {@linkcode SPIN_GIVE_UP} full ones in a row
+ * found nothing (an idle object costs a few microseconds per wait), with a
+ * full one every {@linkcode SPIN_PROBE_EVERY} waits so that traffic that
+ * turns dense again is noticed. (A budget halved on every miss, as before,
+ * collapsed for good once both peers happened to park at the same time: the
+ * slow mode fed itself, and runs were fast or 4× slower by chance.) The
+ * event loop is held at most {@linkcode SPIN_MAX_US} at a time, and only
+ * {@linkcode SPIN_MIN_US} while {@linkcode SPIN_CROWD} or more waits are
+ * parked.
  */
 export class Spinner {
-  #budget = SPIN_MAX_US;
+  #misses = 0;
+  #waits = 0;
 
-  /** Retries `attempt` for the current budget; its value, or `null`. */
-  spin<T>(attempt: () => T | null): T | null {
-    const end = performance.now() + this.#budget / 1000;
-    while (performance.now() < end) {
+  /**
+   * Retries `attempt` for the current budget; its value, or `null`. With
+   * `fd`, sleeps in the kernel (`ppoll` on this thread, timeout = budget)
+   * instead of spinning: woken as directly as a C program would be.
+   */
+  spin<T>(attempt: () => T | null, fd?: number, events?: number): T | null {
+    // With many waits parked the event loop has other work: stay short.
+    const full = reactor.size < SPIN_CROWD &&
+      (this.#misses < SPIN_GIVE_UP || ++this.#waits % SPIN_PROBE_EVERY === 0);
+    const budgetUs = full ? SPIN_MAX_US : SPIN_MIN_US;
+    const now = performance.now();
+    const end = now + budgetUs / 1000;
+    const lib = libc();
+    let left = budgetUs;
+    do {
+      if (fd === undefined) lib.sched_yield();
+      else shortPoll(fd, events!, left);
       const r = attempt();
       if (r !== null) {
-        this.#budget = Math.min(SPIN_MAX_US, this.#budget * 2);
+        this.#misses = 0;
+        stats.spinWins++;
         return r;
       }
-    }
-    this.#budget = Math.max(SPIN_MIN_US, this.#budget / 2);
+      left = (end - performance.now()) * 1000;
+    } while (left > 0);
+    if (full) this.#misses++;
+    stats.spinMisses++;
     return null;
   }
+}
+
+interface ShortArgs {
+  fds: Uint8Array<ArrayBuffer>;
+  fdView: DataView;
+  ts: Uint8Array<ArrayBuffer>;
+  tsView: DataView;
+}
+let shortArgs: ShortArgs | undefined;
+
+/** One synchronous `ppoll` of `fd` for at most `us` microseconds; only a hint, errno unread. */
+function shortPoll(fd: number, events: number, us: number): void {
+  const L = unistdLayout().pollfd;
+  if (shortArgs === undefined) {
+    // Off-heap (own ArrayBuffers over 64 bytes): V8 keeps small ones on its
+    // heap, which FFI "buffer" arguments pay for on every call.
+    const fds = new Uint8Array(new ArrayBuffer(128), 0, L.size);
+    const ts = new Uint8Array(new ArrayBuffer(128), 0, 16);
+    shortArgs = { fds, fdView: new DataView(fds.buffer), ts, tsView: new DataView(ts.buffer) };
+  }
+  const { fds, fdView, ts, tsView } = shortArgs;
+  fdView.setInt32(off(L, "fd"), fd, true);
+  fdView.setInt16(off(L, "events"), events, true);
+  fdView.setInt16(off(L, "revents"), 0, true);
+  // struct timespec { time_t tv_sec; long tv_nsec; } on 64-bit arches: 0 s, < 1e9 ns.
+  tsView.setBigInt64(0, 0n, true);
+  tsView.setUint32(8, Math.max(1000, Math.min(999_999_999, Math.floor(us * 1000))), true);
+  tsView.setUint32(12, 0, true);
+  libc().ppoll(fds, 1n, ts, null);
 }
 
 /**
@@ -338,7 +412,8 @@ export async function untilReady<T>(
   spinner?: Spinner,
 ): Promise<T> {
   deadline.signal?.throwIfAborted();
-  const first = attempt() ?? (spinner && deadline.remaining() > 0 ? spinner.spin(attempt) : null);
+  const first = attempt() ??
+    (spinner && deadline.remaining() > 0 ? spinner.spin(attempt, fd, eventsOf(interest)) : null);
   if (first !== null) return first;
   for (;;) {
     await waitFd(fd, interest, deadline);
