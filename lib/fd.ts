@@ -272,9 +272,11 @@ export class FdHandle extends Descriptor {
   /** Writes all of `data`, waiting for room as often as needed. */
   async writeAll(data: Uint8Array, options?: WaitOptions): Promise<void> {
     let rest = data;
-    const deadline = startWait(options, "write", this.name);
+    // Without options there is nothing to validate: the fast path makes no Deadline.
+    const given = options && startWait(options, "write", this.name);
     const first = this.tryWrite(rest);
     if (first === rest.byteLength) return;
+    const deadline = given || new Deadline(undefined, "write", this.name);
     if (first) rest = rest.subarray(first);
     const fd = this.fd;
     while (rest.byteLength > 0) {

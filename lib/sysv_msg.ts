@@ -194,7 +194,12 @@ export class SysvMessageQueue extends SysvObject {
   async send(data: Uint8Array | string, options: SysvSendOptions = {}): Promise<void> {
     const deadline = new Deadline(options, "msgsnd", this.name);
     const type = checkType(options.type ?? 1, "msgsnd", this.name, 1);
-    const [buf, size] = this.#encode(data, type, "msgsnd", false);
+    // Try from the handle's reusable buffer first; only a send that has to
+    // wait gets a buffer of its own (another send may reuse the shared one).
+    const [shared, size] = this.#encode(data, type, "msgsnd", true);
+    deadline.signal?.throwIfAborted();
+    if (this.#sendOnce(shared, size, "msgsnd")) return;
+    const buf = shared.slice(0, off(sysvLayout().msgbuf, "mtext") + size);
     await this.#spinner.wait(
       { attempt: () => this.#sendOnce(buf, size, "msgsnd") },
       deadline,
