@@ -400,9 +400,9 @@ function shortPoll(fd: number, events: number, us: number): void {
 
 /**
  * Tries `attempt` until it returns non-null, waiting for `fd` readiness
- * between tries. The first try is synchronous; with a `spinner`, a first
- * try that would block is retried briefly before waiting (see
- * {@linkcode Spinner}).
+ * between tries. The first try is synchronous; with a `spinner`, it comes
+ * after a short kernel wait for readiness on this thread (see
+ * {@linkcode Spinner}), before the wait is handed to the reactor.
  */
 export async function untilReady<T>(
   fd: number,
@@ -412,8 +412,11 @@ export async function untilReady<T>(
   spinner?: Spinner,
 ): Promise<T> {
   deadline.signal?.throwIfAborted();
-  const first = attempt() ??
-    (spinner && deadline.remaining() > 0 ? spinner.spin(attempt, fd, eventsOf(interest)) : null);
+  // Callers have usually just tried: the spin sleeps first (ppoll returns at
+  // once if the descriptor is ready), so a wait costs no extra failed call.
+  const first = spinner && deadline.remaining() > 0
+    ? spinner.spin(attempt, fd, eventsOf(interest))
+    : attempt();
   if (first !== null) return first;
   for (;;) {
     await waitFd(fd, interest, deadline);
