@@ -9,7 +9,7 @@ import { signal as signalConstants, signalLayout } from "../ffi/signal.ts";
 import { getField } from "../ffi/struct.ts";
 import { closedError, invalidArgument, ipcError, sys, sysOnce } from "./_errors.ts";
 import { FdHandle } from "./fd.ts";
-import { Deadline, untilReady, type WaitOptions } from "./wait.ts";
+import { Deadline, spinnerFor, untilReady, type WaitOptions } from "./wait.ts";
 import { readProcText } from "./_host.ts";
 import { realtimeSignalRange, signalName, signalNumber, type SignalSpec } from "./_signal_names.ts";
 import { blockedInEveryThread } from "./_signal_mask.ts";
@@ -110,6 +110,8 @@ export class SignalReceiver implements Disposable, AsyncIterable<ReceivedSignal>
   #listeners: [Deno.Signal, () => void][] = [];
   #closed = false;
   #keepAlive?: ReturnType<typeof setInterval>;
+  // One read buffer for every attempt (an allocation costs microseconds in Deno).
+  #siginfo?: { bytes: Uint8Array<ArrayBuffer>; view: DataView };
 
   /** @internal Use {@linkcode receiveSignals}. */
   constructor(mode: "signalfd" | "listener", signals: number[]) {
@@ -163,10 +165,13 @@ export class SignalReceiver implements Disposable, AsyncIterable<ReceivedSignal>
     if (this.#queue.length) return this.#queue.shift()!;
     if (!this.#fd) return null;
     const L = signalLayout().signalfd_siginfo;
-    const buf = new Uint8Array(L.size);
-    const n = this.#fd.tryRead(buf);
+    if (!this.#siginfo) {
+      const bytes = new Uint8Array(L.size);
+      this.#siginfo = { bytes, view: new DataView(bytes.buffer) };
+    }
+    const { bytes, view: v } = this.#siginfo;
+    const n = this.#fd.tryRead(bytes);
     if (n === null || n < L.size) return null;
-    const v = new DataView(buf.buffer);
     const number = getField(v, L, "ssi_signo");
     const code = getField(v, L, "ssi_code", true);
     const C = signalConstants();
@@ -194,7 +199,8 @@ export class SignalReceiver implements Disposable, AsyncIterable<ReceivedSignal>
     const now = this.tryReceive();
     if (now) return now;
     if (this.#fd) {
-      return untilReady(this.#fd.fd, "read", () => this.tryReceive(), deadline);
+      const fd = this.#fd;
+      return untilReady(fd.fd, "read", () => this.tryReceive(), deadline, spinnerFor(fd));
     }
     let p!: Pending;
     const got = new Promise<ReceivedSignal>((resolve, reject) => (p = { resolve, reject }));
