@@ -299,6 +299,13 @@ export function pendingWaits(): number {
 
 /** Longest a {@linkcode Spinner} holds the event loop, in microseconds. */
 export const SPIN_MAX_US = 200;
+/**
+ * How long a {@linkcode Spinner} with a descriptor retries on the CPU
+ * (yielding between tries) before it sleeps in `ppoll` for the rest of its
+ * budget: an answer within this catches no timer (arming and cancelling a
+ * timer for a sleep cost several µs per wake-up on these VMs).
+ */
+export const SPIN_BUSY_US = 30;
 /** Shortest spin a {@linkcode Spinner} keeps trying, in microseconds. */
 export const SPIN_MIN_US = 4;
 /** Failed full spins in a row after which a {@linkcode Spinner} drops to {@linkcode SPIN_MIN_US}. */
@@ -314,11 +321,12 @@ export const SPIN_CROWD = 8;
  * costs 20 to 100 µs here, and Deno's timers tick in about 2 ms, so a peer
  * that answers within microseconds (request/response traffic, a streaming
  * producer) would pay far more than the answer takes. Before parking, a
- * wait with a descriptor sleeps in the kernel on this thread (`ppoll` with a
- * microsecond timeout), so the peer's write wakes it as directly as it would
- * wake a C program, without burning the CPU the peer may need; a wait
- * without a descriptor retries its non-blocking attempt, calling
- * `sched_yield()` between tries so that a peer sharing this CPU gets to run.
+ * wait retries its non-blocking attempt on this thread, calling
+ * `sched_yield()` between tries so that a peer sharing this CPU gets to
+ * run. A wait with a descriptor does that for {@linkcode SPIN_BUSY_US} only,
+ * then sleeps in the kernel for the rest (`ppoll` with a microsecond
+ * timeout), so the peer's write wakes it as directly as it would wake a C
+ * program, without burning the CPU the peer may need.
  *
  * The budget is two-valued, which keeps two ipckit peers from settling into
  * different modes from run to run: a full {@linkcode SPIN_MAX_US} (longer
@@ -340,8 +348,8 @@ export class Spinner {
 
   /**
    * Retries `attempt` for the current budget; its value, or `null`. With
-   * `fd`, sleeps in the kernel (`ppoll` on this thread, timeout = budget)
-   * instead of spinning: woken as directly as a C program would be.
+   * `fd` (and its poll `events`), sleeps in the kernel after
+   * {@linkcode SPIN_BUSY_US}.
    */
   spin<T>(attempt: () => T | null, fd?: number, events?: number): T | null {
     // With many waits parked the event loop has other work: stay short.
@@ -351,10 +359,13 @@ export class Spinner {
     const now = performance.now();
     const end = now + budgetUs / 1000;
     const lib = libc();
+    // The first SPIN_BUSY_US (or all of it, without a descriptor) retry
+    // with a yield in between; then a descriptor sleeps in ppoll.
+    const busyEnd = fd === undefined ? end : now + SPIN_BUSY_US / 1000;
     let left = budgetUs;
     do {
-      if (fd === undefined) lib.sched_yield();
-      else shortPoll(fd, events!, left);
+      if (performance.now() < busyEnd) lib.sched_yield();
+      else shortPoll(fd!, events!, left);
       const r = attempt();
       if (r !== null) {
         this.#misses = 0;
