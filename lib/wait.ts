@@ -415,7 +415,7 @@ export function pendingWaits(): number {
 }
 
 /** Longest a {@linkcode Spinner} holds the event loop, in microseconds. */
-export const SPIN_MAX_US = 200;
+export const SPIN_MAX_US = 500;
 /**
  * How long a {@linkcode Spinner} with a descriptor retries on the CPU
  * (yielding between tries) before it sleeps in `ppoll` for the rest of its
