@@ -10,10 +10,10 @@ import { getField } from "../ffi/struct.ts";
 import { closedError, invalidArgument, ipcError, sys, sysOnce } from "./_errors.ts";
 import { FdHandle } from "./fd.ts";
 import { Deadline, untilReady, type WaitOptions } from "./wait.ts";
-import { spinnerFor } from "./wait.ts";
 import { readProcText } from "./_host.ts";
 import { realtimeSignalRange, signalName, signalNumber, type SignalSpec } from "./_signal_names.ts";
 import { blockedInEveryThread } from "./_signal_mask.ts";
+import { spinnerFor } from "./wait.ts";
 
 /** One signal received. */
 export interface ReceivedSignal {
