@@ -20,7 +20,8 @@ import {
 let seq = 0;
 const uniq = () => `/ipckit-bench-${Deno.pid}-${++seq}`;
 
-function mqTry(size: number, n: number, into = false): number {
+/** µs per trySend + tryReceive(Into) pair of `size` bytes on a fresh queue, `n` times. */
+export function mqTry(size: number, n: number, into = false): number {
   const name = uniq();
   using q = createMessageQueue(name, { maxMessages: 10, messageSize: size });
   q.remove();
@@ -118,7 +119,8 @@ async function semRtt(n: number): Promise<number> {
   return dt * 1000 / n;
 }
 
-function shmCopy(mib: number, n: number): number {
+/** MiB/s copying `mib` MiB into a shared-memory mapping `n` times. */
+export function shmCopy(mib: number, n: number): number {
   const name = uniq();
   using shm = createSharedMemory(name, { size: mib << 20 });
   shm.remove();

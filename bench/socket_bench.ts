@@ -92,19 +92,45 @@ async function roundTrip(bin: string, path: string, open: (p: string) => Promise
   return us;
 }
 
-async function throughput(bin: string, path: string, open: (p: string) => Promise<Client>) {
+async function throughput(
+  bin: string,
+  path: string,
+  open: (p: string) => Promise<Client>,
+  mib = MIB,
+) {
   const server = await startServer(bin, path, "sink");
   const c = await open(path);
   const chunk = new Uint8Array(65536).fill(7);
   for (let i = 0; i < 16 * 16; i++) await writeFully((b) => c.write(b), chunk); // 16 MiB warm-up
   const t0 = performance.now();
-  for (let i = 0; i < MIB * 16; i++) await writeFully((b) => c.write(b), chunk);
+  for (let i = 0; i < mib * 16; i++) await writeFully((b) => c.write(b), chunk);
   await c.closeWrite();
   await readExactly((b) => c.read(b), new Uint8Array(1));
-  const mibs = MIB / ((performance.now() - t0) / 1000);
+  const mibs = mib / ((performance.now() - t0) / 1000);
   c.close();
   await server.done;
   return mibs;
+}
+
+/**
+ * The C and ipckit measurements of 64 KiB-write throughput into a C sink
+ * (`mib` MiB), for bench/main.ts and tests/bench_smoke_test.ts.
+ */
+export async function socketThroughput(
+  dir: string,
+  mib = MIB,
+): Promise<{ c: () => Promise<number>; ipckit: () => Promise<number> }> {
+  const bin = await compileC("socket_bench");
+  const path = `${dir}/tp.sock`;
+  return {
+    c: async () => {
+      const server = await startServer(bin, path, "sink");
+      const out = Number(await run(bin, ["client", path, "tp", String(mib)]));
+      await server.done;
+      return out;
+    },
+    ipckit: () => throughput(bin, path, ipckitClient, mib),
+  };
 }
 
 /** The socket cases; `dir` is a scratch directory for the socket file. */

@@ -35,16 +35,18 @@ function syncMsg(): number {
   return (performance.now() - t0) * 1000 / SYNC_N;
 }
 
-function syncMsgInto(): number {
+/** µs per 64 B trySend + tryReceiveInto pair, `n` times (default SYNC_N). */
+export function syncMsgInto(n = SYNC_N): number {
   using q = createSysvMessageQueue({ removeOnClose: true });
   const data = new Uint8Array(64);
   const into = new Uint8Array(64);
+  for (let i = 0; i < 1000; i++) q.trySend(data, { type: 1 }) && q.tryReceiveInto(into); // warm-up
   const t0 = performance.now();
-  for (let i = 0; i < SYNC_N; i++) {
+  for (let i = 0; i < n; i++) {
     q.trySend(data, { type: 1 });
     q.tryReceiveInto(into);
   }
-  return (performance.now() - t0) * 1000 / SYNC_N;
+  return (performance.now() - t0) * 1000 / n;
 }
 
 function syncSem(): number {
