@@ -218,3 +218,29 @@ export function uniqueName(tag: string): string {
   return `/ipckit-bench-${tag}-${Deno.pid}-${++seq}`;
 }
 let seq = 0;
+
+/**
+ * The shape of the first benchmark modules (one median per figure), kept so
+ * that a module still written that way compiles; new cases are
+ * {@linkcode Case}s, which bench/main.ts runs interleaved.
+ */
+export interface Row {
+  mechanism: string;
+  case: string;
+  kind: "time" | "throughput" | "rate";
+  ipckit: number;
+  c: number;
+  deno?: number;
+  denoLabel?: string;
+  goal?: number;
+}
+
+/** A module of {@linkcode Row}s (see there). */
+export type Bench = () => Promise<Row[]>;
+
+/** The median of `runs` runs of `fn`. */
+export async function median(runs: number, fn: () => Promise<number>): Promise<number> {
+  const xs: number[] = [];
+  for (let i = 0; i < runs; i++) xs.push(await fn());
+  return series(xs).median;
+}

@@ -5,7 +5,8 @@
  *
  *   deno task bench [MECHANISM...] [--runs N] [--json] [--scaling] [--report]
  *
- * Mechanisms: pipe, socket, posix, sysv, lock. `--json` prints the results
+ * Mechanisms: pipe, socket, posix, sysv, lock, channel (the shared-memory
+ * channel, when lib/channel.ts is in this checkout). `--json` prints the results
  * as JSON instead of a table. `--scaling` adds the message-size and
  * concurrent-waiter curves. `--report` (10 runs and the curves unless told
  * otherwise) writes docs/benchmarks.md, docs/benchmarks.svg and
@@ -21,6 +22,7 @@ import { socketCases } from "./socket_bench.ts";
 import { posixCases } from "./posix_bench.ts";
 import { sysvCases } from "./sysv_bench.ts";
 import { lockCases } from "./lock_bench.ts";
+import { channelCases, haveChannel } from "./channel_cases.ts";
 
 const args = [...Deno.args];
 const flag = (name: string) => {
@@ -54,6 +56,8 @@ try {
     posix: posixCases,
     sysv: sysvCases,
     lock: () => lockCases(dir),
+    // The shared-memory channel, where this checkout has it (lib/channel.ts).
+    channel: channelCases,
   };
   for (const name of only) {
     if (!(name in groups)) throw new Error(`unknown mechanism ${name}: ${Object.keys(groups)}`);
@@ -68,8 +72,8 @@ try {
     results: await runCases(cases, { runs, progress }),
   };
   if (scaling) {
-    const mechs = ["pipe", "socket", "mq", "sysv"].filter((m) =>
-      !only.length || only.includes(m === "mq" ? "posix" : m)
+    const mechs = ["pipe", "socket", "mq", "sysv", ...(haveChannel() ? ["channel"] : [])].filter(
+      (m) => !only.length || only.includes(m === "mq" ? "posix" : m),
     );
     out.sizes = await sizeCurves(mechs, Math.min(runs, 3), progress);
     if (!only.length || only.includes("pipe")) {

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { channelStream } from "./channel_cases.ts";
 import {
   compileC,
   denoNumber,
@@ -51,7 +52,9 @@ function count(size: number): number {
 
 /** The sizes measured for each mechanism: powers of 4 from 16 B, up to the mechanism's limit. */
 export function sizesOf(mechanism: string): number[] {
-  const max = mechanism === "mq"
+  const max = mechanism === "channel"
+    ? 65536 // the channel benchmark peer sizes its ring for up to 64 KiB messages
+    : mechanism === "mq"
     ? procInt("/proc/sys/fs/mqueue/msgsize_max", 8192)
     : mechanism === "sysv"
     ? Math.min(procInt("/proc/sys/kernel/msgmax", 8192), procInt("/proc/sys/kernel/msgmnb", 16384))
@@ -73,13 +76,19 @@ export async function sizeCurves(
   for (const mechanism of mechanisms) {
     for (const size of sizesOf(mechanism)) {
       const args = [mechanism, String(size), String(count(size))];
+      const measure = mechanism === "channel"
+        ? { c: () => channelStream("c", size), ipckit: () => channelStream("ipckit", size) }
+        : {
+          c: () => runNumber(bin, args),
+          ipckit: () => denoNumber("./stream_worker.ts", args),
+        };
       const c: number[] = [], ipckit: number[] = [];
       for (let r = 0; r < runs; r++) {
         progress?.(`sizes ${mechanism} ${size} B, run ${r + 1}/${runs}`);
         const cFirst = r % 2 === 0;
-        if (cFirst) c.push(await runNumber(bin, args));
-        ipckit.push(await denoNumber("./stream_worker.ts", args));
-        if (!cFirst) c.push(await runNumber(bin, args));
+        if (cFirst) c.push(await measure.c());
+        ipckit.push(await measure.ipckit());
+        if (!cFirst) c.push(await measure.c());
       }
       const ratios = series(ipckit.map((v, i) => slowdown("throughput", v, c[i])));
       points.push({
