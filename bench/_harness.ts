@@ -153,6 +153,11 @@ export interface RunOptions {
   runs: number;
   /** Called before each measurement (progress on stderr). */
   progress?: (line: string) => void;
+  /**
+   * `performance.now()` after which no new round starts (the rounds done so
+   * far are reported; at least one always runs).
+   */
+  until?: number;
 }
 
 /**
@@ -169,7 +174,13 @@ export async function runCases(cases: Case[], options: RunOptions): Promise<Resu
     ipckit: [] as number[],
     deno: [] as number[],
   }));
+  const start = performance.now();
   for (let round = 0; round < options.runs; round++) {
+    const perRound = (performance.now() - start) / Math.max(1, round);
+    if (round > 0 && options.until !== undefined && performance.now() + perRound > options.until) {
+      options.progress?.(`time budget reached: ${round} of ${options.runs} rounds`);
+      break;
+    }
     for (const [i, k] of cases.entries()) {
       const impls: ["c" | "ipckit" | "deno", Measure][] = [["c", k.c], ["ipckit", k.ipckit]];
       if (k.deno) impls.push(["deno", k.deno]);

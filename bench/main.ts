@@ -3,14 +3,15 @@
  * (compiled in this run) and Deno's built-ins, interleaved and repeated, and
  * prints min, median, max and spread of every ratio.
  *
- *   deno task bench [MECHANISM...] [--runs N] [--json] [--scaling] [--report]
+ *   deno task bench [MECHANISM...] [--runs N] [--max-minutes M] [--json] [--scaling] [--report]
  *
  * Mechanisms: pipe, socket, posix, sysv, lock, channel (the shared-memory
  * channel, when lib/channel.ts is in this checkout). `--json` prints the results
  * as JSON instead of a table. `--scaling` adds the message-size and
  * concurrent-waiter curves. `--report` (10 runs and the curves unless told
  * otherwise) writes docs/benchmarks.md, docs/benchmarks.svg and
- * docs/benchmarks.json.
+ * docs/benchmarks.json. `--max-minutes` stops starting new rounds when the
+ * budget would be exceeded (the report says how many rounds ran).
  *
  * @module
  */
@@ -42,8 +43,12 @@ const json = flag("--json");
 const quiet = flag("--quiet");
 const scaling = flag("--scaling") || (report && !flag("--no-scaling"));
 const runs = Number(option("--runs") ?? (report ? 10 : 3));
+// A time budget for the whole benchmark: rounds stop early (and say so) past it.
+const minutes = Number(option("--max-minutes") ?? Infinity);
 const only = args.filter((a) => !a.startsWith("-"));
 if (!Number.isInteger(runs) || runs < 1) throw new Error("--runs takes a positive integer");
+if (!(minutes > 0)) throw new Error("--max-minutes takes a positive number");
+const until = performance.now() + minutes * 60_000;
 const unknown = args.filter((a) => a.startsWith("-"));
 if (unknown.length) throw new Error(`unknown option ${unknown.join(" ")}`);
 
@@ -67,17 +72,22 @@ try {
     if (!only.length || only.includes(name)) cases.push(...await make());
   }
   const command = `deno task bench ${Deno.args.join(" ")}`.trim();
-  const out: Report = {
-    machine: machine(command, runs),
-    results: await runCases(cases, { runs, progress }),
-  };
+  // Leave a fifth of the budget for the curves.
+  const results = await runCases(cases, {
+    runs,
+    progress,
+    until: !Number.isFinite(minutes) ? undefined : scaling ? until - minutes * 12_000 : until,
+  });
+  const done = Math.min(...results.map((r) => r.c.runs.length));
+  const out: Report = { machine: machine(command, done), results };
   if (scaling) {
     const mechs = ["pipe", "socket", "mq", "sysv", ...(haveChannel() ? ["channel"] : [])].filter(
       (m) => !only.length || only.includes(m === "mq" ? "posix" : m),
     );
-    out.sizes = await sizeCurves(mechs, Math.min(runs, 3), progress);
+    const curveRuns = Math.min(runs, 3);
+    out.sizes = await sizeCurves(mechs, curveRuns, progress);
     if (!only.length || only.includes("pipe")) {
-      out.waiters = await waiterCurve([1, 10, 100, 1000], Math.min(runs, 3), progress);
+      out.waiters = await waiterCurve([1, 10, 100, 1000], curveRuns, progress);
     }
   }
   if (report) {
@@ -92,7 +102,7 @@ try {
     console.log(resultsTable(out.results));
     const m = out.machine;
     console.log(
-      `\n${m.date}, ${m.cpus} × ${m.cpuModel}, Deno ${m.deno}; ${runs} interleaved runs. ` +
+      `\n${m.date}, ${m.cpus} × ${m.cpuModel}, Deno ${m.deno}; ${m.runs} interleaved runs. ` +
         "Ratios are ipckit (or the built-in) over C, paired run by run: 1.00× is C's speed, " +
         "higher is slower; spread = largest ratio ÷ smallest.",
     );
