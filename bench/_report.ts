@@ -85,8 +85,8 @@ function sizeLabel(n: number): string {
 export function sizesTable(points: SizePoint[]): string {
   const out: string[] = [];
   for (const mech of [...new Set(points.map((p) => p.mechanism))]) {
-    out.push(`\n**${mech}** (MiB/s, median of the runs; ratio = C ÷ ipckit, min–max)\n`);
-    out.push("| message size | C | ipckit | ipckit ÷ C | ÷ C min–max |");
+    out.push(`\n**${mech}** (MiB/s, medians of the runs; slowdown = C's MiB/s ÷ ipckit's)\n`);
+    out.push("| message size | C | ipckit | slowdown | slowdown min–max |");
     out.push("|--:|--:|--:|--:|--:|");
     for (const p of points.filter((p) => p.mechanism === mech)) {
       out.push(
