@@ -194,7 +194,7 @@ export class SysvMessageQueue extends SysvObject {
    */
   async send(data: Uint8Array | string, options: SysvSendOptions = {}): Promise<void> {
     const deadline = new Deadline(options, "msgsnd", this.name);
-    const type = checkType(options.type ?? 1, "msgsnd", this.name, 1);
+    const type = checkType(options.type === undefined ? 1 : options.type, "msgsnd", this.name, 1);
     // Try from the handle's reusable buffer first; only a send that has to
     // wait gets a buffer of its own (another send may reuse the shared one).
     const [shared, size] = this.#encode(data, type, "msgsnd", true);
