@@ -52,6 +52,8 @@ export function machine(command: string, runs: number): Machine {
 }
 
 const x = (n: number) => `${n.toFixed(2)}×`;
+/** Largest figure of one implementation over its smallest, across the runs. */
+export const ownSpread = (s: Series): number => s.max / s.min;
 const range = (s: Series) => `${fmt(s.min)}–${fmt(s.max)}`;
 
 function goalText(r: Result): string {
@@ -65,12 +67,14 @@ function goalText(r: Result): string {
 /** The results as one Markdown table. */
 export function resultsTable(results: Result[]): string {
   const head = "| mechanism | case | unit | C median | ipckit median (min–max) | " +
-    "ipckit ÷ C median | ÷ C min–max | spread | goal | built-in median | built-in ÷ C |";
-  const sep = "|---|---|---|--:|--:|--:|--:|--:|---|--:|--:|";
+    "ipckit ÷ C median | ÷ C min–max | spread | C's own spread | ipckit's own spread | goal | " +
+    "built-in median | built-in ÷ C |";
+  const sep = "|---|---|---|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|";
   const rows = results.map((r) =>
     `| ${r.mechanism} | ${r.case} | ${r.unit} | ${fmt(r.c.median)} | ` +
     `${fmt(r.ipckit.median)} (${range(r.ipckit)}) | ${x(r.ratio.median)} | ` +
-    `${x(r.ratio.min)}–${x(r.ratio.max)} | ${r.ratio.spread.toFixed(2)} | ${goalText(r)} | ` +
+    `${x(r.ratio.min)}–${x(r.ratio.max)} | ${r.ratio.spread.toFixed(2)} | ` +
+    `${ownSpread(r.c).toFixed(2)} | ${ownSpread(r.ipckit).toFixed(2)} | ${goalText(r)} | ` +
     (r.deno ? `${fmt(r.deno.median)} (${r.denoLabel})` : "") + " | " +
     (r.denoRatio ? x(r.denoRatio.median) : "") + " |"
   );
@@ -177,6 +181,11 @@ export function chart(results: Result[], m: Machine): string {
   return out.join("\n") + "\n";
 }
 
+function mid(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1] ?? NaN;
+}
+
 /** The Markdown report. */
 export function markdown(report: Report): string {
   const m = report.machine;
@@ -200,7 +209,11 @@ export function markdown(report: Report): string {
     "Absolute figures depend on the machine (this one is a shared VM); the ratios carry over.",
     "",
     `Goals met: ${met} of ${goals}. Ratio spread over all cases: median ` +
-    `${spreads[spreads.length >> 1]?.toFixed(2)}, largest ${spreads.at(-1)?.toFixed(2)}.`,
+    `${spreads[spreads.length >> 1]?.toFixed(2)}, largest ${spreads.at(-1)?.toFixed(2)}. ` +
+    `Each implementation's own spread (its largest figure over its smallest): C median ` +
+    `${mid(report.results.map((r) => ownSpread(r.c))).toFixed(2)}, ipckit median ` +
+    `${mid(report.results.map((r) => ownSpread(r.ipckit))).toFixed(2)}. Where C's own figures ` +
+    "vary by more than 1.5× from run to run, a ratio's spread mostly measures the machine.",
     "",
     "![ipckit ÷ C per case](benchmarks.svg)",
     "",
