@@ -1,39 +1,87 @@
 /**
- * Benchmark plumbing: every mechanism's benchmark returns rows measuring the
- * same work done by ipckit, by a C baseline compiled in the same run, and
- * (where one exists) by Deno's built-in equivalent. `bench/main.ts` prints
- * them as one table with ratios against C.
+ * Benchmark plumbing. Every mechanism's benchmark module returns
+ * {@linkcode Case}s: the same work done by a C baseline compiled in this run,
+ * by ipckit and (where one exists) by Deno's built-in equivalent, each as a
+ * function that measures once and returns one figure. `bench/main.ts` runs
+ * them interleaved and repeated ({@linkcode runCases}) and reports every
+ * case's min, median, max and spread (`bench/_report.ts`).
  *
  * @module
  */
 
-/** One measured case. Lower is better for "time" rows, higher for "throughput". */
-export interface Row {
+/** "time" figures are µs per operation (lower is better); "throughput" figures are MiB/s. */
+export type Kind = "time" | "throughput";
+
+/** One measurement: runs the work once and returns its figure. */
+export type Measure = () => Promise<number> | number;
+
+/** One benchmark case. */
+export interface Case {
   /** Mechanism, e.g. "pipe". */
   mechanism: string;
-  /** What was measured, e.g. "64 B ping-pong round trip". */
+  /** What is measured, e.g. "64 B ping-pong round trip". */
   case: string;
-  /** "time" rows are µs per operation; "throughput" rows are MiB/s; "rate" rows are msg/s. */
-  kind: "time" | "throughput" | "rate";
-  /** ipckit's figure. */
-  ipckit: number;
-  /** The C baseline's figure. */
-  c: number;
+  kind: Kind;
+  /** The C baseline. */
+  c: Measure;
+  /** ipckit. */
+  ipckit: Measure;
   /** Deno's built-in equivalent, if any. */
-  deno?: number;
-  /** Name of the Deno built-in compared against. */
+  deno?: Measure;
+  /** Name of the Deno built-in. */
   denoLabel?: string;
-  /** Goal as a maximum slowdown against C (e.g. 2 for "within 2×"). */
+  /** Goal: ipckit at most this many times slower than C (median ratio). */
   goal?: number;
+  /** Goal: ipckit at least as fast as the Deno built-in (median of paired ratios). */
+  goalVsDeno?: boolean;
 }
 
-/** A benchmark module's entry point. */
-export type Bench = () => Promise<Row[]>;
+/** Figures of one implementation over all runs, in run order. */
+export interface Series {
+  /** One figure per run. */
+  runs: number[];
+  min: number;
+  median: number;
+  max: number;
+}
+
+/** Ratio of one implementation against C, run by run. */
+export interface RatioSeries extends Series {
+  /** max / min of the per-run ratios: 1.0 means every run gave the same ratio. */
+  spread: number;
+}
+
+/** A measured case. */
+export interface Result {
+  mechanism: string;
+  case: string;
+  kind: Kind;
+  unit: string;
+  goal?: number;
+  goalVsDeno?: boolean;
+  denoLabel?: string;
+  c: Series;
+  ipckit: Series;
+  deno?: Series;
+  /** ipckit ÷ C (slowdown: 1.0 = C's speed, higher = slower), paired run by run. */
+  ratio: RatioSeries;
+  /** Deno built-in ÷ C, paired run by run. */
+  denoRatio?: RatioSeries;
+  /** Whether the goal was met (by the median ratio), if there is one. */
+  met?: boolean;
+}
 
 const cacheDir = new URL("../.cache/bench/", import.meta.url).pathname;
+const compiled = new Map<string, Promise<string>>();
 
-/** Compiles `bench/c/<name>.c` with gcc -O2 in this run and returns the binary. */
-export async function compileC(name: string): Promise<string> {
+/** Compiles `bench/c/<name>.c` with gcc -O2 (once per run of the benchmark) and returns the binary. */
+export function compileC(name: string): Promise<string> {
+  let p = compiled.get(name);
+  if (!p) compiled.set(name, p = compile(name));
+  return p;
+}
+
+async function compile(name: string): Promise<string> {
   Deno.mkdirSync(cacheDir, { recursive: true });
   const src = new URL(`./c/${name}.c`, import.meta.url).pathname;
   const out = `${cacheDir}${name}`;
@@ -59,43 +107,151 @@ export async function run(
   return dec.decode(res.stdout).trim();
 }
 
-/** Runs a Deno script with all permissions and returns its stdout. */
+/** Runs a program that prints one number, and returns it. */
+export async function runNumber(cmd: string, args: string[]): Promise<number> {
+  const out = await run(cmd, args);
+  const n = Number(out.split("\n").pop());
+  if (!Number.isFinite(n)) throw new Error(`${cmd} ${args.join(" ")} printed ${out}`);
+  return n;
+}
+
+/** Runs a Deno script of bench/ with all permissions and returns its stdout. */
 export function runDeno(script: string, args: string[] = []): Promise<string> {
   const path = new URL(script, import.meta.url).pathname;
   return run(Deno.execPath(), ["run", "--allow-all", "--no-check", path, ...args]);
 }
 
-/** The median of `runs` runs of `fn` (each returning a figure). */
-export async function median(runs: number, fn: () => Promise<number>): Promise<number> {
-  const xs: number[] = [];
-  for (let i = 0; i < runs; i++) xs.push(await fn());
-  xs.sort((a, b) => a - b);
-  return xs[Math.floor(xs.length / 2)];
+/** Runs a Deno script of bench/ that prints one number, and returns it. */
+export async function denoNumber(script: string, args: string[] = []): Promise<number> {
+  const out = await runDeno(script, args);
+  const n = Number(out.split("\n").pop());
+  if (!Number.isFinite(n)) throw new Error(`${script} ${args.join(" ")} printed ${out}`);
+  return n;
 }
 
-/** Slowdown of `x` against the C figure (1.0 = as fast as C). */
-export function ratio(row: Row, x: number): number {
-  return row.kind === "time" ? x / row.c : row.c / x;
+/** Slowdown of `x` against `c` (1.0 = as fast as C, higher = slower). */
+export function slowdown(kind: Kind, x: number, c: number): number {
+  return kind === "time" ? x / c : c / x;
 }
 
-function fmt(n: number): string {
+/** min, median, max of `xs` (kept in run order). */
+export function series(xs: number[]): Series {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  return { runs: xs, min: s[0], median, max: s[s.length - 1] };
+}
+
+function ratios(kind: Kind, xs: number[], cs: number[]): RatioSeries {
+  const r = series(xs.map((x, i) => slowdown(kind, x, cs[i])));
+  return { ...r, spread: r.max / r.min };
+}
+
+/** Options for {@linkcode runCases}. */
+export interface RunOptions {
+  /** Rounds: every case is measured once per round, C, ipckit and built-in in turn. */
+  runs: number;
+  /** Called before each measurement (progress on stderr). */
+  progress?: (line: string) => void;
+  /**
+   * `performance.now()` after which no new round starts (the rounds done so
+   * far are reported; at least one always runs).
+   */
+  until?: number;
+}
+
+/**
+ * Measures every case `runs` times, interleaved: each round measures every
+ * case once, and within a case C, ipckit and the built-in back to back, in
+ * an order that rotates from round to round (the second of two back-to-back
+ * runs was measurably faster here, whichever it was). Load from other
+ * processes on a shared machine then hits all three alike, and the per-run
+ * ratio pairs figures taken seconds apart.
+ */
+export async function runCases(cases: Case[], options: RunOptions): Promise<Result[]> {
+  const figures = cases.map(() => ({
+    c: [] as number[],
+    ipckit: [] as number[],
+    deno: [] as number[],
+  }));
+  const start = performance.now();
+  for (let round = 0; round < options.runs; round++) {
+    const perRound = (performance.now() - start) / Math.max(1, round);
+    if (round > 0 && options.until !== undefined && performance.now() + perRound > options.until) {
+      options.progress?.(`time budget reached: ${round} of ${options.runs} rounds`);
+      break;
+    }
+    for (const [i, k] of cases.entries()) {
+      const impls: ["c" | "ipckit" | "deno", Measure][] = [["c", k.c], ["ipckit", k.ipckit]];
+      if (k.deno) impls.push(["deno", k.deno]);
+      for (let j = 0; j < impls.length; j++) {
+        const [who, measure] = impls[(j + round) % impls.length];
+        options.progress?.(`round ${round + 1}/${options.runs}: ${k.mechanism} ${k.case} (${who})`);
+        figures[i][who].push(await measure());
+      }
+    }
+  }
+  return cases.map((k, i) => {
+    const f = figures[i];
+    const ratio = ratios(k.kind, f.ipckit, f.c);
+    const result: Result = {
+      mechanism: k.mechanism,
+      case: k.case,
+      kind: k.kind,
+      unit: k.kind === "time" ? "µs/op" : "MiB/s",
+      c: series(f.c),
+      ipckit: series(f.ipckit),
+      ratio,
+    };
+    if (k.goal !== undefined) result.goal = k.goal;
+    if (k.deno) {
+      result.deno = series(f.deno);
+      result.denoLabel = k.denoLabel;
+      result.denoRatio = ratios(k.kind, f.deno, f.c);
+    }
+    if (k.goalVsDeno) result.goalVsDeno = true;
+    if (k.goal !== undefined || k.goalVsDeno) {
+      const vsC = k.goal === undefined || ratio.median <= k.goal;
+      const vsDeno = !k.goalVsDeno || !result.denoRatio || ratio.median <= result.denoRatio.median;
+      result.met = vsC && vsDeno;
+    }
+    return result;
+  });
+}
+
+/** Formats a figure with about three significant digits. */
+export function fmt(n: number): string {
   return n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
 }
 
-/** Renders rows as a Markdown table. */
-export function table(rows: Row[]): string {
-  const head =
-    "| mechanism | case | unit | C | ipckit | ipckit ÷ C | goal | Deno built-in | built-in ÷ C |";
-  const sep = "|---|---|---|---|---|---|---|---|---|";
-  const lines = rows.map((r) => {
-    const unit = r.kind === "time" ? "µs/op" : r.kind === "rate" ? "msg/s" : "MiB/s";
-    const rc = ratio(r, r.ipckit);
-    const goal = r.goal === undefined ? "" : `≤ ${r.goal}× ${rc <= r.goal ? "met" : "MISSED"}`;
-    const deno = r.deno === undefined ? "" : `${fmt(r.deno)} (${r.denoLabel ?? "deno"})`;
-    const dr = r.deno === undefined ? "" : `${ratio(r, r.deno).toFixed(2)}×`;
-    return `| ${r.mechanism} | ${r.case} | ${unit} | ${fmt(r.c)} | ${fmt(r.ipckit)} | ${
-      rc.toFixed(2)
-    }× | ${goal} | ${deno} | ${dr} |`;
-  });
-  return [head, sep, ...lines].join("\n");
+/** A unique name for a POSIX object made by the benchmark. */
+export function uniqueName(tag: string): string {
+  return `/ipckit-bench-${tag}-${Deno.pid}-${++seq}`;
+}
+let seq = 0;
+
+/**
+ * The shape of the first benchmark modules (one median per figure), kept so
+ * that a module still written that way compiles; new cases are
+ * {@linkcode Case}s, which bench/main.ts runs interleaved.
+ */
+export interface Row {
+  mechanism: string;
+  case: string;
+  kind: "time" | "throughput" | "rate";
+  ipckit: number;
+  c: number;
+  deno?: number;
+  denoLabel?: string;
+  goal?: number;
+}
+
+/** A module of {@linkcode Row}s (see there). */
+export type Bench = () => Promise<Row[]>;
+
+/** The median of `runs` runs of `fn`. */
+export async function median(runs: number, fn: () => Promise<number>): Promise<number> {
+  const xs: number[] = [];
+  for (let i = 0; i < runs; i++) xs.push(await fn());
+  return series(xs).median;
 }

@@ -1,36 +1,60 @@
 /**
- * Pipe benchmark: 64 KiB-write throughput (256 MiB) and 64-byte ping-pong
- * round trips between two processes, for ipckit, a C baseline compiled in
- * this run, and Deno.Command's stdio pipes.
+ * Pipe benchmark: streaming throughput at 64 B, 4 KiB and 64 KiB per write
+ * (a child process writes, this one reads), and 64-byte ping-pong round
+ * trips, for ipckit, a C baseline compiled in this run, and Deno.Command's
+ * stdio pipes.
+ *
+ * @module
  */
-import { compileC, median, type Row, run, runDeno } from "./_harness.ts";
+import { type Case, compileC, denoNumber, runNumber } from "./_harness.ts";
 
-const BYTES = 256 * 1024 * 1024;
 const ROUNDS = 5000;
-const RUNS = 3;
 
-/** Runs the pipe benchmark. */
-export async function pipeBench(): Promise<Row[]> {
+/** How many messages a streaming case sends: about 8 MiB, at least 2000, at most 100 000. */
+export function streamCount(size: number): number {
+  return Math.max(2000, Math.min(100_000, Math.round(8 * 2 ** 20 / size)));
+}
+
+/** A streaming case of `mechanism` (pipe, socket, mq, sysv) at `size` bytes per message. */
+export async function streamCase(
+  mechanism: string,
+  label: string,
+  size: number,
+  extra: Partial<Case> = {},
+): Promise<Case> {
+  const bin = await compileC("stream");
+  const count = String(streamCount(size));
+  const sizeLabel = size >= 1024 ? `${size / 1024} KiB` : `${size} B`;
+  return {
+    mechanism: label,
+    case: `stream of ${sizeLabel} messages to another process`,
+    kind: "throughput",
+    c: () => runNumber(bin, [mechanism, String(size), count]),
+    ipckit: () => denoNumber("./stream_worker.ts", [mechanism, String(size), count]),
+    goal: 2,
+    ...extra,
+  };
+}
+
+/** The pipe cases. */
+export async function pipeCases(): Promise<Case[]> {
   const c = await compileC("pipe_baseline");
-  const num = async (p: Promise<string>) => Number(await p);
   const worker = "./pipe_worker.ts";
+  const denoStream = (size: number) => ({
+    deno: () => denoNumber(worker, ["deno-stream", String(size), String(streamCount(size))]),
+    denoLabel: "Deno.Command stdout",
+  });
   return [
-    {
-      mechanism: "pipe",
-      case: "throughput, 64 KiB writes, 256 MiB, child → parent",
-      kind: "throughput",
-      c: await median(RUNS, () => num(run(c, ["throughput", String(BYTES)]))),
-      ipckit: await median(RUNS, () => num(runDeno(worker, ["ipckit-throughput", String(BYTES)]))),
-      deno: await median(RUNS, () => num(runDeno(worker, ["deno-throughput", String(BYTES)]))),
-      denoLabel: "Deno.Command stdout",
-    },
+    await streamCase("pipe", "pipe", 64, denoStream(64)),
+    await streamCase("pipe", "pipe", 4096, denoStream(4096)),
+    await streamCase("pipe", "pipe", 65536, denoStream(65536)),
     {
       mechanism: "pipe",
       case: "64 B ping-pong round trip between two processes",
       kind: "time",
-      c: await median(RUNS, () => num(run(c, ["pingpong", String(ROUNDS)]))),
-      ipckit: await median(RUNS, () => num(runDeno(worker, ["ipckit-pingpong", String(ROUNDS)]))),
-      deno: await median(RUNS, () => num(runDeno(worker, ["deno-pingpong", String(ROUNDS)]))),
+      c: () => runNumber(c, ["pingpong", String(ROUNDS)]),
+      ipckit: () => denoNumber(worker, ["ipckit-pingpong", String(ROUNDS)]),
+      deno: () => denoNumber(worker, ["deno-pingpong", String(ROUNDS)]),
       denoLabel: "Deno.Command stdin/stdout",
       goal: 2,
     },
@@ -38,11 +62,8 @@ export async function pipeBench(): Promise<Row[]> {
       mechanism: "pipe",
       case: "64 B round trip with a C echo process (one ipckit side)",
       kind: "time",
-      c: await median(RUNS, () => num(run(c, ["pingpong", String(ROUNDS)]))),
-      ipckit: await median(
-        RUNS,
-        () => num(runDeno(worker, ["ipckit-c-pingpong", String(ROUNDS), c])),
-      ),
+      c: () => runNumber(c, ["pingpong", String(ROUNDS)]),
+      ipckit: () => denoNumber(worker, ["ipckit-c-pingpong", String(ROUNDS), c]),
       goal: 2,
     },
   ];

@@ -1,9 +1,11 @@
 /**
- * Both sides of the pipe benchmark, for ipckit and for Deno.Command pipes.
- * Each parent mode prints one figure (MiB/s or µs per round trip).
+ * Both sides of the pipe ping-pong benchmark for ipckit and Deno.Command
+ * pipes, and Deno.Command's side of the streaming benchmark (ipckit's is
+ * bench/stream_worker.ts). Each parent mode prints one figure (MiB/s or µs
+ * per round trip).
  *
- *   ipckit-throughput BYTES | ipckit-pingpong ROUNDS | ipckit-c-pingpong ROUNDS C_BINARY
- *   deno-throughput BYTES   | deno-pingpong ROUNDS
+ *   ipckit-pingpong ROUNDS | ipckit-c-pingpong ROUNDS C_BINARY
+ *   deno-stream SIZE COUNT | deno-pingpong ROUNDS
  */
 import { createPipe, FdHandle, withInheritedFds } from "../mod.ts";
 
@@ -14,36 +16,6 @@ const child = (args: string[], opts: Deno.CommandOptions = {}) =>
   new Deno.Command(Deno.execPath(), { args: ["run", "-A", "--no-check", self, ...args], ...opts });
 
 switch (mode) {
-  case "ipckit-throughput": {
-    using p = createPipe();
-    const c = withInheritedFds(
-      [p.writer],
-      () => child(["ipckit-writer", arg, String(p.writer.fd)]).spawn(),
-    );
-    p.writer.close();
-    const buf = new Uint8Array(65536);
-    // The clock starts at the first byte, so the child's start-up is not counted.
-    let got = (await p.reader.read(buf))!;
-    const t0 = performance.now();
-    let timed = 0;
-    for (;;) {
-      const r = await p.reader.read(buf);
-      if (r === null) break;
-      timed += r;
-    }
-    got += timed;
-    const secs = (performance.now() - t0) / 1000;
-    await c.status;
-    if (got !== n) throw new Error(`got ${got} of ${n} bytes`);
-    console.log((timed / secs / 1048576).toFixed(1));
-    break;
-  }
-  case "ipckit-writer": {
-    using w = new FdHandle(Number(rest[0]));
-    const buf = new Uint8Array(65536);
-    for (let done = 0; done < n; done += buf.length) await w.writeAll(buf);
-    break;
-  }
   case "ipckit-pingpong":
   case "ipckit-c-pingpong": {
     using there = createPipe();
@@ -89,26 +61,27 @@ switch (mode) {
     }
     break;
   }
-  case "deno-throughput": {
-    const c = child(["deno-writer", arg], { stdout: "piped" }).spawn();
+  case "deno-stream": {
+    // COUNT writes of SIZE bytes by the child; the clock starts at the first byte.
+    const size = n, count = Number(rest[0]);
+    const c = child(["deno-writer", arg, rest[0]], { stdout: "piped" }).spawn();
     let got = 0;
     let t0 = 0;
-    let timed = 0;
+    let first = 0;
     for await (const chunk of c.stdout) {
-      if (got === 0) t0 = performance.now();
-      else timed += chunk.length;
+      if (got === 0) (t0 = performance.now(), first = chunk.length);
       got += chunk.length;
     }
     const secs = (performance.now() - t0) / 1000;
     await c.status;
-    if (got !== n) throw new Error(`got ${got} of ${n} bytes`);
-    console.log((timed / secs / 1048576).toFixed(1));
+    if (got !== size * count) throw new Error(`got ${got} of ${size * count} bytes`);
+    console.log(((got - first) / secs / 1048576).toFixed(3));
     break;
   }
   case "deno-writer": {
-    const buf = new Uint8Array(65536);
+    const buf = new Uint8Array(n);
     const w = Deno.stdout.writable.getWriter();
-    for (let done = 0; done < n; done += buf.length) await w.write(buf);
+    for (let i = 0; i < Number(rest[0]); i++) await w.write(buf);
     await w.close();
     break;
   }

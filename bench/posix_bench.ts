@@ -1,13 +1,14 @@
 /**
  * POSIX benchmarks: message queues (sync try-ops, async round trip and
- * throughput at 64 B and 4 KiB), semaphore try-ops and ping-pong round trip,
+ * streaming at 64 B and 4 KiB), semaphore try-ops and ping-pong round trip,
  * and shared-memory copy bandwidth, each against a C baseline compiled in
- * this run (bench/c/posix.c). The ipckit peer is a second Deno process using
- * the async API.
+ * this run (bench/c/posix.c, bench/c/stream.c). The ipckit peer is a second
+ * Deno process using the async API.
  *
  * @module
  */
-import { type Bench, compileC, median, type Row, run } from "./_harness.ts";
+import { type Case, compileC, runNumber } from "./_harness.ts";
+import { streamCase } from "./pipe_bench.ts";
 import {
   createMessageQueue,
   createSemaphore,
@@ -16,11 +17,11 @@ import {
   removeSemaphore,
 } from "../mod.ts";
 
-const RUNS = 3;
 let seq = 0;
 const uniq = () => `/ipckit-bench-${Deno.pid}-${++seq}`;
 
-function mqTry(size: number, n: number, into = false): number {
+/** µs per trySend + tryReceive(Into) pair of `size` bytes on a fresh queue, `n` times. */
+export function mqTry(size: number, n: number, into = false): number {
   const name = uniq();
   using q = createMessageQueue(name, { maxMessages: 10, messageSize: size });
   q.remove();
@@ -62,15 +63,16 @@ async function mqPair(mode: "mq-rtt" | "mq-tput", size: number, n: number): Prom
   const qa = createMessageQueue(a, { maxMessages: 10, messageSize: size });
   const qb = createMessageQueue(b, { maxMessages: 10, messageSize: size });
   const data = new Uint8Array(size);
+  const into = new Uint8Array(size);
   let dt = 0;
   try {
     await withPeer([mode, a, b, String(n)], async () => {
       const t0 = performance.now();
       for (let i = 0; i < n; i++) {
         await qa.send(data, { timeout: 30000 });
-        if (mode === "mq-rtt") await qb.receive({ timeout: 30000 });
+        if (mode === "mq-rtt") await qb.receiveInto(into, { timeout: 30000 });
       }
-      if (mode === "mq-tput") await qb.receive({ timeout: 30000 });
+      if (mode === "mq-tput") await qb.receiveInto(into, { timeout: 30000 });
       dt = performance.now() - t0;
     });
   } finally {
@@ -117,7 +119,8 @@ async function semRtt(n: number): Promise<number> {
   return dt * 1000 / n;
 }
 
-function shmCopy(mib: number, n: number): number {
+/** MiB/s copying `mib` MiB into a shared-memory mapping `n` times. */
+export function shmCopy(mib: number, n: number): number {
   const name = uniq();
   using shm = createSharedMemory(name, { size: mib << 20 });
   shm.remove();
@@ -131,68 +134,61 @@ function shmCopy(mib: number, n: number): number {
   return mib * n / ((performance.now() - t0) / 1000);
 }
 
-/** Runs the POSIX benchmark rows. */
-export const posixBench: Bench = async () => {
+/** The POSIX cases. */
+export async function posixCases(): Promise<Case[]> {
   const c = await compileC("posix");
-  const cNum = async (args: string[]) => Number(await run(c, args));
-  const rows: Row[] = [];
+  const cNum = (args: string[]) => () => runNumber(c, args);
+  const cases: Case[] = [];
   for (const size of [64, 4096]) {
     const label = size === 64 ? "64 B" : "4 KiB";
-    rows.push({
+    const tryC = cNum(["mq-try", String(size), "100000"]);
+    cases.push({
       mechanism: "posix mq",
-      case: `${label} trySend+tryReceive (sync, one process)`,
+      case: `${label} trySend+tryReceiveInto (sync, one process, no allocation)`,
       kind: "time",
-      c: await median(RUNS, () => cNum(["mq-try", String(size), "200000"])),
-      ipckit: await median(RUNS, () => Promise.resolve(mqTry(size, 200000))),
+      c: tryC,
+      ipckit: () => mqTry(size, 100000, true),
       goal: 1.3,
     });
-    rows.push({
+    cases.push({
       mechanism: "posix mq",
-      case: `${label} trySend+tryReceiveInto (sync, no allocation)`,
+      case: `${label} trySend+tryReceive (sync, allocates a Message)`,
       kind: "time",
-      c: await median(RUNS, () => cNum(["mq-try", String(size), "200000"])),
-      ipckit: await median(RUNS, () => Promise.resolve(mqTry(size, 200000, true))),
-      goal: 1.3,
+      c: tryC,
+      ipckit: () => mqTry(size, 100000),
     });
-    rows.push({
+    cases.push({
       mechanism: "posix mq",
       case: `${label} round trip between processes (async)`,
       kind: "time",
-      c: await median(RUNS, () => cNum(["mq-rtt", String(size), "20000"])),
-      ipckit: await median(RUNS, () => mqPair("mq-rtt", size, 5000)),
+      c: cNum(["mq-rtt", String(size), "10000"]),
+      ipckit: () => mqPair("mq-rtt", size, 5000),
       goal: 2,
     });
-    rows.push({
-      mechanism: "posix mq",
-      case: `${label} throughput to another process (async)`,
-      kind: "throughput",
-      c: await median(RUNS, () => cNum(["mq-tput", String(size), "50000"])),
-      ipckit: await median(RUNS, () => mqPair("mq-tput", size, 20000)),
-      goal: 2,
-    });
+    cases.push(await streamCase("mq", "posix mq", size));
   }
-  rows.push({
+  cases.push({
     mechanism: "posix sem",
     case: "post+tryWait (sync, one process)",
     kind: "time",
-    c: await median(RUNS, () => cNum(["sem-try", "1000000"])),
-    ipckit: await median(RUNS, () => Promise.resolve(semTry(1000000))),
+    c: cNum(["sem-try", "500000"]),
+    ipckit: () => semTry(500000),
     goal: 1.3,
   });
-  rows.push({
+  cases.push({
     mechanism: "posix sem",
     case: "ping-pong round trip between processes (async)",
     kind: "time",
-    c: await median(RUNS, () => cNum(["sem-rtt", "20000"])),
-    ipckit: await median(RUNS, () => semRtt(2000)),
+    c: cNum(["sem-rtt", "10000"]),
+    ipckit: () => semRtt(2000),
     goal: 2,
   });
-  rows.push({
+  cases.push({
     mechanism: "posix shm",
     case: "copy 16 MiB into the mapping (bytes.set vs memcpy)",
     kind: "throughput",
-    c: await median(RUNS, () => cNum(["memcpy", "16", "50"])),
-    ipckit: await median(RUNS, () => Promise.resolve(shmCopy(16, 50))),
+    c: cNum(["memcpy", "16", "30"]),
+    ipckit: () => shmCopy(16, 30),
   });
-  return rows;
-};
+  return cases;
+}

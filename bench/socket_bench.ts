@@ -1,15 +1,19 @@
 /**
- * Unix stream socket: 64 B round-trip latency and 64 KiB-write throughput.
- * The peer is the same C server for all three clients (C, ipckit, and Deno's
- * built-in `Deno.connect({ transport: "unix" })`), so only the client side
- * differs. Run: `deno task bench socket`.
+ * Unix stream socket: 64 B round-trip latency and 64 KiB-write throughput,
+ * where the peer is the same C server for all three clients (C, ipckit, and
+ * Deno's built-in `Deno.connect({ transport: "unix" })`), so only the client
+ * side differs; and streams of 64 B and 4 KiB messages over a socketpair
+ * between two processes (bench/stream_worker.ts, bench/c/stream.c). Run:
+ * `deno task bench socket`.
+ *
+ * @module
  */
-import { type Bench, compileC, type Row, run } from "./_harness.ts";
+import { type Case, compileC, run } from "./_harness.ts";
+import { streamCase } from "./pipe_bench.ts";
 import { connectUnix } from "../mod.ts";
 
-const ROUND_TRIPS = 20000;
-const MIB = 256;
-const RUNS = 7;
+const ROUND_TRIPS = 10000;
+const MIB = 128;
 
 interface Server {
   done: Promise<Deno.CommandStatus>;
@@ -88,80 +92,79 @@ async function roundTrip(bin: string, path: string, open: (p: string) => Promise
   return us;
 }
 
-async function throughput(bin: string, path: string, open: (p: string) => Promise<Client>) {
+async function throughput(
+  bin: string,
+  path: string,
+  open: (p: string) => Promise<Client>,
+  mib = MIB,
+) {
   const server = await startServer(bin, path, "sink");
   const c = await open(path);
   const chunk = new Uint8Array(65536).fill(7);
   for (let i = 0; i < 16 * 16; i++) await writeFully((b) => c.write(b), chunk); // 16 MiB warm-up
   const t0 = performance.now();
-  for (let i = 0; i < MIB * 16; i++) await writeFully((b) => c.write(b), chunk);
+  for (let i = 0; i < mib * 16; i++) await writeFully((b) => c.write(b), chunk);
   await c.closeWrite();
   await readExactly((b) => c.read(b), new Uint8Array(1));
-  const mibs = MIB / ((performance.now() - t0) / 1000);
+  const mibs = mib / ((performance.now() - t0) / 1000);
   c.close();
   await server.done;
   return mibs;
 }
 
-/** The socket benchmark rows. */
-export const socketBench: Bench = async () => {
+/**
+ * The C and ipckit measurements of 64 KiB-write throughput into a C sink
+ * (`mib` MiB), for bench/main.ts and tests/bench_smoke_test.ts.
+ */
+export async function socketThroughput(
+  dir: string,
+  mib = MIB,
+): Promise<{ c: () => Promise<number>; ipckit: () => Promise<number> }> {
   const bin = await compileC("socket_bench");
-  const dir = Deno.makeTempDirSync({ prefix: "ipckit-bench-" });
-  const path = `${dir}/bench.sock`;
-  try {
-    const cClient = async (mode: "echo" | "sink", args: string[]) => {
-      const server = await startServer(bin, path, mode);
-      const out = Number(await run(bin, ["client", path, ...args]));
+  const path = `${dir}/tp.sock`;
+  return {
+    c: async () => {
+      const server = await startServer(bin, path, "sink");
+      const out = Number(await run(bin, ["client", path, "tp", String(mib)]));
       await server.done;
       return out;
-    };
-    // Interleaved runs so that load changes on a shared machine hit all
-    // three alike; medians of RUNS each.
-    const interleaved = async (fns: (() => Promise<number>)[]) => {
-      const xs: number[][] = fns.map(() => []);
-      for (let r = 0; r < RUNS; r++) {
-        // Rotate who goes first: the second of two back-to-back runs was
-        // measurably faster here (warm caches), whichever it was.
-        for (let k = 0; k < fns.length; k++) {
-          const i = (k + r) % fns.length;
-          xs[i].push(await fns[i]());
-        }
-      }
-      return xs.map((v) => v.sort((a, b) => a - b)[Math.floor(v.length / 2)]);
-    };
-    const rows: Row[] = [];
-    const [rtC, rtIpckit, rtDeno] = await interleaved([
-      () => cClient("echo", ["rt", String(ROUND_TRIPS)]),
-      () => roundTrip(bin, path, ipckitClient),
-      () => roundTrip(bin, path, denoClient),
-    ]);
-    rows.push({
+    },
+    ipckit: () => throughput(bin, path, ipckitClient, mib),
+  };
+}
+
+/** The socket cases; `dir` is a scratch directory for the socket file. */
+export async function socketCases(dir: string): Promise<Case[]> {
+  const bin = await compileC("socket_bench");
+  const path = `${dir}/bench.sock`;
+  const cClient = async (mode: "echo" | "sink", args: string[]) => {
+    const server = await startServer(bin, path, mode);
+    const out = Number(await run(bin, ["client", path, ...args]));
+    await server.done;
+    return out;
+  };
+  return [
+    {
       mechanism: "unix socket",
       case: "64 B round trip (stream, C echo peer)",
       kind: "time",
-      c: rtC,
-      ipckit: rtIpckit,
-      deno: rtDeno,
+      c: () => cClient("echo", ["rt", String(ROUND_TRIPS)]),
+      ipckit: () => roundTrip(bin, path, ipckitClient),
+      deno: () => roundTrip(bin, path, denoClient),
       denoLabel: "Deno.connect unix",
-      goal: 3,
-    });
-    const [tpC, tpIpckit, tpDeno] = await interleaved([
-      () => cClient("sink", ["tp", String(MIB)]),
-      () => throughput(bin, path, ipckitClient),
-      () => throughput(bin, path, denoClient),
-    ]);
-    rows.push({
+      goal: 2,
+    },
+    {
       mechanism: "unix socket",
       case: "throughput, 64 KiB writes (stream, C sink peer)",
       kind: "throughput",
-      c: tpC,
-      ipckit: tpIpckit,
-      deno: tpDeno,
+      c: () => cClient("sink", ["tp", String(MIB)]),
+      ipckit: () => throughput(bin, path, ipckitClient),
+      deno: () => throughput(bin, path, denoClient),
       denoLabel: "Deno.connect unix",
       goal: 2,
-    });
-    return rows;
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
-};
+    },
+    await streamCase("socket", "unix socket", 64),
+    await streamCase("socket", "unix socket", 4096),
+  ];
+}

@@ -2,14 +2,18 @@
  * System V benchmarks against C (bench/c/sysv_pingpong.c, compiled in this
  * run):
  *
- * - msgsnd+msgrcv of 64 B on one queue in one process (the try* path);
+ * - msgsnd+msgrcv of 64 B on one queue in one process (the try* path, with
+ *   and without allocation);
  * - a 64 B round trip to a C echo process, receiving with the waiting
- *   `receive()` (C: blocking msgrcv);
+ *   `receiveInto()` (C: blocking msgrcv);
+ * - streams of 64 B and 4 KiB messages between two processes
+ *   (bench/stream_worker.ts, bench/c/stream.c);
  * - semop +1/−1 in one process (`tryOp`);
  * - a semaphore ping-pong with a C process, waiting with `op()` (C: blocking
  *   semop).
  */
-import { compileC, type Row, run } from "./_harness.ts";
+import { type Case, compileC, run } from "./_harness.ts";
+import { streamCase } from "./pipe_bench.ts";
 import {
   createSysvMessageQueue,
   createSysvSemaphoreSet,
@@ -31,16 +35,18 @@ function syncMsg(): number {
   return (performance.now() - t0) * 1000 / SYNC_N;
 }
 
-function syncMsgInto(): number {
+/** µs per 64 B trySend + tryReceiveInto pair, `n` times (default SYNC_N). */
+export function syncMsgInto(n = SYNC_N): number {
   using q = createSysvMessageQueue({ removeOnClose: true });
   const data = new Uint8Array(64);
   const into = new Uint8Array(64);
+  for (let i = 0; i < 1000; i++) q.trySend(data, { type: 1 }) && q.tryReceiveInto(into); // warm-up
   const t0 = performance.now();
-  for (let i = 0; i < SYNC_N; i++) {
+  for (let i = 0; i < n; i++) {
     q.trySend(data, { type: 1 });
     q.tryReceiveInto(into);
   }
-  return (performance.now() - t0) * 1000 / SYNC_N;
+  return (performance.now() - t0) * 1000 / n;
 }
 
 function syncSem(): number {
@@ -77,12 +83,14 @@ async function asyncMsg(bin: string, ipckit: boolean): Promise<number> {
     if (!ipckit) return Number(await run(bin, ["msg-client", String(id), String(RT_N)]));
     using q = openSysvMessageQueue({ id });
     const data = new Uint8Array(64);
+    const into = new Uint8Array(64);
+    const type1 = { type: 1 }, type2 = { type: 2 };
     const t0 = performance.now();
-    for (let i = 0; i < RT_N / 4; i++) {
-      await q.send(data, { type: 1 });
-      await q.receive({ type: 2, messageSize: 64 });
+    for (let i = 0; i < RT_N; i++) {
+      await q.send(data, type1);
+      await q.receiveInto(into, type2);
     }
-    return (performance.now() - t0) * 1000 / (RT_N / 4);
+    return (performance.now() - t0) * 1000 / RT_N;
   });
 }
 
@@ -100,81 +108,52 @@ async function asyncSem(bin: string, ipckit: boolean): Promise<number> {
   });
 }
 
-/**
- * Medians of `runs` runs of ipckit and C, interleaved (ipckit, C, ipckit,
- * ...) so that load from other processes on this shared machine hits both
- * alike.
- */
-async function paired(
-  runs: number,
-  ipckit: () => Promise<number> | number,
-  c: () => Promise<number>,
-): Promise<[number, number]> {
-  const a: number[] = [], b: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    a.push(await ipckit());
-    b.push(await c());
-  }
-  const med = (xs: number[]) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-  return [med(a), med(b)];
-}
-
-/** The System V rows. */
-export async function sysvBench(): Promise<Row[]> {
+/** The System V cases. */
+export async function sysvCases(): Promise<Case[]> {
   const bin = await compileC("sysv_pingpong");
   const c = (args: string[]) => async () => Number(await run(bin, args));
-  const rows: Row[] = [];
-  const add = async (
-    mechanism: string,
-    name: string,
-    goal: number,
-    runs: number,
-    ipckit: () => Promise<number> | number,
-    cFn: () => Promise<number>,
-  ) => {
-    const [i, cc] = await paired(runs, ipckit, cFn);
-    rows.push({ mechanism, case: name, kind: "time", ipckit: i, c: cc, goal });
-  };
   const msgSync = c(["msg-sync", String(SYNC_N)]);
-  await add(
-    "sysv-msg",
-    "64 B msgsnd+msgrcv, one process (trySend/tryReceive)",
-    1.3,
-    7,
-    syncMsg,
-    msgSync,
-  );
-  await add(
-    "sysv-msg",
-    "64 B msgsnd+msgrcv, one process (trySend/tryReceiveInto, no allocation)",
-    1.3,
-    7,
-    syncMsgInto,
-    msgSync,
-  );
-  await add(
-    "sysv-msg",
-    "64 B round trip with a C echo process (await receive)",
-    2,
-    5,
-    () => asyncMsg(bin, true),
-    () => asyncMsg(bin, false),
-  );
-  await add(
-    "sysv-sem",
-    "semop ±1, one process (tryOp)",
-    1.3,
-    7,
-    syncSem,
-    c(["sem-sync", String(SYNC_N)]),
-  );
-  await add(
-    "sysv-sem",
-    "ping-pong with a C process (await op)",
-    2,
-    5,
-    () => asyncSem(bin, true),
-    () => asyncSem(bin, false),
-  );
-  return rows;
+  return [
+    {
+      mechanism: "sysv msg",
+      case: "64 B msgsnd+msgrcv, one process (trySend/tryReceiveInto, no allocation)",
+      kind: "time",
+      c: msgSync,
+      ipckit: syncMsgInto,
+      goal: 1.3,
+    },
+    {
+      mechanism: "sysv msg",
+      case: "64 B msgsnd+msgrcv, one process (trySend/tryReceive, allocates a Message)",
+      kind: "time",
+      c: msgSync,
+      ipckit: syncMsg,
+    },
+    {
+      mechanism: "sysv msg",
+      case: "64 B round trip with a C echo process (await receiveInto)",
+      kind: "time",
+      c: () => asyncMsg(bin, false),
+      ipckit: () => asyncMsg(bin, true),
+      goal: 2,
+    },
+    await streamCase("sysv", "sysv msg", 64),
+    await streamCase("sysv", "sysv msg", 4096),
+    {
+      mechanism: "sysv sem",
+      case: "semop ±1, one process (tryOp)",
+      kind: "time",
+      c: c(["sem-sync", String(SYNC_N)]),
+      ipckit: syncSem,
+      goal: 1.3,
+    },
+    {
+      mechanism: "sysv sem",
+      case: "ping-pong with a C process (await op)",
+      kind: "time",
+      c: () => asyncSem(bin, false),
+      ipckit: () => asyncSem(bin, true),
+      goal: 2,
+    },
+  ];
 }

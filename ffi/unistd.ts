@@ -33,6 +33,20 @@ export const unistdSymbols = {
   /** The reactor's one pool call: a wake-up hint only, errno never read. */
   poll_nb: { name: "poll", parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
+  /** Lets a peer that shares this CPU run while a wait spins (lib/wait.ts Spinner). */
+  sched_yield: { parameters: [], result: "i32" },
+  /** The reactor's interest list (lib/wait.ts): registered once, armed one-shot per wait. */
+  epoll_create1: { parameters: ["i32"], result: "i32" },
+  epoll_ctl: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
+  /** The reactor's one pool call: a wake-up hint only, errno never read. */
+  epoll_wait_nb: {
+    name: "epoll_wait",
+    parameters: ["i32", "buffer", "i32", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
+  /** A short wait in the kernel on the JS thread, with a nanosecond timeout (lib/wait.ts Spinner). */
+  ppoll: { parameters: ["buffer", "u64", "buffer", "pointer"], result: "i32" },
   inotify_init1: { parameters: ["i32"], result: "i32" },
   inotify_add_watch: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   getpid: { parameters: [], result: "i32" },
@@ -72,6 +86,11 @@ export const unistdConstants: PerArch<Record<string, number>> = {
     EFD_CLOEXEC: 0x80000,
     EFD_NONBLOCK: 0x800,
     EFD_SEMAPHORE: 1,
+    EPOLL_CLOEXEC: 0x80000,
+    EPOLL_CTL_ADD: 1,
+    EPOLL_CTL_DEL: 2,
+    EPOLL_CTL_MOD: 3,
+    EPOLLONESHOT: 0x40000000,
     IN_OPEN: 0x20,
     IN_DONT_FOLLOW: 0x2000000,
     O_PATH: 0o10000000,
@@ -94,6 +113,13 @@ export const unistdConstants: PerArch<Record<string, number>> = {
 
 /** Struct layouts for the headers above. */
 export const unistdLayouts: PerArch<Record<string, Layout>> = {
+  // Packed on x86_64 only (__EPOLL_PACKED in <sys/epoll.h>).
+  x86_64: {
+    epoll_event: { c: "struct epoll_event", size: 12, fields: { events: [0, 4], data: [4, 8] } },
+  },
+  aarch64: {
+    epoll_event: { c: "struct epoll_event", size: 16, fields: { events: [0, 4], data: [8, 8] } },
+  },
   common: {
     pollfd: {
       c: "struct pollfd",
@@ -125,6 +151,7 @@ export const unistdHeaders = [
   "unistd.h",
   "poll.h",
   "sys/eventfd.h",
+  "sys/epoll.h",
   "sys/stat.h",
   "sys/syscall.h",
   "sys/inotify.h",

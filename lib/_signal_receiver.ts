@@ -15,6 +15,7 @@ import { deadlineFor } from "./_option_checks.ts";
 import { readProcText } from "./_host.ts";
 import { realtimeSignalRange, signalName, signalNumber, type SignalSpec } from "./_signal_names.ts";
 import { blockedInEveryThread } from "./_signal_mask.ts";
+import { spinnerFor } from "./wait.ts";
 
 /** One signal received. */
 export interface ReceivedSignal {
@@ -125,6 +126,8 @@ export class SignalReceiver implements Disposable, AsyncIterable<ReceivedSignal>
   #listeners: [Deno.Signal, () => void][] = [];
   #closed = false;
   #keepAlive?: ReturnType<typeof setInterval>;
+  // One read buffer for every attempt (an allocation costs microseconds in Deno).
+  #siginfo?: { bytes: Uint8Array<ArrayBuffer>; view: DataView };
 
   /** @internal Use {@linkcode receiveSignals}. */
   constructor(token: typeof RECEIVER, mode: "signalfd" | "listener", signals: number[]) {
@@ -181,10 +184,13 @@ export class SignalReceiver implements Disposable, AsyncIterable<ReceivedSignal>
     if (this.#queue.length) return this.#queue.shift()!;
     if (!this.#fd) return null;
     const L = signalLayout().signalfd_siginfo;
-    const buf = new Uint8Array(L.size);
-    const n = this.#fd.tryRead(buf);
+    if (!this.#siginfo) {
+      const bytes = new Uint8Array(L.size);
+      this.#siginfo = { bytes, view: new DataView(bytes.buffer) };
+    }
+    const { bytes, view: v } = this.#siginfo;
+    const n = this.#fd.tryRead(bytes);
     if (n === null || n < L.size) return null;
-    const v = new DataView(buf.buffer);
     const number = getField(v, L, "ssi_signo");
     const code = getField(v, L, "ssi_code", true);
     const C = signalConstants();
@@ -212,7 +218,8 @@ export class SignalReceiver implements Disposable, AsyncIterable<ReceivedSignal>
     const now = this.tryReceive();
     if (now) return now;
     if (this.#fd) {
-      return untilReady(this.#fd.fd, "read", () => this.tryReceive(), deadline);
+      const fd = this.#fd;
+      return untilReady(fd.fd, "read", () => this.tryReceive(), deadline, spinnerFor(fd));
     }
     let p!: Pending;
     const got = new Promise<ReceivedSignal>((resolve, reject) => (p = { resolve, reject }));

@@ -284,7 +284,8 @@ export class FdHandle extends Descriptor {
 
   /** Writes all of `data`, waiting for room as often as needed. */
   async writeAll(data: Uint8Array, options?: WaitOptions): Promise<void> {
-    const deadline = startWait(options, "write", this.name);
+    // Without options there is nothing to validate: the fast path makes no Deadline.
+    const given = options && startWait(options, "write", this.name);
     const size = checkBytes(data, "write", this.name);
     const view = data as ArrayBufferView;
     const bytes = data instanceof Uint8Array
@@ -292,6 +293,7 @@ export class FdHandle extends Descriptor {
       : new Uint8Array(view.buffer, view.byteOffset, size);
     let done = this.tryWrite(bytes) ?? 0;
     if (done === size) return;
+    const deadline = given || new Deadline(undefined, "write", this.name);
     const fd = this.fd;
     while (done < size) {
       done += await untilReady(

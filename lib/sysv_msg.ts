@@ -5,10 +5,11 @@
  * A System V queue has no descriptor to poll and `msgrcv`/`msgsnd` have no
  * timed variants, so a waiting {@linkcode SysvMessageQueue.receive} or
  * {@linkcode SysvMessageQueue.send} retries a non-blocking call on the JS
- * thread: first spinning for at most 50 µs (adaptive), then on a timer
- * backoff of 1 to 20 ms (see `docs/sysv.md` for the measurements). No pool
- * thread is held; the price is a few ms of extra latency for a receiver that
- * has been idle. The `try...` variants never wait.
+ * thread: first spinning (up to 500 µs while that pays off, see
+ * `lib/_spinner.ts`), then napping on the pool for up to 100 ms, then on a
+ * timer backoff of 1 to 20 ms (see `docs/sysv.md` for the measurements).
+ * After the naps no pool thread is held; the price is a few ms of extra
+ * latency for a receiver that has been idle. The `try...` variants never wait.
  *
  * @example A queue only its id reaches
  * ```ts
@@ -189,7 +190,12 @@ export class SysvMessageQueue extends SysvObject {
   async send(data: Uint8Array | string, options: SysvSendOptions = {}): Promise<void> {
     const deadline = new Deadline(options, "msgsnd", this.name);
     const type = checkType(options.type === undefined ? 1 : options.type, "msgsnd", this.name, 1);
-    const [buf, size] = this.#encode(data, type, "msgsnd", false);
+    // Try from the handle's reusable buffer first; only a send that has to
+    // wait gets a buffer of its own (another send may reuse the shared one).
+    const [shared, size] = this.#encode(data, type, "msgsnd", true);
+    deadline.signal?.throwIfAborted();
+    if (this.#sendOnce(shared, size, "msgsnd")) return;
+    const buf = shared.slice(0, off(sysvLayout().msgbuf, "mtext") + size);
     await this.#spinner.wait(
       { attempt: () => this.#sendOnce(buf, size, "msgsnd") },
       deadline,

@@ -4,7 +4,7 @@
  * still held.
  *
  * A waiting {@linkcode SysvSemaphoreSet.op} tries `semop(IPC_NOWAIT)` on the
- * JS thread (spinning for at most 50 µs, adaptively) and then parks in
+ * JS thread (spinning up to 500 µs while that pays off) and then parks in
  * `semtimedop` slices of at most 250 ms on Deno's pool (a few at a time, see `lib/wait.ts`); an acquisition that lands after
  * the caller gave up (timeout, abort) is undone with the inverse operations.
  *

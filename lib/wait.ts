@@ -7,17 +7,22 @@
  * errno is this thread's and is right. The hint comes from one of two places:
  *
  * - **Descriptors** (pipes, FIFOs, sockets, message queues, eventfd...): one
- *   reactor for the whole isolate runs a single `poll()` on Deno's blocking
- *   pool over every registered descriptor plus a wake-up eventfd. Hundreds of
- *   concurrent waits cost one pool thread, so Deno's own I/O (which shares the
- *   32-thread pool) never starves. The poll is woken when a wait is added or
- *   given up, and ends when nobody waits, so it never keeps the process alive
- *   for a caller that left.
+ *   reactor for the whole isolate (`lib/_reactor.ts`) keeps an epoll set of
+ *   every waited-for descriptor plus a wake-up eventfd, armed one-shot from
+ *   this thread, and runs a single `epoll_wait` on Deno's blocking pool.
+ *   Hundreds of concurrent waits cost one pool thread, so Deno's own I/O
+ *   (which shares the 32-thread pool) never starves, and a wake-up costs the
+ *   same with 1 or 1000 waits. The `epoll_wait` ends when nobody waits, so it
+ *   never keeps the process alive for a caller that left.
  * - **Objects without a descriptor** (semaphores, System V, record locks): a
  *   timed wait of at most 250 ms on the pool, with at most
  *   {@linkcode MAX_PARKED} of them at once; further waiters poll with a short
  *   backoff on timers instead of taking pool threads. A slice that acquired
  *   the object after the caller gave up hands it back.
+ *
+ * In front of both, a {@linkcode Spinner} (`lib/_spinner.ts`) waits briefly
+ * on this thread, so request/response traffic and streams between busy
+ * peers never pay the pool round trip.
  *
  * Every wait takes {@linkcode WaitOptions}: `timeout` rejects with a
  * `TimedOut` {@linkcode IpcError} (code `ETIMEDOUT`), `signal` rejects with the
@@ -25,10 +30,21 @@
  *
  * @module
  */
-import { libc } from "../ffi/libc.ts";
-import { off } from "../ffi/struct.ts";
-import { unistd, unistdLayout } from "../ffi/unistd.ts";
-import { invalidArgument, IpcError, sys, timedOut } from "./_errors.ts";
+import { invalidArgument, IpcError, timedOut } from "./_errors.ts";
+import { eventsOf, type FdWaiter, type Interest, reactor } from "./_reactor.ts";
+import type { Spinner } from "./_spinner.ts";
+
+export { type Interest, stats } from "./_reactor.ts";
+export {
+  SPIN_BUSY_US,
+  SPIN_CROWD,
+  SPIN_GIVE_UP,
+  SPIN_MAX_US,
+  SPIN_MIN_US,
+  SPIN_PROBE_EVERY,
+  Spinner,
+  spinnerFor,
+} from "./_spinner.ts";
 import { describe } from "./_validate.ts";
 
 /** Options every waiting operation takes. */
@@ -171,104 +187,6 @@ export function startWait(
   return deadline;
 }
 
-interface FdWaiter {
-  fd: number;
-  events: number;
-  resolve(revents: number): void;
-  reject(reason: unknown): void;
-}
-
-/** The isolate's single poll loop. */
-class Reactor {
-  readonly #waiters = new Set<FdWaiter>();
-  #running = false;
-  #wakeFd = -1;
-  readonly #drain = new Uint8Array(8);
-  readonly #one = new BigUint64Array([1n]);
-
-  add(w: FdWaiter): void {
-    this.#waiters.add(w);
-    if (this.#running) this.#wake();
-    else this.#run();
-  }
-
-  remove(w: FdWaiter): void {
-    // Wake the poll so it drops this fd, and so it ends when nobody is left.
-    if (this.#waiters.delete(w) && this.#running) this.#wake();
-  }
-
-  /** Rejects every wait on `fd` (its handle is closing). */
-  cancelFd(fd: number, reason: unknown): void {
-    for (const w of this.#waiters) {
-      if (w.fd === fd) {
-        this.remove(w);
-        w.reject(reason);
-      }
-    }
-  }
-
-  get size(): number {
-    return this.#waiters.size;
-  }
-
-  #wake(): void {
-    libc().write(this.#wakeFd, this.#one, 8n);
-  }
-
-  async #run(): Promise<void> {
-    const lib = libc();
-    const C = unistd();
-    // struct pollfd from the ffi table: int fd; short events; short revents.
-    const L = unistdLayout().pollfd;
-    const { size } = L;
-    const [fdAt, eventsAt, reventsAt] = [off(L, "fd"), off(L, "events"), off(L, "revents")];
-    if (this.#wakeFd < 0) {
-      this.#wakeFd = sys(
-        () => lib.eventfd(0, C.EFD_NONBLOCK | C.EFD_CLOEXEC),
-        "eventfd",
-        "ipckit reactor",
-      );
-    }
-    this.#running = true;
-    try {
-      while (this.#waiters.size > 0) {
-        const waiters = [...this.#waiters];
-        const fds = new Uint8Array(size * (waiters.length + 1));
-        const view = new DataView(fds.buffer);
-        view.setInt32(fdAt, this.#wakeFd, true);
-        view.setInt16(eventsAt, C.POLLIN, true);
-        for (let i = 0; i < waiters.length; i++) {
-          view.setInt32(size * (i + 1) + fdAt, waiters[i].fd, true);
-          view.setInt16(size * (i + 1) + eventsAt, waiters[i].events, true);
-        }
-        // A hint only: errno after a pool call belongs to another thread.
-        const n = await lib.poll_nb(fds, BigInt(waiters.length + 1), 1000);
-        if (view.getInt16(reventsAt, true) !== 0) lib.read(this.#wakeFd, this.#drain, 8n);
-        if (n <= 0) continue;
-        for (let i = 0; i < waiters.length; i++) {
-          const revents = view.getInt16(size * (i + 1) + reventsAt, true);
-          const w = waiters[i];
-          if (revents !== 0 && this.#waiters.delete(w)) w.resolve(revents);
-        }
-      }
-    } finally {
-      this.#running = false;
-    }
-  }
-}
-
-const reactor = new Reactor();
-
-/** Poll event bits to wait for. */
-export type Interest = "read" | "write" | number;
-
-function eventsOf(interest: Interest): number {
-  const C = unistd();
-  if (interest === "read") return C.POLLIN;
-  if (interest === "write") return C.POLLOUT;
-  return interest;
-}
-
 /**
  * Resolves with `revents` once `fd` is ready for `interest` (or in error or
  * hung up), without blocking the event loop. Rejects on timeout or abort.
@@ -293,46 +211,11 @@ export function pendingWaits(): number {
   return reactor.size;
 }
 
-/** Longest a {@linkcode Spinner} holds the event loop, in microseconds. */
-export const SPIN_MAX_US = 50;
-/** Shortest spin a {@linkcode Spinner} keeps trying, in microseconds. */
-export const SPIN_MIN_US = 4;
-
-/**
- * Adaptive spinning in front of a wait, one per object (a handle, a queue, a
- * semaphore). Handing a wait to Deno's pool and back costs tens of
- * microseconds, and Deno's timers tick in about 2 ms, so a peer that answers
- * within microseconds (request/response traffic) would pay far more than the
- * answer takes. Before parking, a wait retries its non-blocking attempt on
- * this thread for a budget that doubles (up to {@linkcode SPIN_MAX_US}) each
- * time spinning succeeds and halves (down to {@linkcode SPIN_MIN_US}) each
- * time it does not, as adaptive mutexes do: an idle object costs a few
- * microseconds per wait, a busy one saves the hop. The event loop is held at
- * most {@linkcode SPIN_MAX_US} at a time.
- */
-export class Spinner {
-  #budget = SPIN_MAX_US;
-
-  /** Retries `attempt` for the current budget; its value, or `null`. */
-  spin<T>(attempt: () => T | null): T | null {
-    const end = performance.now() + this.#budget / 1000;
-    while (performance.now() < end) {
-      const r = attempt();
-      if (r !== null) {
-        this.#budget = Math.min(SPIN_MAX_US, this.#budget * 2);
-        return r;
-      }
-    }
-    this.#budget = Math.max(SPIN_MIN_US, this.#budget / 2);
-    return null;
-  }
-}
-
 /**
  * Tries `attempt` until it returns non-null, waiting for `fd` readiness
- * between tries. The first try is synchronous; with a `spinner`, a first
- * try that would block is retried briefly before waiting (see
- * {@linkcode Spinner}).
+ * between tries. The first try is synchronous; with a `spinner`, it comes
+ * after a short kernel wait for readiness on this thread (see
+ * {@linkcode Spinner}), before the wait is handed to the reactor.
  */
 export async function untilReady<T>(
   fd: number,
@@ -342,7 +225,11 @@ export async function untilReady<T>(
   spinner?: Spinner,
 ): Promise<T> {
   deadline.signal?.throwIfAborted();
-  const first = attempt() ?? (spinner && deadline.remaining() > 0 ? spinner.spin(attempt) : null);
+  // Callers have usually just tried: the spin sleeps first (ppoll returns at
+  // once if the descriptor is ready), so a wait costs no extra failed call.
+  const first = spinner && deadline.remaining() > 0
+    ? spinner.spin(attempt, fd, eventsOf(interest))
+    : attempt();
   if (first !== null) return first;
   for (;;) {
     await waitFd(fd, interest, deadline);
@@ -465,13 +352,4 @@ export async function untilAcquired<T>(
 /** Resolves after `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-const spinners = new WeakMap<object, Spinner>();
-
-/** The {@linkcode Spinner} of one waiting object (a handle, a queue), made on first use. */
-export function spinnerFor(owner: object): Spinner {
-  let s = spinners.get(owner);
-  if (!s) spinners.set(owner, s = new Spinner());
-  return s;
 }

@@ -5,8 +5,10 @@ import {
   MAX_PARKED,
   pendingWaits,
   SLICE_MS,
+  SPIN_GIVE_UP,
   SPIN_MAX_US,
   SPIN_MIN_US,
+  SPIN_PROBE_EVERY,
   Spinner,
   untilAcquired,
   untilWatched,
@@ -182,23 +184,41 @@ Deno.test("waitFd() reports hang-up when the other end closes", async () => {
   p.reader.close();
 });
 
-Deno.test("Spinner holds the loop at most SPIN_MAX_US and adapts its budget", () => {
+Deno.test("Spinner holds the loop at most SPIN_MAX_US, goes short after misses, probes again", () => {
+  using p = createPipe(); // loads libc before anything is timed
   const spinner = new Spinner();
+  const timed = (fn: () => unknown) => {
+    const t0 = performance.now();
+    fn();
+    return (performance.now() - t0) * 1000;
+  };
   let calls = 0;
-  const t0 = performance.now();
-  equal(spinner.spin(() => (calls++, null)), null);
-  const first = (performance.now() - t0) * 1000;
-  ok(first >= SPIN_MAX_US * 0.9 && first < SPIN_MAX_US + 2000, `first spin ${first} µs`);
+  const first = timed(() => equal(spinner.spin(() => (calls++, null)), null));
+  // (The upper bound allows for a shared machine preempting this process.)
+  ok(first >= SPIN_MAX_US * 0.9 && first < SPIN_MAX_US + 20_000, `first spin ${first} µs`);
   ok(calls >= 1);
-  // Failing spins halve the budget down to SPIN_MIN_US.
-  for (let i = 0; i < 10; i++) spinner.spin(() => null);
-  const t1 = performance.now();
-  spinner.spin(() => null);
-  ok((performance.now() - t1) * 1000 < SPIN_MAX_US, "budget shrank after failures");
-  // A value that turns up during the spin is returned.
+  // Full spins until SPIN_GIVE_UP misses in a row, then short ones...
+  for (let i = 1; i < SPIN_GIVE_UP; i++) spinner.spin(() => null);
+  const short = Array.from(
+    { length: SPIN_PROBE_EVERY - 1 },
+    () => timed(() => spinner.spin(() => null)),
+  );
+  ok(Math.min(...short) < SPIN_MAX_US / 2, `short spins ${short.map(Math.round)}`);
+  // ...with one full probe every SPIN_PROBE_EVERY waits, which a success turns back into full spins.
   let n = 0;
-  equal(new Spinner().spin(() => (++n >= 3 ? "got it" : null)), "got it");
-  equal(n, 3);
+  equal(spinner.spin(() => (++n >= 3 ? "probe" : null)), "probe");
+  const again = timed(() => spinner.spin(() => null));
+  ok(again >= SPIN_MAX_US * 0.9, `full spin after a success: ${again} µs`);
+  // With a descriptor, the spin sleeps in the kernel and wakes when it is ready.
+  const fresh = new Spinner();
+  let tries = 0;
+  const idle = timed(() =>
+    fresh.spin(() => (tries++, p.reader.tryRead(new Uint8Array(1))), p.reader.fd, 1)
+  );
+  ok(tries <= 20, `${tries} tries while sleeping in ppoll`);
+  ok(idle >= SPIN_MAX_US * 0.9, `ppoll spin ${idle} µs`);
+  p.writer.tryWrite(new Uint8Array([1]));
+  equal(fresh.spin(() => p.reader.tryRead(new Uint8Array(1)), p.reader.fd, 1), 1);
   ok(SPIN_MIN_US < SPIN_MAX_US);
 });
 
