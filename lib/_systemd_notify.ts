@@ -13,6 +13,7 @@ import type { WaitOptions } from "./wait.ts";
 import { openSocket, resolveAddress } from "./_address.ts";
 import { UnixSocket } from "./_socket.ts";
 import type { FdLike } from "./_msghdr.ts";
+import { optionsObject } from "./_validate.ts";
 
 /**
  * What to tell the service manager. Each field is one `sd_notify`
@@ -152,8 +153,9 @@ export function notifyMessage(state: NotifyState | string): string {
  */
 export async function notify(
   state: NotifyState | string,
-  options: NotifyOptions = {},
+  given?: NotifyOptions,
 ): Promise<NotifyResult> {
+  const options = optionsObject(given, "sendmsg", "NOTIFY_SOCKET");
   const message = notifyMessage(state);
   const fds = [
     ...(typeof state === "object" ? state.fdStore ?? [] : []),
@@ -245,7 +247,8 @@ export interface Watchdog extends Disposable {
  * ```
  * @throws {IpcError} EINVAL for a malformed `$WATCHDOG_USEC` or a bad `intervalMs`.
  */
-export function watchdog(options: WatchdogOptions = {}): Watchdog {
+export function watchdog(given?: WatchdogOptions): Watchdog {
+  const options = optionsObject(given, "watchdog", "WATCHDOG_USEC");
   const raw = Deno.env.get("WATCHDOG_USEC");
   const pid = Deno.env.get("WATCHDOG_PID");
   const off = (reason: string): Watchdog => ({
