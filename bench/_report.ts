@@ -159,7 +159,7 @@ export function chart(results: Result[], m: Machine): string {
     const label = `${r.mechanism}: ${r.case}`;
     out.push(
       `<text x="${left - 8}" y="${y + 4}" text-anchor="end">${
-        esc(label.length > 78 ? label.slice(0, 77) + "…" : label)
+        esc(label.length > 72 ? label.slice(0, 71) + "…" : label)
       }</text>`,
       `<line x1="${px(r.ratio.min).toFixed(1)}" y1="${y}" x2="${px(r.ratio.max).toFixed(1)}" ` +
         `y2="${y}" stroke="${color}" stroke-width="5" stroke-opacity="0.35" stroke-linecap="round"/>`,
