@@ -25,6 +25,7 @@
 import { optionsObject } from "./_validate.ts";
 import { libc } from "../ffi/libc.ts";
 import { off, setField } from "../ffi/struct.ts";
+import { checkBytes } from "./_validate.ts";
 import { sysv, sysvLayout } from "../ffi/sysv.ts";
 import { invalidArgument, type IpcError, ipcError } from "./_errors.ts";
 import { Deadline } from "./wait.ts";
@@ -115,6 +116,7 @@ export class SysvMessageQueue extends SysvObject {
     if (!(bytes instanceof Uint8Array)) {
       throw invalidArgument(syscall, this.name, "data must be a Uint8Array or a string");
     }
+    checkBytes(bytes, syscall, this.name); // detached or out of bounds: EINVAL, not a TypeError
     const { msgmax } = sysvLimits();
     if (bytes.byteLength > msgmax) {
       throw ipcError({
