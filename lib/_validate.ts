@@ -66,6 +66,9 @@ export function checkBytes(
   if (backing.detached) {
     throw invalidArgument(syscall, object, "buffer was detached (transferred)");
   }
+  if ((backing as { resizable?: boolean }).resizable && outOfBounds(buffer)) {
+    throw invalidArgument(syscall, object, "buffer is out of bounds (its resizable buffer shrank)");
+  }
   const n = buffer.byteLength;
   if (n < atLeast) {
     throw invalidArgument(
@@ -75,6 +78,21 @@ export function checkBytes(
     );
   }
   return n;
+}
+
+/**
+ * Whether a view on a resizable buffer now lies past its end. Such a view
+ * reports length 0 but throws on use; `slice(0, 0)` (typed arrays) and the
+ * `byteLength` getter (DataView) validate it without copying anything.
+ */
+function outOfBounds(view: ArrayBufferView): boolean {
+  try {
+    if (view instanceof DataView) void view.byteLength;
+    else (view as Uint8Array).slice(0, 0);
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 /** Validates an options bag: `undefined` or an object. */
