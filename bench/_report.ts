@@ -273,7 +273,7 @@ export function markdown(report: Report): string {
     "",
     "## Reproduce",
     "",
-    "```sh",
+    "```sh ignore", // not run by the snippet test: minutes of benchmarking
     "deno task bench                 # every case, 3 runs, table on stdout",
     "deno task bench pipe sysv       # only these mechanisms",
     "deno task bench --runs 10 --json  # JSON on stdout",

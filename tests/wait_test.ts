@@ -205,8 +205,10 @@ Deno.test("Spinner holds the loop at most SPIN_MAX_US, goes short after misses, 
   );
   ok(Math.min(...short) < SPIN_MAX_US / 2, `short spins ${short.map(Math.round)}`);
   // ...with one full probe every SPIN_PROBE_EVERY waits, which a success turns back into full spins.
+  // (A second try is enough to tell a full probe from a short spin; a loaded
+  // machine can preempt the spinner for most of a full budget.)
   let n = 0;
-  equal(spinner.spin(() => (++n >= 3 ? "probe" : null)), "probe");
+  equal(spinner.spin(() => (++n >= 2 ? "probe" : null)), "probe");
   const again = timed(() => spinner.spin(() => null));
   ok(again >= SPIN_MAX_US * 0.9, `full spin after a success: ${again} µs`);
   // With a descriptor, the spin sleeps in the kernel and wakes when it is ready.
