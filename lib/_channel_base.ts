@@ -7,7 +7,7 @@
 import { objectOf } from "./_validate.ts";
 import { closedError, invalidArgument, ipcError } from "./_errors.ts";
 import type { Descriptor } from "./fd.ts";
-import { Deadline, spinnerFor, untilAcquired, type WaitOptions } from "./wait.ts";
+import { type Deadline, spinnerFor, untilAcquired } from "./wait.ts";
 import { type ChannelMemory, unlinkChannel } from "./_channel_open.ts";
 import { CLOSED, IDX } from "./_channel_layout.ts";
 import { type ChannelEnd, pidAlive, Ring } from "./_channel_ring.ts";
@@ -204,23 +204,6 @@ export function waitFor<T>(
     deadline,
     spinnerFor(handle),
   ).finally(() => ring.awake());
-}
-
-/** A {@linkcode Deadline} for `op` (validates options before anything else). */
-export function deadlineFor(
-  handle: ChannelHandle,
-  options: WaitOptions | undefined,
-  op: string,
-): Deadline {
-  // Until Deadline itself refuses it (issue 12): null must not mean "forever".
-  if (options?.timeout === null) {
-    throw invalidArgument(
-      op,
-      handle.name,
-      "timeout must be a number of milliseconds >= 0, got null",
-    );
-  }
-  return new Deadline(options, op, handle.name);
 }
 
 /** Throws EINVAL for a call made while a reserved slot or a viewed message is pending. */

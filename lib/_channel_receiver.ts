@@ -5,20 +5,12 @@
  */
 import { describe } from "./_validate.ts";
 import { invalidArgument, type IpcError } from "./_errors.ts";
-import type { WaitOptions } from "./wait.ts";
+import { startWait, type WaitOptions } from "./wait.ts";
 import { Message } from "./message.ts";
 import { SLOT_HEADER } from "./_channel_layout.ts";
 import type { ChannelMemory } from "./_channel_open.ts";
 import type { ChannelEnd, MessageVisitor, Ring } from "./_channel_ring.ts";
-import {
-  type CHANNEL,
-  ChannelHandle,
-  deadlineFor,
-  live,
-  notPending,
-  ringOf,
-  waitFor,
-} from "./_channel_base.ts";
+import { type CHANNEL, ChannelHandle, live, notPending, ringOf, waitFor } from "./_channel_base.ts";
 
 /** Options of {@linkcode ChannelReceiver.receiveMany} and {@linkcode ChannelReceiver.receiveEach}. */
 export interface ReceiveManyOptions extends WaitOptions {
@@ -86,7 +78,7 @@ export class ChannelReceiver extends ChannelHandle {
    * or its process is gone; ETIMEDOUT.
    */
   async receive(options?: WaitOptions): Promise<Message> {
-    const deadline = deadlineFor(this, options, "receive");
+    const deadline = startWait(options, "receive", this.name);
     live(this, "receive");
     notPending(this, this.#ring, "receive");
     const m = this.#take();
@@ -130,7 +122,7 @@ export class ChannelReceiver extends ChannelHandle {
 
   /** Waits for the next message and copies it into `buffer` without allocating a message. */
   async receiveInto(buffer: Uint8Array, options?: WaitOptions): Promise<{ length: number }> {
-    const deadline = deadlineFor(this, options, "receive");
+    const deadline = startWait(options, "receive", this.name);
     live(this, "receive");
     notPending(this, this.#ring, "receive");
     this.#checkBuffer(buffer, "receive");
@@ -177,7 +169,7 @@ export class ChannelReceiver extends ChannelHandle {
 
   /** Waits for at least one message, then visits all waiting (up to `max`) in place. */
   async receiveEach(visit: MessageVisitor, options?: ReceiveManyOptions): Promise<number> {
-    const deadline = deadlineFor(this, options, "receive");
+    const deadline = startWait(options, "receive", this.name);
     live(this, "receive");
     notPending(this, this.#ring, "receive");
     const max = checkMax(options?.max, "receive", this.name);
@@ -206,7 +198,7 @@ export class ChannelReceiver extends ChannelHandle {
 
   /** Waits for at least one message, then returns every waiting one (up to `max`). */
   async receiveMany(options?: ReceiveManyOptions): Promise<Message[]> {
-    const deadline = deadlineFor(this, options, "receive");
+    const deadline = startWait(options, "receive", this.name);
     live(this, "receive");
     notPending(this, this.#ring, "receive");
     const max = checkMax(options?.max, "receive", this.name);
@@ -241,7 +233,7 @@ export class ChannelReceiver extends ChannelHandle {
 
   /** Waits for the next message and returns it in place (see {@linkcode ChannelReceiver.tryReceiveView}). */
   async receiveView(options?: WaitOptions): Promise<Uint8Array<ArrayBuffer>> {
-    const deadline = deadlineFor(this, options, "receive");
+    const deadline = startWait(options, "receive", this.name);
     live(this, "receive");
     notPending(this, this.#ring, "receive");
     const v = this.#view();

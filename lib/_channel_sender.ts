@@ -5,19 +5,11 @@
  */
 import { describe } from "./_validate.ts";
 import { invalidArgument } from "./_errors.ts";
-import type { WaitOptions } from "./wait.ts";
+import { startWait, type WaitOptions } from "./wait.ts";
 import { HEADER_SIZE, SLOT_HEADER } from "./_channel_layout.ts";
 import type { ChannelMemory } from "./_channel_open.ts";
 import type { ChannelEnd, Ring } from "./_channel_ring.ts";
-import {
-  type CHANNEL,
-  ChannelHandle,
-  deadlineFor,
-  live,
-  notPending,
-  ringOf,
-  waitFor,
-} from "./_channel_base.ts";
+import { type CHANNEL, ChannelHandle, live, notPending, ringOf, waitFor } from "./_channel_base.ts";
 
 const encoder = new TextEncoder();
 /** Bytes written before a batch publishes what it has so far. */
@@ -90,7 +82,7 @@ export class ChannelSender extends ChannelHandle {
    * @throws {IpcError} EPIPE if the receiver closes or dies; ETIMEDOUT.
    */
   async send(message: Uint8Array | string, options?: WaitOptions): Promise<void> {
-    const deadline = deadlineFor(this, options, "send");
+    const deadline = startWait(options, "send", this.name);
     live(this, "send");
     notPending(this, this.#ring, "send");
     const bytes = this.#bytes(message, "send");
@@ -162,7 +154,7 @@ export class ChannelSender extends ChannelHandle {
     messages: readonly (Uint8Array | string)[],
     options?: WaitOptions,
   ): Promise<void> {
-    const deadline = deadlineFor(this, options, "send");
+    const deadline = startWait(options, "send", this.name);
     live(this, "send");
     notPending(this, this.#ring, "send");
     const all = this.#all(messages, "send");
@@ -198,7 +190,7 @@ export class ChannelSender extends ChannelHandle {
 
   /** Waits for a free slot and lends it (see {@linkcode ChannelSender.tryReserve}). */
   async reserve(options?: WaitOptions): Promise<Uint8Array<ArrayBuffer>> {
-    const deadline = deadlineFor(this, options, "reserve");
+    const deadline = startWait(options, "reserve", this.name);
     live(this, "reserve");
     notPending(this, this.#ring, "reserve");
     return this.#tryReserve() ?? await waitFor(this, this.#ring, () => {

@@ -10,9 +10,8 @@ import { lock as lockConstants, lockLayout } from "../ffi/lock.ts";
 import { getField } from "../ffi/struct.ts";
 import { invalidArgument, sys, trySys } from "./_errors.ts";
 import { Descriptor } from "./fd.ts";
-import { deadlineFor } from "./_option_checks.ts";
+import { startWait, untilAcquired, type WaitOptions } from "./wait.ts";
 import { describe, objectOf } from "./_validate.ts";
-import { untilAcquired, type WaitOptions } from "./wait.ts";
 import {
   checkBytes,
   checkOffset,
@@ -144,7 +143,7 @@ export class LockFile extends Descriptor {
    */
   async lock(options?: LockOptions): Promise<FileLock> {
     const r = checkRequest(options, "lock", this.path);
-    const deadline = deadlineFor(options, syscallName(r.kind, "set"), this.path);
+    const deadline = startWait(options, syscallName(r.kind, "set"), this.path);
     this.#checkFlock(r, "lock");
     // Reserve the handle's one flock lock while waiting, so a concurrent
     // lock() on the same LockFile cannot "succeed" on the same descriptor.

@@ -10,8 +10,7 @@ import { unistd } from "../ffi/unistd.ts";
 import { invalidArgument, IpcError, ipcError, sys, trySys } from "./_errors.ts";
 import { statFd, type StatInfo } from "./_stat.ts";
 import { checkOwner, trustLevel } from "./_trust.ts";
-import { checkMode, checkPath, optionsObject } from "./_validate.ts";
-import { checkBoolean } from "./_option_checks.ts";
+import { checkFlag, checkMode, checkPath, optionsObject } from "./_validate.ts";
 import { LockFile } from "./_lock_file.ts";
 
 /** How {@linkcode openLockFile} opens the file. */
@@ -142,7 +141,7 @@ export function openChecked(
   const o = optionsObject(options, "open", path);
   const mode = createMode(o.create, "open", path);
   trustLevel(o, "open", path);
-  const readOnly = checkBoolean(o.readOnly, "readOnly", "open", path) ?? false;
+  const readOnly = checkFlag(o.readOnly, "readOnly", "open", path);
   const { fd, created } = openPath(path, mode, readOnly, how.directory ?? false);
   const file = new LockFile(fd, path);
   try {

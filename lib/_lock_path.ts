@@ -7,7 +7,7 @@
  */
 import { objectOf, optionsObject } from "./_validate.ts";
 import { invalidArgument } from "./_errors.ts";
-import { deadlineFor } from "./_option_checks.ts";
+import { startWait } from "./wait.ts";
 import { checkRequest, type LockRequest, type Range } from "./_lock_range.ts";
 import { FileLock, type LockFile, type LockOptions } from "./_lock_file.ts";
 import { openLockFile, type OpenLockFileOptions } from "./_lock_open.ts";
@@ -58,7 +58,7 @@ function openFor(path: string, options: OpenLockFileOptions, r: Range): LockFile
  */
 export async function lockFile(path: string, options: LockFileOptions = {}): Promise<FileLock> {
   const r = checkRequest(options, "lock", path);
-  deadlineFor(options, "lock", path); // validate before opening
+  startWait(options, "lock", path); // validate before opening
   const file = openFor(path, options, r);
   try {
     return FileLock.owning(await file.lock(options));

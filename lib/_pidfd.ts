@@ -12,8 +12,7 @@ import { unistd, unistdLayout } from "../ffi/unistd.ts";
 import { getField, setField } from "../ffi/struct.ts";
 import { sys } from "./_errors.ts";
 import { FdHandle } from "./fd.ts";
-import { untilReady, type WaitOptions } from "./wait.ts";
-import { deadlineFor } from "./_option_checks.ts";
+import { startWait, untilReady, type WaitOptions } from "./wait.ts";
 import { signalNumber, type SignalSpec } from "./_signal_names.ts";
 import { checkPid, checkValue, type SendSignalOptions } from "./_signal_send.ts";
 
@@ -96,7 +95,7 @@ export class Pidfd extends FdHandle {
 
   /** Resolves once the process has exited (it may not be reaped yet). */
   async exited(options?: WaitOptions): Promise<void> {
-    const deadline = deadlineFor(options, "poll", this.name);
+    const deadline = startWait(options, "poll", this.name);
     await untilReady(this.fd, "read", () => this.hasExited() ? true : null, deadline);
   }
 }

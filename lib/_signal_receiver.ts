@@ -10,12 +10,10 @@ import { signal as signalConstants, signalLayout } from "../ffi/signal.ts";
 import { getField } from "../ffi/struct.ts";
 import { closedError, invalidArgument, ipcError, sys, sysOnce } from "./_errors.ts";
 import { FdHandle } from "./fd.ts";
-import { untilReady, type WaitOptions } from "./wait.ts";
-import { deadlineFor } from "./_option_checks.ts";
+import { spinnerFor, startWait, untilReady, type WaitOptions } from "./wait.ts";
 import { readProcText } from "./_host.ts";
 import { realtimeSignalRange, signalName, signalNumber, type SignalSpec } from "./_signal_names.ts";
 import { blockedInEveryThread } from "./_signal_mask.ts";
-import { spinnerFor } from "./wait.ts";
 
 /** One signal received. */
 export interface ReceivedSignal {
@@ -214,7 +212,7 @@ export class SignalReceiver implements Disposable, AsyncIterable<ReceivedSignal>
    * (also while waiting).
    */
   async receive(options?: WaitOptions): Promise<ReceivedSignal> {
-    const deadline = deadlineFor(options, "receive", "signals");
+    const deadline = startWait(options, "receive", "signals");
     const now = this.tryReceive();
     if (now) return now;
     if (this.#fd) {

@@ -45,7 +45,7 @@ export {
   Spinner,
   spinnerFor,
 } from "./_spinner.ts";
-import { describe } from "./_validate.ts";
+import { describe, optionsObject } from "./_validate.ts";
 
 /** Options every waiting operation takes. */
 export interface WaitOptions {
@@ -83,10 +83,10 @@ export class Deadline {
    * into an endless wait.
    */
   constructor(options: WaitOptions | undefined, syscall: string, object?: string | number) {
-    if (options !== undefined && (typeof options !== "object" || options === null)) {
-      throw invalidArgument(syscall, object, `options must be an object, got ${describe(options)}`);
-    }
-    const given = options?.timeout;
+    // The one place that decides what a wait's options mean: not an object
+    // (null, a string, an array) and `timeout: null` are EINVAL for every wait.
+    options = optionsObject(options, syscall, object);
+    const given = options.timeout;
     const timeout = given === undefined ? Infinity : given;
     if (typeof timeout !== "number" || Number.isNaN(timeout) || timeout < 0) {
       throw invalidArgument(
@@ -95,7 +95,7 @@ export class Deadline {
         `timeout must be a number of milliseconds >= 0, got ${describe(given)}`,
       );
     }
-    const signal = options?.signal;
+    const signal = options.signal;
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       throw invalidArgument(syscall, object, "signal must be an AbortSignal");
     }
