@@ -11,7 +11,7 @@
 import { cstr, libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
 import { semaphoreLayout } from "../ffi/semaphore.ts";
-import { invalidArgument, IpcError, ipcError, sys } from "./_errors.ts";
+import { invalidArgument, sys } from "./_errors.ts";
 import { statFd, type StatInfo, statPath } from "./_stat.ts";
 import { checkOwner, type TrustOptions } from "./_trust.ts";
 
@@ -22,18 +22,7 @@ export function semPath(name: string): string {
 
 /** `statx` of the semaphore file (not following a symlink), errors named as `sem_open`'s. */
 function statSemaphore(name: string): StatInfo {
-  try {
-    return statPath(semPath(name));
-  } catch (e) {
-    if (!(e instanceof IpcError)) throw e;
-    throw ipcError({
-      errno: e.errno,
-      syscall: "sem_open",
-      object: name,
-      kind: "semaphore",
-      cause: e,
-    });
-  }
+  return statPath(semPath(name), { syscall: "sem_open", object: name, kind: "semaphore" });
 }
 
 /** EINVAL unless `st` is a regular file big enough to hold a semaphore. */

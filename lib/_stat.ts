@@ -77,14 +77,20 @@ export function statFd(fd: number, name: string | number = fd): StatInfo {
 }
 
 /** `statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW)`: a symlink is reported as "other". */
-export function statPath(path: string): StatInfo {
+export function statPath(
+  path: string,
+  as: { syscall: string; object: string; kind?: string } = { syscall: "statx", object: path },
+): StatInfo {
   const C = unistd();
   const buf = new Uint8Array(unistdLayout().statx.size);
   const p = cstr(path);
+  // `as` names the failure the way the caller's user sees it (`shm_open "/x"`,
+  // not `statx "/dev/shm/x"`).
   sys(
     () => libc().statx(C.AT_FDCWD, p, C.AT_SYMLINK_NOFOLLOW, C.STATX_BASIC_STATS, buf),
-    "statx",
-    path,
+    as.syscall,
+    as.object,
+    { kind: as.kind },
   );
   return decode(buf);
 }

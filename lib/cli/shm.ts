@@ -5,7 +5,6 @@
  */
 import { createSharedMemory, openSharedMemory, removeSharedMemory } from "../shm.ts";
 import { statPath } from "../_stat.ts";
-import { IpcError, ipcError } from "../_errors.ts";
 import { checkPosixName } from "../_posix.ts";
 import { userName } from "../_host.ts";
 import { type Command, EXIT, group, parse, sizeFlag, UsageError } from "./_common.ts";
@@ -80,18 +79,11 @@ const info: Command = {
     // Only look: stat the file (without following a symlink) instead of
     // mapping an object anyone may have made, of any size.
     checkPosixName(name, "shm_open");
-    let st;
-    try {
-      st = statPath(`/dev/shm${name}`);
-    } catch (e) {
-      if (!(e instanceof IpcError)) throw e;
-      throw ipcError({
-        errno: e.errno,
-        syscall: "shm_open",
-        object: name,
-        kind: "shared memory object",
-      });
-    }
+    const st = statPath(`/dev/shm${name}`, {
+      syscall: "shm_open",
+      object: name,
+      kind: "shared memory object",
+    });
     const rec = {
       name,
       size: st.size,
