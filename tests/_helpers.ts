@@ -331,3 +331,18 @@ export async function evalAsNobody(script: string): Promise<Deno.CommandOutput> 
     clearEnv: true,
   }).output();
 }
+
+/**
+ * Opens what the runtime and the library open once per process (the child
+ * process plumbing on the first spawn, the reactor's descriptors on the first
+ * wait), so a test that counts descriptors counts only its own.
+ */
+export async function warmUpDescriptors(): Promise<void> {
+  const { createSocketPair } = await import("../mod.ts");
+  await new Deno.Command("true").output();
+  const [a, b] = createSocketPair();
+  setTimeout(() => a.send(new Uint8Array(1)), 1);
+  await b.receive({ timeout: 5000 });
+  a.close();
+  b.close();
+}

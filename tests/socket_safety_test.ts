@@ -18,7 +18,7 @@ import {
   tryOpenFifo,
   UnixSocket,
 } from "../mod.ts";
-import { fdCount, tempDir } from "./_helpers.ts";
+import { fdCount, tempDir, warmUpDescriptors } from "./_helpers.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -33,15 +33,8 @@ async function sh(script: string): Promise<string> {
   return dec.decode(out.stdout);
 }
 
-// Warm up the reactor and the child-process plumbing so fd counts below count only the tests.
-await new Deno.Command("true").output();
-{
-  const [a, b] = createSocketPair();
-  setTimeout(() => a.send(new Uint8Array(1)), 1);
-  await b.receive({ timeout: 5000 });
-  a.close();
-  b.close();
-}
+// Descriptor counts below count only what the tests open.
+await warmUpDescriptors();
 
 Deno.test("socket files have their final mode whatever the umask (fchmod before bind)", async () => {
   using dir = tempDir();

@@ -12,7 +12,7 @@ import {
   UnixSocket,
 } from "../mod.ts";
 import { Message } from "../lib/message.ts";
-import { buildC, command, runDeno, spawnReady, tempDir } from "./_helpers.ts";
+import { buildC, command, runDeno, spawnReady, tempDir, warmUpDescriptors } from "./_helpers.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -32,17 +32,8 @@ function exists(path: string): boolean {
   }
 }
 
-// The shared reactor opens its wake-up eventfd on the first wait, and the
-// runtime its child-process plumbing on the first spawn: do both now so the
-// descriptor-leak checks below count only what the tests open.
-await new Deno.Command("true").output();
-{
-  const [a, b] = createSocketPair();
-  setTimeout(() => a.send(new Uint8Array(1)), 1);
-  await b.receive({ timeout: 5000 });
-  a.close();
-  b.close();
-}
+// Descriptor counts below count only what the tests open.
+await warmUpDescriptors();
 
 Deno.test("listenUnix() and connectUnix() talk across processes and identify the peer", async () => {
   using dir = tempDir();
