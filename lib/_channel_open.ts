@@ -197,16 +197,7 @@ export function createShmChannel(
   try {
     return adopt(fd, () => {
       sys(() => libc().fchmod(fd, m), "fchmod", name);
-      const size = channelBytes(geometry.capacity, geometry.slotSize);
-      fallocate(fd, size, name);
-      const mapping = mapAll(fd, name, size);
-      writeHeader(mapping, geometry);
-      return {
-        descriptor: new Descriptor(fd, { name, nonBlocking: false }),
-        mapping,
-        geometry,
-        name,
-      };
+      return initRing(fd, name, geometry, false);
     });
   } catch (e) {
     libc().shm_unlink(c);
@@ -259,24 +250,28 @@ export function createMemfdChannel(sizes: ChannelSizeOptions | undefined): Chann
     "memfd_create",
     name,
   );
-  return adopt(fd, () => {
-    const size = channelBytes(geometry.capacity, geometry.slotSize);
-    fallocate(fd, size, name);
-    // No holder of the descriptor may shrink it under another's mapping (SIGBUS).
+  return adopt(fd, () => initRing(fd, name, geometry, true));
+}
+
+/**
+ * Sizes a new channel's object (allocated up front: no hole to SIGBUS on),
+ * optionally seals it (no holder of the descriptor may then shrink it under
+ * another's mapping), maps it and writes the header.
+ */
+function initRing(fd: number, name: string, geometry: Geometry, seal: boolean): ChannelMemory {
+  const size = channelBytes(geometry.capacity, geometry.slotSize);
+  fallocate(fd, size, name);
+  if (seal) {
+    const M = mman();
     sys(
       () => libc().fcntl(fd, M.F_ADD_SEALS, M.F_SEAL_SHRINK | M.F_SEAL_GROW | M.F_SEAL_SEAL),
       "fcntl(F_ADD_SEALS)",
       name,
     );
-    const mapping = mapAll(fd, name, size);
-    writeHeader(mapping, geometry);
-    return {
-      descriptor: new Descriptor(fd, { name, nonBlocking: false }),
-      mapping,
-      geometry,
-      name,
-    };
-  });
+  }
+  const mapping = mapAll(fd, name, size);
+  writeHeader(mapping, geometry);
+  return { descriptor: new Descriptor(fd, { name, nonBlocking: false }), mapping, geometry, name };
 }
 
 /** `shm_unlink(name)`. */
