@@ -63,7 +63,7 @@ export function listIpcObjects(options: ListIpcObjectsOptions = {}): IpcObjectIn
  * ```
  */
 export function listingNotes(options: ListIpcObjectsOptions = {}): string[] {
-  return providers(options.kind, "list").flatMap(([k, p]) => {
+  return providers(optionsObject(options, "list", "ipc objects").kind, "list").flatMap(([k, p]) => {
     const n = p.note?.();
     return n ? [`${k}: ${n}`] : [];
   });

@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { optionsObject } from "./_validate.ts";
+import { checkBytes, optionsObject } from "./_validate.ts";
 import { getField, off } from "../ffi/struct.ts";
 import { sysv, sysvLayout } from "../ffi/sysv.ts";
 import { libc } from "../ffi/libc.ts";
@@ -186,7 +186,9 @@ export class SysvShmAttachment implements Disposable {
     if (!(data instanceof Uint8Array)) {
       throw invalidArgument("shm write", this.#mapping.name, "data must be a Uint8Array");
     }
-    checkRange(offset, data.byteLength, this.size, "shm write", this.#mapping.name);
+    // Detached or out of bounds: EINVAL, not a TypeError.
+    const n = checkBytes(data, "shm write", this.#mapping.name);
+    checkRange(offset, n, this.size, "shm write", this.#mapping.name);
     new Uint8Array(b).set(data, offset);
   }
 

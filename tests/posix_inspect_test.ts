@@ -1,5 +1,5 @@
-import { equal } from "node:assert/strict";
-import { createSemaphore } from "../mod.ts";
+import { equal, throws } from "node:assert/strict";
+import { createSemaphore, IpcError, listingNotes, listIpcObjects } from "../mod.ts";
 import { semValue } from "../lib/posix_inspect.ts";
 import { uniqueName } from "./_helpers.ts";
 
@@ -34,5 +34,20 @@ Deno.test("ipckit ls survives a semaphore file its owner truncated (no SIGBUS)",
     equal(out.code, 0, new TextDecoder().decode(out.stderr));
   } finally {
     Deno.removeSync(`/dev/shm/sem.${name}`);
+  }
+});
+
+Deno.test("listing functions refuse options that are not an object with EINVAL", () => {
+  // listingNotes(null) was a TypeError (found by the fuzz test).
+  for (const bad of [null, 1, "kind", [1]]) {
+    for (const call of [listingNotes, listIpcObjects]) {
+      throws(
+        () => call(bad as never),
+        (e) =>
+          e instanceof IpcError && e.code === "EINVAL" &&
+          /options must be an object/.test(e.message),
+        `${call.name}(${JSON.stringify(bad)})`,
+      );
+    }
   }
 });

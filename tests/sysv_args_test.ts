@@ -216,6 +216,11 @@ Deno.test(
     for (const d of [null, "text", [1], new ArrayBuffer(1)]) {
       refuses(() => mem.write(d as never), label("write data", d));
     }
+    // A detached (transferred) buffer: EINVAL, not V8's TypeError (found by the fuzz test).
+    const gone = new Uint8Array(8);
+    structuredClone(gone.buffer, { transfer: [gone.buffer] });
+    refuses(() => mem.write(gone), "write detached data");
+    refuses(() => q.trySend(gone), "trySend detached data");
     for (const c of [{ mode: -1 }, { mode: 1.5 }, { uid: -2 }, { gid: NaN }, { mode: "0600" }]) {
       refuses(() => m.set(c as never), `shm.set(${JSON.stringify(c)})`);
       refuses(() => q.set(c as never), `msg.set(${JSON.stringify(c)})`);
