@@ -6,6 +6,8 @@
  */
 import { describe } from "./_validate.ts";
 import { invalidArgument } from "./_errors.ts";
+import { off } from "../ffi/struct.ts";
+import { sysvLayout } from "../ffi/sysv.ts";
 
 /** A one-entry `BigInt()` cache: hot loops pass the same size or type again and again. */
 export class BigCache {
@@ -20,25 +22,61 @@ export class BigCache {
   }
 }
 
-const views = new WeakMap<ArrayBuffer, DataView>();
+/** Offsets of `mtype` and `mtext` in `struct msgbuf`, read from the layout table once. */
+export interface MsgbufOffsets {
+  type: number;
+  text: number;
+}
+let offsets: MsgbufOffsets | undefined;
 
-function viewOf(buf: Uint8Array<ArrayBuffer>): DataView {
-  let v = views.get(buf.buffer);
-  if (v === undefined) views.set(buf.buffer, v = new DataView(buf.buffer));
-  return v;
+/** The `struct msgbuf` offsets of this platform (checked against C by the layout test). */
+export function msgbuf(): MsgbufOffsets {
+  if (offsets === undefined) {
+    const L = sysvLayout().msgbuf;
+    offsets = { type: off(L, "mtype"), text: off(L, "mtext") };
+  }
+  return offsets;
 }
 
-/** Writes a `long` message type (a safe integer) without allocating a BigInt. */
-export function writeType(buf: Uint8Array<ArrayBuffer>, at: number, type: number): void {
-  const v = viewOf(buf);
-  v.setUint32(at, type >>> 0, true);
-  v.setInt32(at + 4, Math.floor(type / 2 ** 32), true);
-}
+/** A buffer for `struct msgbuf` with `text` bytes of room, and its view. */
+export class MsgBuffer {
+  bytes: Uint8Array<ArrayBuffer> = new Uint8Array(0);
+  view: DataView = new DataView(this.bytes.buffer);
+  /** A cached `bytes.subarray(mtext, mtext + textView.length)`, for copying out without allocating. */
+  #text: Uint8Array<ArrayBuffer> = this.bytes;
 
-/** Reads a `long` message type. */
-export function readType(buf: Uint8Array<ArrayBuffer>, at: number): number {
-  const v = viewOf(buf);
-  return v.getInt32(at + 4, true) * 2 ** 32 + v.getUint32(at, true);
+  /** Makes room for `text` bytes of message text (never shrinks). */
+  fit(text: number): Uint8Array<ArrayBuffer> {
+    const need = msgbuf().text + text;
+    if (this.bytes.byteLength < need) {
+      this.bytes = new Uint8Array(Math.max(need, 256));
+      this.view = new DataView(this.bytes.buffer);
+      this.#text = this.bytes.subarray(0, 0);
+    }
+    return this.bytes;
+  }
+
+  /** The first `n` bytes of message text, as a view (reused while `n` stays the same). */
+  text(n: number): Uint8Array<ArrayBuffer> {
+    if (this.#text.length !== n || this.#text.buffer !== this.bytes.buffer) {
+      const at = msgbuf().text;
+      this.#text = this.bytes.subarray(at, at + n);
+    }
+    return this.#text;
+  }
+
+  /** Writes the `long` message type (a safe integer) without allocating a BigInt. */
+  setType(type: number): void {
+    const at = msgbuf().type;
+    this.view.setUint32(at, type >>> 0, true);
+    this.view.setInt32(at + 4, Math.floor(type / 2 ** 32), true);
+  }
+
+  /** Reads the `long` message type. */
+  getType(): number {
+    const at = msgbuf().type;
+    return this.view.getInt32(at + 4, true) * 2 ** 32 + this.view.getUint32(at, true);
+  }
 }
 
 export function checkType(type: unknown, syscall: string, object: string, min: number): number {

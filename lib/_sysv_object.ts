@@ -148,6 +148,9 @@ export abstract class SysvObject implements Disposable {
   #removed = false;
   readonly #removeOnClose: boolean;
   readonly #family: SysvFamily;
+  /** `name` and the error context, made once: the hot paths pass them on every call. */
+  readonly #name: string;
+  readonly #kind: { kind: string };
   #onClose: (() => void) | undefined;
 
   static {
@@ -181,6 +184,8 @@ export abstract class SysvObject implements Disposable {
     const syscall = `${family}ctl(IPC_STAT)`;
     this.#family = family;
     this.id = checkId(id, `${family}get`);
+    this.#name = `${idName[family]} ${this.id}`;
+    this.#kind = { kind: familyNoun[family] };
     const opts = optionsObject(options, `${family}get`, this.name);
     this.#removeOnClose = checkFlag(
       opts.removeOnClose,
@@ -207,7 +212,7 @@ export abstract class SysvObject implements Disposable {
 
   /** Name used in errors, e.g. `msqid 5`. */
   get name(): string {
-    return `${idName[this.#family]} ${this.id}`;
+    return this.#name;
   }
 
   /** Whether {@linkcode close} (or {@linkcode remove}) has been called. */
@@ -242,7 +247,7 @@ export abstract class SysvObject implements Disposable {
    */
   #call(call: () => number, syscall: string, ctx?: { limit?: string }): number {
     try {
-      return sys(call, syscall, this.name, { kind: familyNoun[this.#family], ...ctx });
+      return sys(call, syscall, this.#name, ctx ? { ...this.#kind, ...ctx } : this.#kind);
     } catch (e) {
       throw this.#failure(e as IpcError, syscall);
     }
@@ -259,8 +264,8 @@ export abstract class SysvObject implements Disposable {
       return trySys(
         call,
         syscall,
-        this.name,
-        { kind: familyNoun[this.#family], ...ctx },
+        this.#name,
+        ctx ? { ...this.#kind, ...ctx } : this.#kind,
         wouldBlock,
       );
     } catch (e) {

@@ -24,7 +24,7 @@
  */
 import { optionsObject } from "./_validate.ts";
 import { libc } from "../ffi/libc.ts";
-import { off, setField } from "../ffi/struct.ts";
+import { setField } from "../ffi/struct.ts";
 import { checkBytes } from "./_validate.ts";
 import { sysv, sysvLayout } from "../ffi/sysv.ts";
 import { invalidArgument, type IpcError, ipcError } from "./_errors.ts";
@@ -41,7 +41,7 @@ import {
 import { createOptions, createWith, openFamily, type SysvOpenOptions } from "./_sysv_open.ts";
 import { creationObject } from "./_sysv_key.ts";
 import { SysvWaiter } from "./_sysv_wait.ts";
-import { BigCache, checkSize, checkType, readType, writeType } from "./_sysv_msgbuf.ts";
+import { BigCache, checkSize, checkType, msgbuf, MsgBuffer } from "./_sysv_msgbuf.ts";
 import {
   type CreateSysvMessageQueueOptions,
   decodeMsqid,
@@ -70,6 +70,9 @@ const encoder = new TextEncoder();
 /** The errors of a non-blocking `msgrcv` that mean "nothing to take now". */
 const NO_MESSAGE = ["ENOMSG", "EAGAIN"];
 
+/** How long a queue's capacity, read to tell "full" from "can never fit", is reused. */
+const QBYTES_TTL_MS = 100;
+
 /**
  * A System V message queue. Made by {@linkcode createSysvMessageQueue} or
  * {@linkcode openSysvMessageQueue}; `close()` (or `using`) ends the handle,
@@ -85,12 +88,16 @@ const NO_MESSAGE = ["ENOMSG", "EAGAIN"];
  * ```
  */
 export class SysvMessageQueue extends SysvObject {
-  #rbuf = new Uint8Array(0);
-  #sbuf = new Uint8Array(0);
+  /** Reusable `struct msgbuf`s: receiving and sending allocate nothing per message. */
+  readonly #recv = new MsgBuffer();
+  readonly #send = new MsgBuffer();
   readonly #spinner = new SysvWaiter();
   readonly #sizeBig = new BigCache();
   readonly #maxBig = new BigCache();
   readonly #typeBig = new BigCache();
+  /** The queue's capacity (msg_qbytes) as last read, and when (see {@linkcode #sendOnce}). */
+  #qbytes = 0;
+  #qbytesAt = -Infinity;
 
   /**
    * Opens the queue with `id` after checking with `IPC_STAT` that it exists
@@ -102,42 +109,29 @@ export class SysvMessageQueue extends SysvObject {
   }
 
   /**
-   * `struct msgbuf` for `data`: in the handle's reusable buffer (`reuse`, for
-   * the synchronous path) or a new one (for a send that may wait). Returns the
-   * buffer and the text length.
+   * Writes `struct msgbuf` for `data` into the handle's reusable send buffer
+   * and returns the text length.
    */
-  #encode(
-    data: Uint8Array | string,
-    type: number,
-    syscall: string,
-    reuse: boolean,
-  ): [Uint8Array<ArrayBuffer>, number] {
+  #encode(data: Uint8Array | string, type: number, syscall: string): number {
     const bytes = typeof data === "string" ? encoder.encode(data) : data;
     if (!(bytes instanceof Uint8Array)) {
       throw invalidArgument(syscall, this.name, "data must be a Uint8Array or a string");
     }
-    checkBytes(bytes, syscall, this.name); // detached or out of bounds: EINVAL, not a TypeError
+    // Detached or out of bounds: EINVAL, not a TypeError.
+    const n = checkBytes(bytes, syscall, this.name);
     const { msgmax } = sysvLimits();
-    if (bytes.byteLength > msgmax) {
+    if (n > msgmax) {
       throw ipcError({
         code: "EMSGSIZE",
         syscall,
         object: this.name,
-        detail: `message of ${bytes.byteLength} bytes exceeds kernel.msgmax (${msgmax})`,
+        detail: `message of ${n} bytes exceeds kernel.msgmax (${msgmax})`,
         limit: "kernel.msgmax",
       });
     }
-    const L = sysvLayout().msgbuf;
-    const base = off(L, "mtext");
-    const total = base + bytes.byteLength;
-    let buf: Uint8Array<ArrayBuffer>;
-    if (reuse) {
-      if (this.#sbuf.byteLength < total) this.#sbuf = new Uint8Array(Math.max(total, 256));
-      buf = this.#sbuf;
-    } else buf = new Uint8Array(total);
-    writeType(buf, off(L, "mtype"), type);
-    buf.set(bytes, base);
-    return [buf, bytes.byteLength];
+    this.#send.fit(n).set(bytes, msgbuf().text);
+    this.#send.setType(type);
+    return n;
   }
 
   /** One `msgsnd(IPC_NOWAIT)`: true if sent, null if the queue is full. */
@@ -147,7 +141,16 @@ export class SysvMessageQueue extends SysvObject {
     const r = sysvAttempt(this, () => libc().msgsnd(id, buf, big, sysv().IPC_NOWAIT), syscall);
     if (r !== null) return true;
     // Full, or a message that can never fit (the kernel says EAGAIN forever).
-    const max = this.stat().queueBytes;
+    // The capacity is read at most every QBYTES_TTL_MS (and whenever the
+    // message looks too big): a sender retrying a full queue would otherwise
+    // pay an IPC_STAT per try, and a receiver could empty a queue of 4 KiB
+    // messages in that time.
+    const now = performance.now();
+    if (size > this.#qbytes || now - this.#qbytesAt > QBYTES_TTL_MS) {
+      this.#qbytes = this.stat().queueBytes;
+      this.#qbytesAt = now;
+    }
+    const max = this.#qbytes;
     if (size > max) {
       throw ipcError({
         code: "EMSGSIZE",
@@ -168,11 +171,13 @@ export class SysvMessageQueue extends SysvObject {
    * than `kernel.msgmax` or than the queue's capacity; EIDRM if the queue was
    * removed; `BadResource` (EBADF) after `close()`.
    */
-  trySend(data: Uint8Array | string, options: { type?: number } = {}): true | null {
-    optionsObject(options, "msgsnd", this.name);
-    const type = checkType(options.type === undefined ? 1 : options.type, "msgsnd", this.name, 1);
-    const [buf, size] = this.#encode(data, type, "msgsnd", true);
-    return this.#sendOnce(buf, size, "msgsnd");
+  trySend(data: Uint8Array | string, options?: { type?: number }): true | null {
+    const given = options === undefined
+      ? undefined
+      : optionsObject(options, "msgsnd", this.name).type;
+    const type = given === undefined ? 1 : checkType(given, "msgsnd", this.name, 1);
+    const size = this.#encode(data, type, "msgsnd");
+    return this.#sendOnce(this.#send.bytes, size, "msgsnd");
   }
 
   /**
@@ -194,18 +199,18 @@ export class SysvMessageQueue extends SysvObject {
     const type = checkType(options.type === undefined ? 1 : options.type, "msgsnd", this.name, 1);
     // Try from the handle's reusable buffer first; only a send that has to
     // wait gets a buffer of its own (another send may reuse the shared one).
-    const [shared, size] = this.#encode(data, type, "msgsnd", true);
+    const size = this.#encode(data, type, "msgsnd");
     deadline.signal?.throwIfAborted();
-    if (this.#sendOnce(shared, size, "msgsnd")) return;
-    const buf = shared.slice(0, off(sysvLayout().msgbuf, "mtext") + size);
+    if (this.#sendOnce(this.#send.bytes, size, "msgsnd")) return;
+    const buf = this.#send.bytes.slice(0, msgbuf().text + size);
     await this.#spinner.wait(
       { attempt: () => this.#sendOnce(buf, size, "msgsnd") },
       deadline,
     );
   }
 
-  #select(options: SysvReceiveSelect): [number, number, number] {
-    optionsObject(options, "msgrcv", this.name);
+  #select(given: SysvReceiveSelect | undefined): [number, number, number] {
+    const options = optionsObject(given, "msgrcv", this.name);
     const C = sysv();
     const type = checkType(
       options.type === undefined ? 0 : options.type,
@@ -233,9 +238,8 @@ export class SysvMessageQueue extends SysvObject {
   #receiveOnce(type: number, messageSize: number, flags: number): SysvMessage | null {
     const n = this.#receiveRaw(type, messageSize, flags);
     if (n < 0) return null;
-    const L = sysvLayout().msgbuf;
-    const base = off(L, "mtext");
-    return new SysvMessage(this.#rbuf.slice(base, base + n), readType(this.#rbuf, off(L, "mtype")));
+    const at = msgbuf().text;
+    return new SysvMessage(this.#recv.bytes.slice(at, at + n), this.#recv.getType());
   }
 
   /**
@@ -260,19 +264,14 @@ export class SysvMessageQueue extends SysvObject {
     }
     const n = this.#receiveRaw(type, length, flags);
     if (n < 0) return null;
-    const L = sysvLayout().msgbuf;
-    const base = off(L, "mtext");
-    target.set(this.#rbuf.subarray(base, base + n));
-    return { length: n, type: readType(this.#rbuf, off(L, "mtype")) };
+    target.set(this.#recv.text(n));
+    return { length: n, type: this.#recv.getType() };
   }
 
   /** One `msgrcv(IPC_NOWAIT)` into the handle's buffer: the text length, or -1 if none. */
   #receiveRaw(type: number, messageSize: number, flags: number): number {
     const id = sysvLive(this, "msgrcv");
-    const L = sysvLayout().msgbuf;
-    const base = off(L, "mtext");
-    if (this.#rbuf.byteLength < base + messageSize) this.#rbuf = new Uint8Array(base + messageSize);
-    const buf = this.#rbuf;
+    const buf = this.#recv.fit(messageSize);
     const bigMax = this.#maxBig.of(messageSize);
     const bigType = this.#typeBig.of(type);
     try {
@@ -329,10 +328,14 @@ export class SysvMessageQueue extends SysvObject {
    */
   tryReceiveInto(
     buffer: Uint8Array,
-    options: Omit<SysvReceiveSelect, "messageSize"> = {},
+    options?: Omit<SysvReceiveSelect, "messageSize">,
   ): SysvReceivedInto | null {
     if (!(buffer instanceof Uint8Array)) {
       throw invalidArgument("msgrcv", this.name, "buffer must be a Uint8Array");
+    }
+    // Without options (the streaming loop) there is nothing to select.
+    if (options === undefined) {
+      return this.#receiveInto(buffer, buffer.byteLength, 0, sysv().IPC_NOWAIT);
     }
     const [type, , flags] = this.#select(options);
     return this.#receiveInto(buffer, buffer.byteLength, type, flags);
