@@ -231,7 +231,7 @@ export function markdown(report: Report): string {
       "`msgsize_max` and System V msg up to `msgmax`" +
         (report.sizes.some((p) => p.mechanism === "channel")
           ? "; the shared-memory channel (Deno → Deno against its C ring, C → C) up to 64 KiB."
-          : ". The shared-memory channel is not measured: `lib/channel.ts` is not in this checkout."),
+          : ". The shared-memory channel was not among the mechanisms measured."),
       sizesTable(report.sizes),
       "",
     );

@@ -1,27 +1,11 @@
 /**
- * The shared-memory channel (issue 13) in the interleaved benchmark, when
- * this checkout has it: its own peers (bench/channel_peer.ts and the C ring
- * bench/c/channel_ring.c) are run as programs, so this file compiles
- * without them and {@linkcode channelCases} returns nothing where they are
- * missing.
+ * The shared-memory channel (issue 13) in the interleaved benchmark: its
+ * own peers (bench/channel_peer.ts and the C ring bench/c/channel_ring.c)
+ * run as programs.
  *
  * @module
  */
 import { type Case, compileC, run, runDeno } from "./_harness.ts";
-
-const here = (path: string) => new URL(path, import.meta.url).pathname;
-
-/** Whether the channel and its benchmark peers are in this checkout. */
-export function haveChannel(): boolean {
-  try {
-    for (const p of ["../lib/channel.ts", "./channel_peer.ts", "./c/channel_ring.c"]) {
-      Deno.statSync(here(p));
-    }
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Messages a channel stream of `size` bytes sends: about 64 MiB, 2 000 to 1 000 000. */
 export function channelCount(size: number): number {
@@ -39,9 +23,8 @@ export async function channelStream(who: "c" | "ipckit", size: number): Promise<
   return mibs;
 }
 
-/** The channel cases, or none without the channel. */
+/** The channel cases. */
 export function channelCases(): Promise<Case[]> {
-  if (!haveChannel()) return Promise.resolve([]);
   const rounds = "5000";
   const pingpong = (who: "c" | "ipckit", mode: string) => async () => {
     const out = who === "c"

@@ -6,7 +6,7 @@
  *   deno task bench [MECHANISM...] [--runs N] [--max-minutes M] [--json] [--scaling] [--report]
  *
  * Mechanisms: pipe, socket, posix, sysv, lock, channel (the shared-memory
- * channel, when lib/channel.ts is in this checkout). `--json` prints the results
+ * channel). `--json` prints the results
  * as JSON instead of a table. `--scaling` adds the message-size and
  * concurrent-waiter curves. `--report` (10 runs and the curves unless told
  * otherwise) writes docs/benchmarks.md, docs/benchmarks.svg and
@@ -23,7 +23,7 @@ import { socketCases } from "./socket_bench.ts";
 import { posixCases } from "./posix_bench.ts";
 import { sysvCases } from "./sysv_bench.ts";
 import { lockCases } from "./lock_bench.ts";
-import { channelCases, haveChannel } from "./channel_cases.ts";
+import { channelCases } from "./channel_cases.ts";
 
 const args = [...Deno.args];
 const flag = (name: string) => {
@@ -61,7 +61,6 @@ try {
     posix: posixCases,
     sysv: sysvCases,
     lock: () => lockCases(dir),
-    // The shared-memory channel, where this checkout has it (lib/channel.ts).
     channel: channelCases,
   };
   for (const name of only) {
@@ -81,7 +80,7 @@ try {
   const done = Math.min(...results.map((r) => r.c.runs.length));
   const out: Report = { machine: machine(command, done), results };
   if (scaling) {
-    const mechs = ["pipe", "socket", "mq", "sysv", ...(haveChannel() ? ["channel"] : [])].filter(
+    const mechs = ["pipe", "socket", "mq", "sysv", "channel"].filter(
       (m) => !only.length || only.includes(m === "mq" ? "posix" : m),
     );
     const curveRuns = Math.min(runs, 3);

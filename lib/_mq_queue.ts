@@ -6,6 +6,7 @@
  * @module
  */
 import { describe, optionsObject } from "./_validate.ts";
+import { BigCache } from "./_bigcache.ts";
 import { cstr, libc } from "../ffi/libc.ts";
 import { mqueue, mqueueLayout } from "../ffi/mqueue.ts";
 import { getField } from "../ffi/struct.ts";
@@ -103,6 +104,8 @@ export class MessageQueue extends Descriptor {
   readonly maxMessages: number;
   readonly #buf: Uint8Array<ArrayBuffer>;
   readonly #bufLen: bigint;
+  readonly #sendLen = new BigCache();
+  readonly #intoLen = new BigCache();
   // Off-heap (own ArrayBuffer): V8 keeps arrays of <= 64 bytes on its heap, which FFI
   // "buffer" arguments pay for on every call.
   readonly #prio = new Uint32Array(new ArrayBuffer(8), 0, 1);
@@ -136,10 +139,8 @@ export class MessageQueue extends Descriptor {
     };
   }
 
-  #encode(data: Uint8Array | string, priority: unknown, op: string): {
-    bytes: Uint8Array;
-    prio: number;
-  } {
+  /** The message bytes of `data`, checked against the queue's message size. */
+  #encode(data: Uint8Array | string, op: string): Uint8Array {
     const bytes = typeof data === "string" ? encoder.encode(data) : data;
     if (!(bytes instanceof Uint8Array)) {
       throw invalidArgument(op, this.name, "data must be a Uint8Array or a string");
@@ -147,7 +148,21 @@ export class MessageQueue extends Descriptor {
     // A detached view has length 0; only then look at its buffer (reading
     // `.buffer` of a small on-heap array would copy it off the heap).
     if (bytes.byteLength === 0 && isDetached(bytes)) throw detachedError(op, this.name);
-    const prio = orDefault(priority, 0);
+    if (bytes.byteLength > this.messageSize) {
+      throw ipcError({
+        code: "EMSGSIZE",
+        syscall: op,
+        object: this.name,
+        detail: `message of ${bytes.byteLength} bytes is longer than the queue's messageSize ` +
+          `(${this.messageSize})`,
+      });
+    }
+    return bytes;
+  }
+
+  /** The priority option, 0 when not given. */
+  #priority(options: { priority?: number }, op: string): number {
+    const prio = orDefault(options.priority, 0);
     if (
       typeof prio !== "number" || !Number.isInteger(prio) || prio < 0 ||
       prio >= mqueue().MQ_PRIO_MAX
@@ -158,16 +173,7 @@ export class MessageQueue extends Descriptor {
         `priority must be an integer from 0 to ${mqueue().MQ_PRIO_MAX - 1}, got ${describe(prio)}`,
       );
     }
-    if (bytes.byteLength > this.messageSize) {
-      throw ipcError({
-        code: "EMSGSIZE",
-        syscall: op,
-        object: this.name,
-        detail: `message of ${bytes.byteLength} bytes is longer than the queue's messageSize ` +
-          `(${this.messageSize})`,
-      });
-    }
-    return { bytes, prio };
+    return prio;
   }
 
   /**
@@ -208,7 +214,7 @@ export class MessageQueue extends Descriptor {
       );
     }
     const fd = this.fd;
-    const len = BigInt(length);
+    const len = this.#sendLen.of(length);
     const r = this.#attempt(
       () => libc().mq_send(fd, bytes, len, prio),
       "mq_send",
@@ -238,9 +244,12 @@ export class MessageQueue extends Descriptor {
    *
    * @throws {IpcError} EMSGSIZE if longer than `messageSize`; EINVAL for a bad priority.
    */
-  trySend(data: Uint8Array | string, options: { priority?: number } = {}): true | null {
-    options = optionsObject(options, "mq_send", this.name);
-    const { bytes, prio } = this.#encode(data, options.priority, "mq_send");
+  trySend(data: Uint8Array | string, options?: { priority?: number }): true | null {
+    const bytes = this.#encode(data, "mq_send");
+    // Without options (the streaming loop) nothing is allocated to read them.
+    const prio = options === undefined
+      ? 0
+      : this.#priority(optionsObject(options, "mq_send", this.name), "mq_send");
     return this.#send(bytes, prio);
   }
 
@@ -252,7 +261,8 @@ export class MessageQueue extends Descriptor {
    */
   async send(data: Uint8Array | string, options: MessageQueueSendOptions = {}): Promise<void> {
     options = optionsObject(options, "mq_send", this.name);
-    const { bytes, prio } = this.#encode(data, options.priority, "mq_send");
+    const bytes = this.#encode(data, "mq_send");
+    const prio = this.#priority(options, "mq_send");
     const deadline = new Deadline(options, "mq_send", this.name);
     const length = bytes.byteLength;
     if (this.#send(bytes, prio, length)) return;
@@ -284,7 +294,7 @@ export class MessageQueue extends Descriptor {
           `got ${buffer.byteLength}`,
       );
     }
-    return BigInt(buffer.byteLength);
+    return this.#intoLen.of(buffer.byteLength);
   }
 
   /**

@@ -9,19 +9,6 @@ import { invalidArgument } from "./_errors.ts";
 import { off } from "../ffi/struct.ts";
 import { sysvLayout } from "../ffi/sysv.ts";
 
-/** A one-entry `BigInt()` cache: hot loops pass the same size or type again and again. */
-export class BigCache {
-  #n = NaN;
-  #big = 0n;
-  of(n: number): bigint {
-    if (n !== this.#n) {
-      this.#big = BigInt(n);
-      this.#n = n;
-    }
-    return this.#big;
-  }
-}
-
 /** Offsets of `mtype` and `mtext` in `struct msgbuf`, read from the layout table once. */
 export interface MsgbufOffsets {
   type: number;

@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { BigCache } from "./_bigcache.ts";
 import { libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
 import { closedError, invalidArgument, sys, sysOnce, trySys } from "./_errors.ts";
@@ -201,6 +202,8 @@ export class Descriptor implements Disposable {
  * ```
  */
 export class FdHandle extends Descriptor {
+  readonly #readLen = new BigCache();
+  readonly #writeLen = new BigCache();
   #readable?: ReadableStream<Uint8Array<ArrayBuffer>>;
   #writable?: WritableStream<Uint8Array>;
 
@@ -210,7 +213,7 @@ export class FdHandle extends Descriptor {
    */
   tryRead(buffer: Uint8Array): number | null {
     const fd = this.fd;
-    const len = BigInt(Math.min(checkBytes(buffer, "read", this.name), MAX_IO));
+    const len = this.#readLen.of(Math.min(checkBytes(buffer, "read", this.name), MAX_IO));
     return trySys(() => libc().read(fd, buffer, len), "read", this.name);
   }
 
@@ -263,7 +266,7 @@ export class FdHandle extends Descriptor {
   /** Writes what fits now: the byte count, or `null` if nothing fits. Never waits. */
   tryWrite(data: Uint8Array): number | null {
     const fd = this.fd;
-    const len = BigInt(Math.min(checkBytes(data, "write", this.name), MAX_IO));
+    const len = this.#writeLen.of(Math.min(checkBytes(data, "write", this.name), MAX_IO));
     return trySys(() => libc().write(fd, data, len), "write", this.name);
   }
 

@@ -41,7 +41,8 @@ import {
 import { createOptions, createWith, openFamily, type SysvOpenOptions } from "./_sysv_open.ts";
 import { creationObject } from "./_sysv_key.ts";
 import { SysvWaiter } from "./_sysv_wait.ts";
-import { BigCache, checkSize, checkType, msgbuf, MsgBuffer } from "./_sysv_msgbuf.ts";
+import { checkSize, checkType, msgbuf, MsgBuffer } from "./_sysv_msgbuf.ts";
+import { BigCache } from "./_bigcache.ts";
 import {
   type CreateSysvMessageQueueOptions,
   decodeMsqid,
