@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { describe, objectOf } from "./_validate.ts";
+import { checkFlag, describe, objectOf, optionsObject } from "./_validate.ts";
 import { libc } from "../ffi/libc.ts";
 import { signal as signalConstants } from "../ffi/signal.ts";
 import { invalidArgument } from "./_errors.ts";
@@ -51,8 +51,10 @@ export function realtimeSignalRange(): { min: number; max: number } {
  * @throws {IpcError} EINVAL for an unknown name or a number outside the
  * signals user code may send (1..31 and SIGRTMIN..SIGRTMAX).
  */
-export function signalNumber(sig: SignalSpec, { allowZero = false } = {}): number {
+export function signalNumber(sig: SignalSpec, options?: { allowZero?: boolean }): number {
   const bad = (why: string) => invalidArgument("signal", objectOf(sig), why);
+  const opts = optionsObject(options, "signal", objectOf(sig));
+  const allowZero = checkFlag(opts.allowZero, "allowZero", "signal", objectOf(sig));
   const { min, max } = realtimeSignalRange();
   let n: number;
   if (typeof sig === "number" || (typeof sig === "string" && /^\d+$/.test(sig))) {

@@ -50,6 +50,10 @@ Deno.test("pids, process groups, signals and sigqueue values of any wrong type a
       throws(() => sendSignal(Deno.pid, bad as Any), einval("signal"), `signal ${what}`);
       throws(() => signalNumber(bad as Any), einval("signal"), `signalNumber ${what}`);
     }
+    // signalNumber's options: null was a TypeError from a destructured default (fuzz test).
+    if (bad !== undefined && typeof bad !== "object" || bad === null) {
+      throws(() => signalNumber(0, bad as Any), einval("signal"), `signalNumber options ${what}`);
+    }
     throws(() => signalName(bad as Any), einval("signal"), `signalName ${what}`);
     throws(
       () => sendSignal(Deno.pid, 0, { value: bad as Any }),
