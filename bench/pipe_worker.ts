@@ -62,15 +62,17 @@ switch (mode) {
     break;
   }
   case "deno-stream": {
-    // COUNT writes of SIZE bytes by the child; the clock starts at the first byte.
+    // COUNT writes of SIZE bytes by the child; the clock starts once the
+    // first quarter has arrived (as in bench/c/stream.c and stream_worker.ts).
     const size = n, count = Number(rest[0]);
     const c = child(["deno-writer", arg, rest[0]], { stdout: "piped" }).spawn();
+    const warm = Math.floor(count / 4) * size;
     let got = 0;
     let t0 = 0;
-    let first = 0;
+    let first = -1;
     for await (const chunk of c.stdout) {
-      if (got === 0) (t0 = performance.now(), first = chunk.length);
       got += chunk.length;
+      if (first < 0 && got >= warm) (t0 = performance.now(), first = got);
     }
     const secs = (performance.now() - t0) / 1000;
     await c.status;

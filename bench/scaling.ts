@@ -45,9 +45,14 @@ function procInt(path: string, fallback: number): number {
   }
 }
 
-/** Messages sent at `size` bytes: about 16 MiB, 32 to 50 000 messages. */
+/**
+ * Messages sent at `size` bytes: 128 MiB or 100 000 messages, whichever is
+ * fewer, but at least 256 MiB or 2048 messages, whichever is fewer (the first
+ * quarter warms up, untimed: see `streamCount` in bench/pipe_bench.ts).
+ */
 function count(size: number): number {
-  return Math.max(32, Math.min(50_000, Math.round(16 * 2 ** 20 / size)));
+  const mib = (n: number) => Math.round(n * 2 ** 20 / size);
+  return Math.max(Math.min(100_000, mib(128)), Math.min(2048, mib(256)));
 }
 
 /** The sizes measured for each mechanism: powers of 4 from 16 B, up to the mechanism's limit. */

@@ -2,7 +2,8 @@
  *   stream pipe|socket|mq|sysv SIZE COUNT  -> MiB/s of COUNT messages of SIZE bytes sent
  *   by a forked child and received by the parent. Byte streams (pipe, socket) are read with
  *   a 64 KiB buffer (whatever is ready); queues (mq, sysv) receive one message per call.
- *   The clock starts at the first received byte, so start-up is not counted.
+ *   The clock starts once the first quarter of the bytes (messages) has arrived, so start-up and
+ *   warm-up are not counted (bench/stream_worker.ts does the same).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -39,7 +40,8 @@ int main(int argc, char **argv) {
   long total = size * count;
   char *msg = calloc(1, size + 8), *buf = malloc(size > 65536 ? size + 8 : 65536 + 8);
   double t0 = 0;
-  long first = size; /* bytes of the first receive, which starts the clock */
+  long warm = count / 4; /* messages received before the clock starts */
+  long first = (warm + 1) * size; /* bytes received when the clock starts (queues: message warm) */
   if (!strcmp(mech, "pipe") || !strcmp(mech, "socket")) {
     int fds[2];
     if (!strcmp(mech, "pipe") ? pipe(fds) : socketpair(AF_UNIX, SOCK_STREAM, 0, fds)) return 1;
@@ -50,14 +52,16 @@ int main(int argc, char **argv) {
     }
     close(fds[1]);
     long got = 0;
+    int timing = 0;
     while (got < total) {
       ssize_t r = read(fds[0], buf, 65536);
       if (r <= 0) return 1;
-      if (got == 0) {
-        t0 = now();
-        first = r;
-      }
       got += r;
+      if (!timing && got >= warm * size) {
+        t0 = now();
+        first = got;
+        timing = 1;
+      }
     }
   } else if (!strcmp(mech, "mq")) {
     char name[64];
@@ -74,7 +78,7 @@ int main(int argc, char **argv) {
     }
     for (long i = 0; i < count; i++) {
       if (mq_receive(q, buf, size, NULL) < 0) return 1;
-      if (i == 0) t0 = now();
+      if (i == warm) t0 = now();
     }
   } else if (!strcmp(mech, "sysv")) {
     int id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
@@ -86,7 +90,7 @@ int main(int argc, char **argv) {
     }
     for (long i = 0; i < count; i++) {
       if (msgrcv(id, buf, size, 0, 0) < 0) return 1;
-      if (i == 0) t0 = now();
+      if (i == warm) t0 = now();
     }
     msgctl(id, IPC_RMID, NULL);
   } else {
