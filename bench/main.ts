@@ -3,12 +3,14 @@
  * (compiled in this run) and Deno's built-ins, interleaved and repeated, and
  * prints min, median, max and spread of every ratio.
  *
- *   deno task bench [MECHANISM...] [--runs N] [--max-minutes M] [--json] [--scaling] [--report]
+ *   deno task bench [MECHANISM...] [--runs N] [--best-of K] [--max-minutes M] [--json]
+ *                   [--scaling] [--report]
  *
  * Mechanisms: pipe, socket, posix, sysv, lock, channel (the shared-memory
- * channel). `--json` prints the results
- * as JSON instead of a table. `--scaling` adds the message-size and
- * concurrent-waiter curves. `--report` (10 runs and the curves unless told
+ * channel). `--json` prints the results as JSON instead of a table.
+ * `--best-of K` makes each run keep the best of K alternating measurements
+ * per side (default 1; 2 with `--report`). `--scaling` adds the
+ * message-size and concurrent-waiter curves. `--report` (10 runs and the curves unless told
  * otherwise) writes docs/benchmarks.md, docs/benchmarks.svg and
  * docs/benchmarks.json. `--max-minutes` stops starting new rounds when the
  * budget would be exceeded (the report says how many rounds ran).
@@ -43,10 +45,13 @@ const json = flag("--json");
 const quiet = flag("--quiet");
 const scaling = flag("--scaling") || (report && !flag("--no-scaling"));
 const runs = Number(option("--runs") ?? (report ? 10 : 3));
+// Each run keeps the best of this many measurements per side (see RunOptions.bestOf).
+const bestOf = Number(option("--best-of") ?? (report ? 2 : 1));
 // A time budget for the whole benchmark: rounds stop early (and say so) past it.
 const minutes = Number(option("--max-minutes") ?? Infinity);
 const only = args.filter((a) => !a.startsWith("-"));
 if (!Number.isInteger(runs) || runs < 1) throw new Error("--runs takes a positive integer");
+if (!Number.isInteger(bestOf) || bestOf < 1) throw new Error("--best-of takes a positive integer");
 if (!(minutes > 0)) throw new Error("--max-minutes takes a positive number");
 const until = performance.now() + minutes * 60_000;
 const unknown = args.filter((a) => a.startsWith("-"));
@@ -74,11 +79,12 @@ try {
   // Leave a fifth of the budget for the curves.
   const results = await runCases(cases, {
     runs,
+    bestOf,
     progress,
     until: !Number.isFinite(minutes) ? undefined : scaling ? until - minutes * 12_000 : until,
   });
   const done = Math.min(...results.map((r) => r.c.runs.length));
-  const out: Report = { machine: machine(command, done), results };
+  const out: Report = { machine: machine(command, done, bestOf), results };
   if (scaling) {
     const mechs = ["pipe", "socket", "mq", "sysv", "channel"].filter(
       (m) => !only.length || only.includes(m === "mq" ? "posix" : m),
