@@ -194,11 +194,7 @@ export function waitFor<T>(
   attempt: () => T | null,
   deadline: Deadline,
 ): Promise<T> {
-  const tryOnce = () => {
-    const r = attempt();
-    if (r === null) ring.checkPeer();
-    return r;
-  };
+  const tryOnce = () => attempt() ?? ring.nothingNow(attempt);
   return untilAcquired(
     { attempt: tryOnce, park: (ms) => ring.park(ms) },
     deadline,

@@ -66,9 +66,7 @@ export class ChannelReceiver extends ChannelHandle {
   tryReceive(): Message | null {
     live(this, "receive");
     notPending(this, this.#ring, "receive");
-    const m = this.#take();
-    if (m === null) this.#ring.checkPeer();
-    return m;
+    return this.#take() ?? this.#ring.nothingNow(() => this.#take());
   }
 
   /**
@@ -115,9 +113,7 @@ export class ChannelReceiver extends ChannelHandle {
     live(this, "receive");
     notPending(this, this.#ring, "receive");
     this.#checkBuffer(buffer, "receive");
-    const r = this.#into(buffer);
-    if (r === null) this.#ring.checkPeer();
-    return r;
+    return this.#into(buffer) ?? this.#ring.nothingNow(() => this.#into(buffer));
   }
 
   /** Waits for the next message and copies it into `buffer` without allocating a message. */
@@ -162,9 +158,7 @@ export class ChannelReceiver extends ChannelHandle {
     live(this, "receive");
     notPending(this, this.#ring, "receive");
     const m = checkMax(max, "receive", this.name);
-    const n = this.#each(visit, m);
-    if (n === null) this.#ring.checkPeer();
-    return n;
+    return this.#each(visit, m) ?? this.#ring.nothingNow(() => this.#each(visit, m));
   }
 
   /** Waits for at least one message, then visits all waiting (up to `max`) in place. */
@@ -191,9 +185,8 @@ export class ChannelReceiver extends ChannelHandle {
   tryReceiveMany(max?: number): Message[] | null {
     live(this, "receive");
     notPending(this, this.#ring, "receive");
-    const r = this.#many(checkMax(max, "receive", this.name));
-    if (r === null) this.#ring.checkPeer();
-    return r;
+    const m = checkMax(max, "receive", this.name);
+    return this.#many(m) ?? this.#ring.nothingNow(() => this.#many(m));
   }
 
   /** Waits for at least one message, then returns every waiting one (up to `max`). */
@@ -226,9 +219,7 @@ export class ChannelReceiver extends ChannelHandle {
   tryReceiveView(): Uint8Array<ArrayBuffer> | null {
     live(this, "receive");
     notPending(this, this.#ring, "receive");
-    const v = this.#view();
-    if (v === null) this.#ring.checkPeer();
-    return v;
+    return this.#view() ?? this.#ring.nothingNow(() => this.#view());
   }
 
   /** Waits for the next message and returns it in place (see {@linkcode ChannelReceiver.tryReceiveView}). */

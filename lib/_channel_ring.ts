@@ -238,6 +238,29 @@ export class Ring {
     }
   }
 
+  /**
+   * What an attempt that found nothing (`null`) ends as: `null` while the
+   * peer is there, else EPIPE (see {@linkcode checkPeer}). A receiver first
+   * tries `again` once: a sender that published its last messages and then
+   * closed (or exited) between the attempt and the check has them delivered,
+   * not lost behind an EPIPE. (The sender publishes before it sets its closed
+   * bit, and both are atomic, so a receiver that sees the bit sees the
+   * messages.) A sender never retries: a message sent after the receiver
+   * closed would be lost.
+   */
+  nothingNow<T>(again: () => T | null, force = false): T | null {
+    try {
+      this.checkPeer(force);
+      return null;
+    } catch (e) {
+      if (this.end === "receive") {
+        const late = again();
+        if (late !== null) return late;
+      }
+      throw e;
+    }
+  }
+
   gone(detail: string): IpcError {
     return ipcError({ code: "EPIPE", syscall: this.end, object: this.name, detail });
   }

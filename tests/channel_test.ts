@@ -7,6 +7,7 @@ import {
   removeChannel,
 } from "../lib/channel.ts";
 import { createSharedMemory } from "../lib/shm.ts";
+import { ringOf } from "../lib/_channel_base.ts";
 import { listIpcObjects } from "../lib/inspect.ts";
 import { uniqueName } from "./_helpers.ts";
 import { code, withName } from "./_channel_helpers.ts";
@@ -150,6 +151,48 @@ Deno.test("messages() ends when the sender closes; receive after that is EPIPE",
     deepEqual(got, ["a", "b"]);
     await rejects(rx.receive({ timeout: 1000 }), (e) => code(e) === "EPIPE");
     throws(() => rx.tryReceive(), (e) => code(e) === "EPIPE");
+  }));
+
+Deno.test("messages a sender publishes just before it closes are received, not lost behind EPIPE", () =>
+  withName((name) => {
+    // The race the benchmark hit: the receiver finds the ring empty, the
+    // sender publishes its last messages and closes, then the receiver sees
+    // the closed bit. Staged here by letting the sender act inside the
+    // receiver's peer check (white-box: lib/_channel_ring.ts).
+    using rx = createChannel(name, "receive", { capacity: 8, messageSize: 8 });
+    const tx = openChannel(name, "send");
+    rx.remove();
+    const ring = ringOf(rx);
+    const check = ring.checkPeer.bind(ring);
+    let staged = 0;
+    ring.checkPeer = (force?: boolean) => {
+      if (staged++ === 0) {
+        tx.trySend("late");
+        tx.close();
+      }
+      check(force);
+    };
+    equal(rx.tryReceive()?.text(), "late");
+    throws(() => rx.tryReceive(), (e) => code(e) === "EPIPE");
+  }));
+
+Deno.test("the same race in a waiting receive(): the last message arrives, then EPIPE", () =>
+  withName(async (name) => {
+    using rx = createChannel(name, "receive", { capacity: 8, messageSize: 8 });
+    const tx = openChannel(name, "send");
+    rx.remove();
+    const ring = ringOf(rx);
+    const check = ring.checkPeer.bind(ring);
+    let calls = 0;
+    ring.checkPeer = (force?: boolean) => {
+      if (++calls === 3) {
+        tx.trySend("last");
+        tx.close();
+      }
+      check(force);
+    };
+    equal((await rx.receive({ timeout: 2000 })).text(), "last");
+    await rejects(rx.receive({ timeout: 1000 }), (e) => code(e) === "EPIPE");
   }));
 
 Deno.test("sending to a closed receiver is EPIPE; close() rejects pending waits", () =>
