@@ -327,7 +327,13 @@ static inline int ipckit_channel_wait_spin(ipckit_channel *ch, int timeout_ms, i
   uint32_t *sleep = IPCKIT_CH_WORD(ch, send ? IPCKIT_CH_OFF_SENDER_SLEEP : IPCKIT_CH_OFF_RECEIVER_SLEEP);
   for (;;) {
     if (send ? ipckit_channel_free(ch) : ipckit_channel_available(ch)) break;
-    if (ipckit_channel_peer_gone(ch)) return errno = EPIPE, -1;
+    if (ipckit_channel_peer_gone(ch)) {
+      /* The sender publishes before it closes: a receiver looks once more, so
+       * messages sent just before the close are not lost behind EPIPE. */
+      if (!send && ipckit_channel_available(ch)) break;
+      __atomic_store_n(sleep, 0, __ATOMIC_SEQ_CST);
+      return errno = EPIPE, -1;
+    }
     double left = timeout_ms < 0 ? 100 : end - ipckit_channel_now_ms();
     if (left <= 0) return errno = ETIMEDOUT, -1;
     if (left > 100) left = 100;
