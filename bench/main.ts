@@ -110,7 +110,8 @@ try {
     console.log(resultsTable(out.results));
     const m = out.machine;
     console.log(
-      `\n${m.date}, ${m.cpus} × ${m.cpuModel}, Deno ${m.deno}; ${m.runs} interleaved runs. ` +
+      `\n${m.date}, ${m.cpus} × ${m.cpuModel}, Deno ${m.deno}; ${m.runs} interleaved runs` +
+        (m.bestOf > 1 ? ` (each the best of ${m.bestOf} measurements per side). ` : ". ") +
         "Ratios are ipckit (or the built-in) over C, paired run by run: 1.00× is C's speed, " +
         "higher is slower; spread = largest ratio ÷ smallest.",
     );
