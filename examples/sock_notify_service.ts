@@ -5,7 +5,9 @@
  * nothing, so the same program runs from a shell.
  *
  * Each connection gets back what it sent, upper-cased. `ECHO_CONNECTIONS=N`
- * makes it exit after N connections (for tests).
+ * makes it exit after N connections (for tests). SIGTERM (`systemctl stop`)
+ * stops it cleanly: the connection being served is finished, no new one is
+ * accepted, and it reports STOPPING and exits 0.
  *
  * Run it the way systemd would, without systemd:
  *   systemd-socket-activate -l /tmp/echo.sock \
@@ -20,6 +22,11 @@ using server = (passed?.handle as UnixListener | undefined) ??
   listenUnix(Deno.args[0] ?? "@ipckit-echo");
 using _dog = watchdog();
 const limit = Number(Deno.env.get("ECHO_CONNECTIONS") ?? Infinity);
+
+// Closing the listener ends the loop below after the current connection.
+// Installed before READY: systemd may stop the service as soon as it is up.
+const stop = () => server.close();
+Deno.addSignalListener("SIGTERM", stop);
 
 const ready = await notify({ ready: true, status: `echoing on ${server.address}` });
 console.error(
@@ -36,3 +43,4 @@ for await (const conn of server) {
   if (served >= limit) break;
 }
 await notify({ stopping: true });
+Deno.removeSignalListener("SIGTERM", stop);

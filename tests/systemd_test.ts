@@ -231,6 +231,23 @@ Deno.test({
   },
 });
 
+Deno.test("the example service stops cleanly on SIGTERM: STOPPING, exit 0", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/echo.sock`;
+  using inbox = bindUnix(`${dir.path}/notify`);
+  const child = command(Deno.execPath(), ["run", ...ipcTaskFlags(), "--no-check", example, path], {
+    stdout: "piped",
+    stderr: "piped",
+    env: { NOTIFY_SOCKET: `${dir.path}/notify` },
+  }).spawn();
+  equal((await inbox.receive({ timeout: 10000 })).text(), `READY=1\nSTATUS=echoing on ${path}`);
+  child.kill("SIGTERM");
+  equal((await inbox.receive({ timeout: 10000 })).text(), "STOPPING=1");
+  const out = await child.output();
+  equal(out.code, 0, dec.decode(out.stderr));
+  equal(out.signal, null);
+});
+
 Deno.test({
   name: "systemd-socket-activate: listenFds() names each descriptor and picks its type",
   ignore: !have("systemd-socket-activate", "systemd"),
