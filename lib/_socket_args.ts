@@ -81,6 +81,7 @@ export function intoArgs(
       "a zero-length buffer cannot take a message (it would be discarded)",
     );
   }
+  optionsObject(options, "recvmsg", name);
   const maxFds = checkCount(options.maxFds ?? 0, "maxFds", "recvmsg", name, 253);
   return [
     buffer.byteLength > MAX_IO ? buffer.subarray(0, MAX_IO) : buffer,

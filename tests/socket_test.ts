@@ -703,6 +703,11 @@ Deno.test("receiveInto() and tryReceiveInto() fill a caller's buffer and report 
     a.close();
     equal((await b.receiveInto(buf)).end, true);
     throws(() => b.tryReceiveInto("x" as unknown as Uint8Array), (e) => code(e) === "EINVAL");
+    // Options that are not an object: EINVAL, not a TypeError (found by the fuzz test).
+    for (const bad of [null, 1, "x"]) {
+      throws(() => b.tryReceiveInto(buf, bad as never), (e) => code(e) === "EINVAL");
+      await rejects(b.receiveInto(buf, bad as never), (e) => code(e) === "EINVAL");
+    }
   } finally {
     for (const s of [a, b, c, d]) s.close();
   }
