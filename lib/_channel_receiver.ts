@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { describe } from "./_validate.ts";
+import { describe, optionsObject } from "./_validate.ts";
 import { invalidArgument, type IpcError } from "./_errors.ts";
 import { startWait, type WaitOptions } from "./wait.ts";
 import { Message } from "./message.ts";
@@ -250,10 +250,11 @@ export class ChannelReceiver extends ChannelHandle {
    * `signal` aborts. A sender that dies without closing ends it with EPIPE.
    */
   async *messages(options: { signal?: AbortSignal } = {}): AsyncGenerator<Message> {
+    const { signal } = optionsObject(options, "receive", this.name);
     for (;;) {
       let m: Message;
       try {
-        m = await this.receive({ signal: options.signal });
+        m = await this.receive({ signal });
       } catch (e) {
         if ((e as IpcError).code === "EPIPE" && !this.closed && this.#ring.peerClosed()) return;
         throw e;

@@ -441,7 +441,7 @@ export class UnixSocket extends FdHandle {
   async *messages(
     options: Omit<ReceiveOptions, "timeout"> = {},
   ): AsyncGenerator<SocketMessage, void, undefined> {
-    const receiveOptions: ReceiveOptions = { ...options };
+    const receiveOptions: ReceiveOptions = { ...optionsObject(options, "recvmsg", this.name) };
     receiveArgs(this.name, receiveOptions);
     for (;;) {
       let msg: SocketMessage;

@@ -62,6 +62,8 @@ Deno.test("bad arguments are EINVAL before any syscall", () =>
     await rejects(rx.receive({ timeout: -1 }), (e) => code(e) === "EINVAL");
     await rejects(rx.receive({ timeout: null as unknown as number }), (e) => code(e) === "EINVAL");
     throws(() => rx.tryReceiveInto(new Uint8Array(3)), (e) => code(e) === "EINVAL");
+    // messages(null) was a TypeError on the first step.
+    await rejects(rx.messages(null as never).next(), (e) => code(e) === "EINVAL");
     tx.remove();
   }));
 

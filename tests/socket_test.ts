@@ -707,6 +707,7 @@ Deno.test("receiveInto() and tryReceiveInto() fill a caller's buffer and report 
     for (const bad of [null, 1, "x"]) {
       throws(() => b.tryReceiveInto(buf, bad as never), (e) => code(e) === "EINVAL");
       await rejects(b.receiveInto(buf, bad as never), (e) => code(e) === "EINVAL");
+      await rejects(b.messages(bad as never).next(), (e) => code(e) === "EINVAL");
     }
   } finally {
     for (const s of [a, b, c, d]) s.close();
