@@ -155,44 +155,39 @@ Deno.test("messages() ends when the sender closes; receive after that is EPIPE",
     throws(() => rx.tryReceive(), (e) => code(e) === "EPIPE");
   }));
 
+/**
+ * Stages the race the benchmark hit: the receiver finds the ring empty, the
+ * sender publishes `last` and closes, then the receiver's peer check sees the
+ * closed bit. The sender acts inside the receiver's `checkPeer` call number
+ * `at` (white-box: lib/_channel_ring.ts).
+ */
+function closeDuringPeerCheck(name: string, last: string, at: number) {
+  const rx = createChannel(name, "receive", { capacity: 8, messageSize: 8 });
+  const tx = openChannel(name, "send");
+  rx.remove();
+  const ring = ringOf(rx);
+  const check = ring.checkPeer.bind(ring);
+  let calls = 0;
+  ring.checkPeer = (force?: boolean) => {
+    if (++calls === at) {
+      tx.trySend(last);
+      tx.close();
+    }
+    check(force);
+  };
+  return rx;
+}
+
 Deno.test("messages a sender publishes just before it closes are received, not lost behind EPIPE", () =>
   withName((name) => {
-    // The race the benchmark hit: the receiver finds the ring empty, the
-    // sender publishes its last messages and closes, then the receiver sees
-    // the closed bit. Staged here by letting the sender act inside the
-    // receiver's peer check (white-box: lib/_channel_ring.ts).
-    using rx = createChannel(name, "receive", { capacity: 8, messageSize: 8 });
-    const tx = openChannel(name, "send");
-    rx.remove();
-    const ring = ringOf(rx);
-    const check = ring.checkPeer.bind(ring);
-    let staged = 0;
-    ring.checkPeer = (force?: boolean) => {
-      if (staged++ === 0) {
-        tx.trySend("late");
-        tx.close();
-      }
-      check(force);
-    };
+    using rx = closeDuringPeerCheck(name, "late", 1);
     equal(rx.tryReceive()?.text(), "late");
     throws(() => rx.tryReceive(), (e) => code(e) === "EPIPE");
   }));
 
 Deno.test("the same race in a waiting receive(): the last message arrives, then EPIPE", () =>
   withName(async (name) => {
-    using rx = createChannel(name, "receive", { capacity: 8, messageSize: 8 });
-    const tx = openChannel(name, "send");
-    rx.remove();
-    const ring = ringOf(rx);
-    const check = ring.checkPeer.bind(ring);
-    let calls = 0;
-    ring.checkPeer = (force?: boolean) => {
-      if (++calls === 3) {
-        tx.trySend("last");
-        tx.close();
-      }
-      check(force);
-    };
+    using rx = closeDuringPeerCheck(name, "last", 3);
     equal((await rx.receive({ timeout: 2000 })).text(), "last");
     await rejects(rx.receive({ timeout: 1000 }), (e) => code(e) === "EPIPE");
   }));
