@@ -131,6 +131,22 @@ Deno.test("ipckit sock send reads stdin and sends one datagram per line", async 
   );
 });
 
+Deno.test("ipckit sock send --timeout also bounds sending stdin to a receiver that does not read", async () => {
+  const name = `ipckit-test-${Deno.pid}-cli-full`;
+  using _inbox = bindUnix(name, { abstract: true }); // never read: its queue fills up
+  const io = captureIo("x\n".repeat(100_000));
+  const args = ["sock", "send", name, "--abstract", "--type", "dgram", "--timeout", "200"];
+  equal(await main(args, io), 124, io.stderrText);
+});
+
+Deno.test("ipckit sock connect --message-size takes a size with a unit, as listen does", async () => {
+  const name = `ipckit-test-${Deno.pid}-cli-connect-size`;
+  using _inbox = bindUnix(name, { abstract: true });
+  const io = captureIo("");
+  const args = ["sock", "connect", name, "--abstract", "--type", "dgram", "--message-size", "4K"];
+  equal(await main(args, io), 0, io.stderrText);
+});
+
 Deno.test("ipckit sock usage errors exit 2 with one line and a hint", async () => {
   for (
     const args of [

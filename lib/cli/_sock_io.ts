@@ -31,14 +31,21 @@ export const addressFlags = {
   type: { type: "string" },
 } as const;
 
-/** Copies stdin to a stream socket chunk by chunk, then shuts down writing. */
-export async function stdinToStream(ctx: Context, sock: UnixSocket): Promise<void> {
+/**
+ * Copies stdin to a stream socket chunk by chunk, then shuts down writing;
+ * `timeout` (ms) bounds each wait for room.
+ */
+export async function stdinToStream(
+  ctx: Context,
+  sock: UnixSocket,
+  timeout?: number,
+): Promise<void> {
   const reader = ctx.stdin.getReader();
   try {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
-      await sock.writeAll(value);
+      await sock.writeAll(value, { timeout });
     }
   } finally {
     reader.releaseLock();
@@ -46,9 +53,13 @@ export async function stdinToStream(ctx: Context, sock: UnixSocket): Promise<voi
   sock.shutdown("write");
 }
 
-/** Sends each line of stdin as one message (dgram, seqpacket). */
-export async function stdinToMessages(ctx: Context, sock: UnixSocket): Promise<void> {
-  for await (const line of ctx.stdinLines()) await sock.send(encoder.encode(line));
+/** Sends each line of stdin as one message (dgram, seqpacket); `timeout` (ms) bounds each wait. */
+export async function stdinToMessages(
+  ctx: Context,
+  sock: UnixSocket,
+  timeout?: number,
+): Promise<void> {
+  for await (const line of ctx.stdinLines()) await sock.send(encoder.encode(line), { timeout });
 }
 
 /**

@@ -108,9 +108,7 @@ const listen: Command = {
     const type = socketType(p.values.type);
     const once = Boolean(p.values.once);
     const count = once && type === "dgram" ? 1 : intFlag(p.values.count, "count", { min: 1 });
-    const messageSize =
-      sizeFlag(p.values["message-size"], "message-size", { min: 1, max: 1 << 30 }) ??
-        LISTEN_MESSAGE_SIZE;
+    const messageSize = messageSizeFlag(p.values["message-size"]);
     const mode = modeFlag(p.values.mode, "bind");
     const timeout = intFlag(p.values.timeout, "timeout");
     const json = Boolean(p.values.json);
@@ -226,6 +224,11 @@ function connectFrom(
   return { p, path, messages, type, timeout, bind };
 }
 
+/** `--message-size` of `listen` and `connect`: a size (4K, 1MiB...), default LISTEN_MESSAGE_SIZE. */
+function messageSizeFlag(value: unknown): number {
+  return sizeFlag(value, "message-size", { min: 1, max: 1 << 30 }) ?? LISTEN_MESSAGE_SIZE;
+}
+
 const send: Command = {
   summary: "connect to a socket and send messages (arguments, or stdin)",
   async run(ctx) {
@@ -247,14 +250,14 @@ const send: Command = {
         await sock.writeAll(encoder.encode(messages.map((m) => m + "\n").join("")), { timeout });
         sock.shutdown("write");
       } else {
-        await stdinToStream(ctx, sock);
+        await stdinToStream(ctx, sock, timeout);
       }
       return EXIT.ok;
     }
     if (messages.length) {
       for (const m of messages) await sock.send(encoder.encode(m), { timeout });
     } else {
-      await stdinToMessages(ctx, sock);
+      await stdinToMessages(ctx, sock, timeout);
     }
     return EXIT.ok;
   },
@@ -277,25 +280,27 @@ const connect: Command = {
     if (!a) return EXIT.ok;
     const { p, path, type, timeout } = a;
     if (a.messages.length) throw new UsageError("connect takes no MESSAGE: it reads stdin");
-    const messageSize =
-      intFlag(p.values["message-size"], "message-size", { min: 1, max: 1 << 30 }) ??
-        LISTEN_MESSAGE_SIZE;
+    const messageSize = messageSizeFlag(p.values["message-size"]);
     const bind = a.bind ?? (type === "dgram" ? true : undefined);
     using sock = await connectUnix(path, { ...addressOptions(p.values), type, timeout, bind });
     using _cleanup = closeOnShutdown(sock);
     if (type === "stream") {
-      const writing = stdinToStream(ctx, sock);
+      // Once the peer ends, what stdin still holds has nowhere to go: a
+      // failed write (EPIPE) then is not an error. Handled from the start, so
+      // a write that fails while the reading side still runs cannot become an
+      // unhandled rejection that kills the process.
+      stdinToStream(ctx, sock).catch(() => {});
       await streamToStdout(ctx, sock, new Uint8Array(CHUNK));
-      // The peer ended: what stdin still holds has nowhere to go.
-      writing.catch(() => {});
       return EXIT.ok;
     }
     const reading = messagesToStdout(ctx, sock, messageSize);
     const writing = stdinToMessages(ctx, sock).then(() =>
       type === "dgram" ? new Promise((r) => setTimeout(r, DGRAM_LINGER_MS)) : reading
     );
-    await Promise.race([reading, writing]);
+    // Whichever side loses the race may still fail afterwards: never unhandled.
     reading.catch(() => {});
+    writing.catch(() => {});
+    await Promise.race([reading, writing]);
     return EXIT.ok;
   },
 };
