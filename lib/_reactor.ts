@@ -85,11 +85,24 @@ export class Reactor {
 
   /** Rejects every wait on `fd` and drops it from the interest list (its handle is closing). */
   cancelFd(fd: number, reason: unknown): void {
-    for (const w of this.#byFd.get(fd) ?? []) {
-      this.remove(w);
-      w.reject(reason);
-    }
+    for (const w of this.#take(fd)) w.reject(reason);
     if (this.#known.has(fd)) this.#forget(fd);
+  }
+
+  /**
+   * Removes every wait on `fd` at once and returns them. (Removing them one
+   * by one while iterating the same array skipped every other wait, which
+   * then never settled and kept the process alive.)
+   */
+  #take(fd: number): FdWaiter[] {
+    const list = this.#byFd.get(fd) ?? [];
+    if (list.length === 0) return list;
+    this.#byFd.delete(fd);
+    this.#count -= list.length;
+    if (this.#armed.has(fd)) this.#forget(fd);
+    // Nobody left: end the pending epoll_wait so it keeps nothing alive.
+    if (this.#count === 0 && this.#running) this.#wake();
+    return list;
   }
 
   get size(): number {
@@ -204,7 +217,7 @@ export class Reactor {
           else {
             this.#byFd.set(fd, rest);
             if (!this.#arm(fd, rest)) {
-              for (const w of rest) (this.remove(w), w.resolve(w.events));
+              for (const w of this.#take(fd)) w.resolve(w.events);
             }
           }
         }

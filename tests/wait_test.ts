@@ -115,6 +115,17 @@ Deno.test("closing a handle rejects its pending waits with BadResource", async (
   p.writer.close();
 });
 
+Deno.test("closing a handle rejects every one of several pending waits, not every other one", async () => {
+  const p = createPipe();
+  // A timeout, so that a wait the close forgets fails the test instead of hanging it.
+  const pending = [1, 2, 3].map(() => p.reader.read(new Uint8Array(1), { timeout: 5000 }));
+  p.reader.close();
+  for (const wait of pending) {
+    await rejects(wait, (e) => e instanceof IpcError && e.code === "EBADF");
+  }
+  p.writer.close();
+});
+
 Deno.test("case 39: the process exits on its own after an aborted or timed-out wait", async () => {
   const script = new URL("./fixtures/abandoned_wait.ts", import.meta.url);
   const t0 = performance.now();
