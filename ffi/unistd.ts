@@ -30,12 +30,10 @@ export const unistdSymbols = {
   unlink: { parameters: ["buffer"], result: "i32" },
   statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
-  /** The reactor's one pool call: a wake-up hint only, errno never read. */
-  poll_nb: { name: "poll", parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
-  /** Lets a peer that shares this CPU run while a wait spins (lib/wait.ts Spinner). */
+  /** Lets a peer that shares this CPU run while a wait spins (lib/_spinner.ts). */
   sched_yield: { parameters: [], result: "i32" },
-  /** The reactor's interest list (lib/wait.ts): registered once, armed one-shot per wait. */
+  /** The reactor's interest list (lib/_reactor.ts): registered once, armed one-shot per wait. */
   epoll_create1: { parameters: ["i32"], result: "i32" },
   epoll_ctl: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
   /** The reactor's one pool call: a wake-up hint only, errno never read. */
@@ -45,7 +43,7 @@ export const unistdSymbols = {
     result: "i32",
     nonblocking: true,
   },
-  /** A short wait in the kernel on the JS thread, with a nanosecond timeout (lib/wait.ts Spinner). */
+  /** A short wait in the kernel on the JS thread, with a nanosecond timeout (lib/_spinner.ts). */
   ppoll: { parameters: ["buffer", "u64", "buffer", "pointer"], result: "i32" },
   inotify_init1: { parameters: ["i32"], result: "i32" },
   inotify_add_watch: { parameters: ["i32", "buffer", "u32"], result: "i32" },

@@ -195,7 +195,6 @@ export class Reactor {
       while (this.#count > 0) {
         // A hint only: errno after a pool call belongs to another thread.
         const n = await lib.epoll_wait_nb(this.#epfd, buf, MAX_EVENTS, 1000);
-        stats.polls++;
         for (let i = 0; i < n; i++) {
           const revents = view.getUint32(i * L.size + eventsAt, true);
           const fd = view.getInt32(i * L.size + dataAt, true);
@@ -230,13 +229,6 @@ export class Reactor {
 
 /** The isolate's reactor. */
 export const reactor: Reactor = new Reactor();
-
-/**
- * Counters of how waits ended, for benchmarks and diagnostics: spins that
- * found the object ready, spins that did not, and pool calls made by the
- * reactor.
- */
-export const stats = { spinWins: 0, spinMisses: 0, polls: 0 };
 
 /** Poll event bits to wait for. */
 export type Interest = "read" | "write" | number;

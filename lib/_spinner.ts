@@ -7,7 +7,7 @@
 import { libc } from "../ffi/libc.ts";
 import { off } from "../ffi/struct.ts";
 import { unistdLayout } from "../ffi/unistd.ts";
-import { reactor, stats } from "./_reactor.ts";
+import { reactor } from "./_reactor.ts";
 
 /** Longest a {@linkcode Spinner} holds the event loop, in microseconds. */
 export const SPIN_MAX_US = 500;
@@ -73,21 +73,19 @@ export class Spinner {
     const lib = libc();
     // The first SPIN_BUSY_US (or all of it, without a descriptor) retry
     // with a yield in between; then a descriptor sleeps in ppoll.
-    const busyEnd = fd === undefined ? end : now + SPIN_BUSY_US / 1000;
+    const busyEnd = now + SPIN_BUSY_US / 1000;
     let left = budgetUs;
     do {
-      if (performance.now() < busyEnd) lib.sched_yield();
-      else shortPoll(fd!, events!, left);
+      if (fd === undefined || performance.now() < busyEnd) lib.sched_yield();
+      else shortPoll(fd, events!, left);
       const r = attempt();
       if (r !== null) {
         this.#misses = 0;
-        stats.spinWins++;
         return r;
       }
       left = (end - performance.now()) * 1000;
     } while (left > 0);
     if (full) this.#misses++;
-    stats.spinMisses++;
     return null;
   }
 }

@@ -37,9 +37,6 @@ export function checkPath(path: unknown, syscall: string): string {
   return path;
 }
 
-/** A caller's byte buffer: any typed array or DataView (SharedArrayBuffer and resizable included). */
-export type Bytes = ArrayBufferView;
-
 /**
  * Validates a caller's byte buffer before an attempt: it must be a typed
  * array or DataView whose memory is still there (not detached by a

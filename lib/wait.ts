@@ -34,10 +34,8 @@ import { invalidArgument, IpcError, timedOut } from "./_errors.ts";
 import { eventsOf, type FdWaiter, type Interest, reactor } from "./_reactor.ts";
 import type { Spinner } from "./_spinner.ts";
 
-export { type Interest, stats } from "./_reactor.ts";
+export type { Interest } from "./_reactor.ts";
 export {
-  SPIN_BUSY_US,
-  SPIN_CROWD,
   SPIN_GIVE_UP,
   SPIN_MAX_US,
   SPIN_MIN_US,
@@ -225,8 +223,8 @@ export async function untilReady<T>(
   spinner?: Spinner,
 ): Promise<T> {
   deadline.signal?.throwIfAborted();
-  // Callers have usually just tried: the spin sleeps first (ppoll returns at
-  // once if the descriptor is ready), so a wait costs no extra failed call.
+  // Callers have usually just tried: the spin yields and retries for
+  // SPIN_BUSY_US, then sleeps in ppoll for the rest of its budget.
   const first = spinner && deadline.remaining() > 0
     ? spinner.spin(attempt, fd, eventsOf(interest))
     : attempt();
