@@ -183,7 +183,7 @@ export function createShmChannel(
 ): ChannelMemory {
   checkPosixName(name, "shm_open");
   const geometry = geometryFor(sizes, "shm_open", name);
-  const m = checkMode(mode ?? 0o600, "shm_open", name);
+  const m = checkMode(orDefault(mode, 0o600), "shm_open", name);
   const C = unistd();
   const c = cstr(name);
   const fd = sys(

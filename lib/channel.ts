@@ -28,14 +28,13 @@
 import type { TrustOptions } from "./_trust.ts";
 import { trustLevel } from "./_trust.ts";
 import { invalidArgument } from "./_errors.ts";
-import { checkPosixName, orDefault } from "./_posix.ts";
-import { checkMode, describe, optionsObject } from "./_validate.ts";
+import { checkPosixName } from "./_posix.ts";
+import { describe, optionsObject } from "./_validate.ts";
 import {
   type ChannelMemory,
   type ChannelSizeOptions,
   createMemfdChannel,
   createShmChannel,
-  geometryFor,
   openFdChannel,
   openShmChannel,
   unlinkChannel,
@@ -137,11 +136,6 @@ export function openChannel<E extends ChannelEnd>(
   const create = o.create === undefined || (o.create as unknown) === false
     ? undefined
     : optionsObject(o.create, "shm_open", name);
-  if (create) {
-    // Sizes and mode checked before any syscall.
-    geometryFor(create, "shm_open", name);
-    checkMode(orDefault(create.mode, 0o600), "shm_open", name);
-  }
   if (create) {
     try {
       return endOf(createShmChannel(name, create, create.mode), end, true);

@@ -56,6 +56,12 @@ Deno.test("bad arguments are EINVAL before any syscall", () =>
     throws(() => createChannel(name, "send", { messageSize: 0 }), (e) => code(e) === "EINVAL");
     throws(() => createChannel(name, "both" as "send"), (e) => code(e) === "EINVAL");
     throws(() => createChannel("noslash", "send"), (e) => code(e) === "EINVAL");
+    // null is not a default, whether the channel is created or opened-or-created.
+    throws(() => createChannel(name, "send", { mode: null as never }), (e) => code(e) === "EINVAL");
+    throws(
+      () => openChannel(name, "send", { create: { mode: null as never } }),
+      (e) => code(e) === "EINVAL",
+    );
     using tx = createChannel(name, "send", { capacity: 2, messageSize: 4 });
     using rx = openChannel(name, "receive");
     throws(() => tx.trySend("12345"), (e) => code(e) === "EINVAL");
