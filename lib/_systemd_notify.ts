@@ -195,8 +195,9 @@ export async function notify(
       return { sent: true, socket: target, message };
     } catch (e) {
       // As sd_pid_notify: if the kernel refuses those credentials (EPERM unprivileged,
-      // ESRCH for a pid that is gone), send with our own instead.
-      if (!(e instanceof IpcError)) throw e;
+      // ESRCH for a pid that is gone), send with our own instead. Anything else (a
+      // timeout above all: retrying would start a second one) is the caller's error.
+      if (!(e instanceof IpcError) || (e.code !== "EPERM" && e.code !== "ESRCH")) throw e;
     }
   }
   await sock.sendTo(target, data, { ...options, fds });
