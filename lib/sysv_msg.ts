@@ -198,16 +198,19 @@ export class SysvMessageQueue extends SysvObject {
   async send(data: Uint8Array | string, options: SysvSendOptions = {}): Promise<void> {
     const deadline = new Deadline(options, "msgsnd", this.name);
     const type = checkType(options.type === undefined ? 1 : options.type, "msgsnd", this.name, 1);
-    // Try from the handle's reusable buffer first; only a send that has to
-    // wait gets a buffer of its own (another send may reuse the shared one).
     const size = this.#encode(data, type, "msgsnd");
     deadline.signal?.throwIfAborted();
-    if (this.#sendOnce(this.#send.bytes, size, "msgsnd")) return;
-    const buf = this.#send.bytes.slice(0, msgbuf().text + size);
-    await this.#spinner.wait(
-      { attempt: () => this.#sendOnce(buf, size, "msgsnd") },
-      deadline,
-    );
+    // The first attempt (made at once, by the waiter) sends from the handle's
+    // reusable buffer; a send that has to wait first copies its message out
+    // of it, since another send may reuse the shared buffer meanwhile.
+    let buf = this.#send.bytes;
+    await this.#spinner.wait({
+      attempt: () => {
+        const sent = this.#sendOnce(buf, size, "msgsnd");
+        if (sent === null && buf === this.#send.bytes) buf = buf.slice(0, msgbuf().text + size);
+        return sent;
+      },
+    }, deadline);
   }
 
   #select(given: SysvReceiveSelect | undefined): [number, number, number] {

@@ -36,6 +36,23 @@ Deno.test(
 );
 
 Deno.test(
+  "a send() waiting for room keeps its own message while the handle sends others",
+  sysvTest(async (t) => {
+    // queueBytes 8: one 8-byte message fills the queue.
+    using q = createSysvMessageQueue({ queueBytes: 8, removeOnClose: true });
+    t.add("msg", q.id);
+    equal(q.trySend("AAAAAAAA"), true);
+    const waiting = q.send("BBBBBBBB", { timeout: 5000 });
+    // The handle's reusable send buffer now holds "CCCCCCCC"; the queue is still full.
+    equal(q.trySend("CCCCCCCC"), null);
+    equal(q.tryReceive()?.text(), "AAAAAAAA");
+    await waiting;
+    equal((await q.receive({ timeout: 1000 })).text(), "BBBBBBBB");
+    equal(q.tryReceive(), null);
+  }),
+);
+
+Deno.test(
   "createSysvMessageQueue() applies the mode exactly, whatever the umask",
   sysvTest((t) => {
     using q = createSysvMessageQueue({ mode: 0o666, removeOnClose: true });
