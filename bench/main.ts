@@ -8,7 +8,7 @@
  *
  * Mechanisms: pipe, socket, posix, sysv, lock, channel (the shared-memory
  * channel). `--json` prints the results as JSON instead of a table.
- * `--best-of K` makes each run keep the best of K alternating measurements
+ * `--best-of K` makes each run keep the best of K interleaved measurements
  * per side (default 1; 2 with `--report`). `--scaling` adds the
  * message-size and concurrent-waiter curves. `--report` (10 runs and the curves unless told
  * otherwise) writes docs/benchmarks.md, docs/benchmarks.svg and
@@ -90,7 +90,12 @@ try {
       (m) => !only.length || only.includes(m === "mq" ? "posix" : m),
     );
     const curveRuns = Math.min(runs, 3);
-    out.sizes = await sizeCurves(mechs, curveRuns, progress);
+    out.sizes = await sizeCurves(
+      mechs,
+      curveRuns,
+      progress,
+      Number.isFinite(minutes) ? until : undefined,
+    );
     if (!only.length || only.includes("pipe")) {
       out.waiters = await waiterCurve([1, 10, 100, 1000], curveRuns, progress);
     }

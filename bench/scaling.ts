@@ -7,15 +7,17 @@
  */
 import { channelStream } from "./channel_cases.ts";
 import {
+  type Case,
   compileC,
   denoNumber,
   type RatioSeries,
+  runCases,
   runDeno,
   runNumber,
   type Series,
   series,
-  slowdown,
 } from "./_harness.ts";
+import { streamCount } from "./pipe_bench.ts";
 
 /** One point of a message-size curve. */
 export interface SizePoint {
@@ -45,16 +47,6 @@ function procInt(path: string, fallback: number): number {
   }
 }
 
-/**
- * Messages sent at `size` bytes: 128 MiB or 100 000 messages, whichever is
- * fewer, but at least 256 MiB or 2048 messages, whichever is fewer (the first
- * quarter warms up, untimed: see `streamCount` in bench/pipe_bench.ts).
- */
-function count(size: number): number {
-  const mib = (n: number) => Math.round(n * 2 ** 20 / size);
-  return Math.max(Math.min(100_000, mib(128)), Math.min(2048, mib(256)));
-}
-
 /** The sizes measured for each mechanism: powers of 4 from 16 B, up to the mechanism's limit. */
 export function sizesOf(mechanism: string): number[] {
   const max = mechanism === "channel"
@@ -70,42 +62,40 @@ export function sizesOf(mechanism: string): number[] {
   return out;
 }
 
-/** Streaming throughput by message size, `runs` interleaved runs per point. */
+/**
+ * Streaming throughput by message size: every point is a {@linkcode Case}
+ * measured by `runCases` (interleaved, `runs` rounds, stopping at `until`),
+ * with the same message counts as the streaming cases of the table
+ * (`streamCount`), so a size gives the same ratio in both.
+ */
 export async function sizeCurves(
   mechanisms: string[],
   runs: number,
   progress?: (line: string) => void,
+  until?: number,
 ): Promise<SizePoint[]> {
   const bin = await compileC("stream");
-  const points: SizePoint[] = [];
+  const cases: Case[] = [];
+  const points: { mechanism: string; size: number }[] = [];
   for (const mechanism of mechanisms) {
     for (const size of sizesOf(mechanism)) {
-      const args = [mechanism, String(size), String(count(size))];
-      const measure = mechanism === "channel"
-        ? { c: () => channelStream("c", size), ipckit: () => channelStream("ipckit", size) }
-        : {
-          c: () => runNumber(bin, args),
-          ipckit: () => denoNumber("./stream_worker.ts", args),
-        };
-      const c: number[] = [], ipckit: number[] = [];
-      for (let r = 0; r < runs; r++) {
-        progress?.(`sizes ${mechanism} ${size} B, run ${r + 1}/${runs}`);
-        const cFirst = r % 2 === 0;
-        if (cFirst) c.push(await measure.c());
-        ipckit.push(await measure.ipckit());
-        if (!cFirst) c.push(await measure.c());
-      }
-      const ratios = series(ipckit.map((v, i) => slowdown("throughput", v, c[i])));
-      points.push({
-        mechanism,
-        size,
-        c: series(c),
-        ipckit: series(ipckit),
-        ratio: { ...ratios, spread: ratios.max / ratios.min },
+      const args = [mechanism, String(size), String(streamCount(size))];
+      cases.push({
+        mechanism: `sizes ${mechanism}`,
+        case: `${size} B`,
+        kind: "throughput",
+        ...(mechanism === "channel"
+          ? { c: () => channelStream("c", size), ipckit: () => channelStream("ipckit", size) }
+          : {
+            c: () => runNumber(bin, args),
+            ipckit: () => denoNumber("./stream_worker.ts", args),
+          }),
       });
+      points.push({ mechanism, size });
     }
   }
-  return points;
+  const results = await runCases(cases, { runs, progress, until });
+  return results.map((r, i) => ({ ...points[i], c: r.c, ipckit: r.ipckit, ratio: r.ratio }));
 }
 
 /** Wake-up latency and CPU by number of concurrent waiters, `runs` runs per point. */
