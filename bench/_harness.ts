@@ -160,7 +160,8 @@ export interface RunOptions {
   until?: number;
   /**
    * Measurements per implementation in a round (default 1), interleaved
-   * (C, ipckit, C, ipckit...); the round keeps each one's best (highest
+   * with the order rotating (C, ipckit, then ipckit, C...); the round keeps
+   * each one's best (highest
    * throughput, lowest time). Interference from other tenants of a shared
    * machine only ever slows a measurement down, so the best of two filters
    * a burst that hit one side of a pair.
@@ -169,7 +170,7 @@ export interface RunOptions {
 }
 
 /** The better of two figures of `kind`: higher throughput or rate, lower time. */
-export function better(kind: Kind, a: number, b: number): number {
+function better(kind: Kind, a: number, b: number): number {
   return kind === "time" ? Math.min(a, b) : Math.max(a, b);
 }
 
@@ -243,36 +244,4 @@ export async function runCases(cases: Case[], options: RunOptions): Promise<Resu
 /** Formats a figure with about three significant digits. */
 export function fmt(n: number): string {
   return n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
-}
-
-/** A unique name for a POSIX object made by the benchmark. */
-export function uniqueName(tag: string): string {
-  return `/ipckit-bench-${tag}-${Deno.pid}-${++seq}`;
-}
-let seq = 0;
-
-/**
- * The shape of the first benchmark modules (one median per figure), kept so
- * that a module still written that way compiles; new cases are
- * {@linkcode Case}s, which bench/main.ts runs interleaved.
- */
-export interface Row {
-  mechanism: string;
-  case: string;
-  kind: "time" | "throughput" | "rate";
-  ipckit: number;
-  c: number;
-  deno?: number;
-  denoLabel?: string;
-  goal?: number;
-}
-
-/** A module of {@linkcode Row}s (see there). */
-export type Bench = () => Promise<Row[]>;
-
-/** The median of `runs` runs of `fn`. */
-export async function median(runs: number, fn: () => Promise<number>): Promise<number> {
-  const xs: number[] = [];
-  for (let i = 0; i < runs; i++) xs.push(await fn());
-  return series(xs).median;
 }

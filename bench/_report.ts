@@ -7,6 +7,14 @@
  * @module
  */
 import { fmt, type Result, type Series } from "./_harness.ts";
+import {
+  SPIN_BUSY_US,
+  SPIN_CROWD,
+  SPIN_GIVE_UP,
+  SPIN_MAX_US,
+  SPIN_MIN_US,
+  SPIN_PROBE_EVERY,
+} from "../lib/_spinner.ts";
 import type { SizePoint, WaiterPoint } from "./scaling.ts";
 
 /** Where and how the figures were taken. */
@@ -52,6 +60,25 @@ export function machine(command: string, runs: number, bestOf = 1): Machine {
     runs,
     bestOf,
   };
+}
+
+/**
+ * What an allocating try-receive costs over the allocation-free one, from
+ * the paired cases of this report (ipckit medians), e.g. " 0.94 µs more at
+ * 64 B and 1.95 µs at 4 KiB for POSIX mq."
+ */
+function allocationCost(results: Result[]): string {
+  const parts: string[] = [];
+  for (const size of ["64 B", "4 KiB"]) {
+    const of = (allocates: boolean) =>
+      results.find((r) =>
+        r.mechanism === "posix mq" && r.case.startsWith(`${size} trySend+`) &&
+        r.case.includes("allocates") === allocates
+      );
+    const [a, b] = [of(true), of(false)];
+    if (a && b) parts.push(`${fmt(a.ipckit.median - b.ipckit.median)} µs more at ${size}`);
+  }
+  return parts.length ? ` ${parts.join(" and ")} for POSIX mq here.` : " (not measured here).";
 }
 
 const x = (n: number) => `${n.toFixed(2)}×`;
@@ -203,8 +230,8 @@ export function markdown(report: Report): string {
     `Measured ${m.date} on ${m.cpus} × ${m.cpuModel} (Linux ${m.kernel}, ${m.target}), ` +
     `Deno ${m.deno}, with \`${m.command}\`: ${m.runs} interleaved runs of every case` +
     (m.bestOf > 1
-      ? `, each run the best of ${m.bestOf} measurements per implementation (taken alternately:` +
-        " C, ipckit, C, ipckit...; interference from other tenants only ever slows a" +
+      ? `, each run the best of ${m.bestOf} measurements per implementation (interleaved, the` +
+        " order rotating: C, ipckit, then ipckit, C; interference from other tenants only ever slows a" +
         " measurement down, so this drops a burst that hit one side of a pair)."
       : "."),
     "",
@@ -262,11 +289,12 @@ export function markdown(report: Report): string {
     "## How ipckit waits, and what bounds the ratios",
     "",
     "- Every blocking call first tries a non-blocking call on the JS thread. If it would block,",
-    "  it waits briefly on this thread: up to 30 µs retrying (with `sched_yield()`), then, for a",
-    "  descriptor, asleep in `ppoll` for the rest of a 500 µs budget, so a peer that answers",
-    "  soon wakes it as directly as a C program. The budget drops to 4 µs after four misses in a",
-    "  row (an idle object) and is probed again every 16 waits; it cannot collapse by itself,",
-    "  which used to make runs fast or 4× slower by chance. Only then is the wait parked in the",
+    `  it waits briefly on this thread: up to ${SPIN_BUSY_US} µs retrying (with \`sched_yield()\`),`,
+    `  then, for a descriptor, asleep in \`ppoll\` for the rest of a ${SPIN_MAX_US} µs budget, so a`,
+    "  peer that answers soon wakes it as directly as a C program. The budget drops to",
+    `  ${SPIN_MIN_US} µs after ${SPIN_GIVE_UP} misses in a row (an idle object), and while`,
+    `  ${SPIN_CROWD} or more waits are parked, and is probed again every ${SPIN_PROBE_EVERY} waits;`,
+    "  it cannot collapse by itself, which used to make runs fast or 4× slower by chance. Only then is the wait parked in the",
     "  reactor: one epoll set per isolate and one `epoll_wait` on Deno's blocking pool, which",
     "  costs a hand-off between two threads (20–100 µs here, milliseconds on a loaded machine).",
     "- A call through Deno's FFI costs about 50–100 ns more than the same call from C. Calls that",
@@ -278,9 +306,9 @@ export function markdown(report: Report): string {
     "  ipckit alike: V8 compiles a hot loop on a background thread, which on a 2-CPU host",
     "  competes with both streaming processes, and reaching optimized code took about 150 ms",
     "  (20 000 messages of 4 KiB) here. A stream shorter than that runs at half speed or less.",
-    "- Allocating a `Uint8Array` in Deno 2.9.6 costs about 2 µs (64 B) to 8 µs (4 KiB) here,",
-    "  so receiving into a reused buffer (`tryReceiveInto`, `receiveInto`, `read`) is the",
-    "  fast path; `receive()` returns an owned `Message` and pays one allocation.",
+    "- Receiving into a reused buffer (`tryReceiveInto`, `receiveInto`, `read`) is the fast",
+    "  path; `tryReceive()`/`receive()` return an owned `Message` and pay one allocation:" +
+      allocationCost(report.results),
     "- On a shared machine the ratios of cases where two processes hand work to each other",
     "  (ping-pong, streams) depend on the load: a woken C process runs at once, a woken Deno",
     "  wait may need two threads scheduled. The spread column shows how much that moved.",

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Case, compileC, run, runDeno } from "./_harness.ts";
+import { type Case, compileC, denoNumber, run, runDeno, runNumber } from "./_harness.ts";
 
 /** Messages a channel stream of `size` bytes sends: about 64 MiB, 2 000 to 1 000 000. */
 export function channelCount(size: number): number {
@@ -26,12 +26,10 @@ export async function channelStream(who: "c" | "ipckit", size: number): Promise<
 /** The channel cases. */
 export function channelCases(): Promise<Case[]> {
   const rounds = "5000";
-  const pingpong = (who: "c" | "ipckit", mode: string) => async () => {
-    const out = who === "c"
-      ? await run(await compileC("channel_ring"), ["pingpong", rounds, mode])
-      : await runDeno("./channel_peer.ts", ["pingpong", rounds, mode === "park" ? "wait" : mode]);
-    return Number(out.split("\n").pop());
-  };
+  const pingpong = (who: "c" | "ipckit", mode: string) => async () =>
+    who === "c"
+      ? runNumber(await compileC("channel_ring"), ["pingpong", rounds, mode])
+      : denoNumber("./channel_peer.ts", ["pingpong", rounds, mode === "park" ? "wait" : mode]);
   return Promise.resolve([
     {
       mechanism: "channel",

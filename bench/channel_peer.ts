@@ -1,5 +1,5 @@
 /**
- * The Deno side of bench/channel_bench.ts. Parent modes create the channels,
+ * The Deno side of bench/channel_cases.ts. Parent modes create the channels,
  * start a peer (this script again, or the C ring in "c" modes), measure and
  * print one figure.
  *

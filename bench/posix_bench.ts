@@ -58,7 +58,8 @@ async function withPeer(args: string[], fn: () => Promise<void>): Promise<void> 
   await reader.cancel();
 }
 
-async function mqPair(mode: "mq-rtt" | "mq-tput", size: number, n: number): Promise<number> {
+/** µs per round trip over two queues with an echo peer (bench/posix_peer.ts). */
+async function mqRoundTrip(size: number, n: number): Promise<number> {
   const [a, b] = [uniq(), uniq()];
   const qa = createMessageQueue(a, { maxMessages: 10, messageSize: size });
   const qb = createMessageQueue(b, { maxMessages: 10, messageSize: size });
@@ -66,13 +67,12 @@ async function mqPair(mode: "mq-rtt" | "mq-tput", size: number, n: number): Prom
   const into = new Uint8Array(size);
   let dt = 0;
   try {
-    await withPeer([mode, a, b, String(n)], async () => {
+    await withPeer(["mq-rtt", a, b, String(n)], async () => {
       const t0 = performance.now();
       for (let i = 0; i < n; i++) {
         await qa.send(data, { timeout: 30000 });
-        if (mode === "mq-rtt") await qb.receiveInto(into, { timeout: 30000 });
+        await qb.receiveInto(into, { timeout: 30000 });
       }
-      if (mode === "mq-tput") await qb.receiveInto(into, { timeout: 30000 });
       dt = performance.now() - t0;
     });
   } finally {
@@ -81,7 +81,7 @@ async function mqPair(mode: "mq-rtt" | "mq-tput", size: number, n: number): Prom
     removeMessageQueue(a);
     removeMessageQueue(b);
   }
-  return mode === "mq-rtt" ? dt * 1000 / n : size * n / 2 ** 20 / (dt / 1000);
+  return dt * 1000 / n;
 }
 
 function semTry(n: number): number {
@@ -162,7 +162,7 @@ export async function posixCases(): Promise<Case[]> {
       case: `${label} round trip between processes (async)`,
       kind: "time",
       c: cNum(["mq-rtt", String(size), "10000"]),
-      ipckit: () => mqPair("mq-rtt", size, 5000),
+      ipckit: () => mqRoundTrip(size, 5000),
       goal: 2,
     });
     cases.push(await streamCase("mq", "posix mq", size));

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { type Case, compileC, run } from "./_harness.ts";
+import { type Case, compileC, runNumber } from "./_harness.ts";
 import { streamCase } from "./pipe_bench.ts";
 import { connectUnix } from "../mod.ts";
 
@@ -125,7 +125,7 @@ export async function socketThroughput(
   return {
     c: async () => {
       const server = await startServer(bin, path, "sink");
-      const out = Number(await run(bin, ["client", path, "tp", String(mib)]));
+      const out = await runNumber(bin, ["client", path, "tp", String(mib)]);
       await server.done;
       return out;
     },
@@ -139,7 +139,7 @@ export async function socketCases(dir: string): Promise<Case[]> {
   const path = `${dir}/bench.sock`;
   const cClient = async (mode: "echo" | "sink", args: string[]) => {
     const server = await startServer(bin, path, mode);
-    const out = Number(await run(bin, ["client", path, ...args]));
+    const out = await runNumber(bin, ["client", path, ...args]);
     await server.done;
     return out;
   };

@@ -12,7 +12,7 @@
  * - a semaphore ping-pong with a C process, waiting with `op()` (C: blocking
  *   semop).
  */
-import { type Case, compileC, run } from "./_harness.ts";
+import { type Case, compileC, runNumber } from "./_harness.ts";
 import { streamCase } from "./pipe_bench.ts";
 import {
   createSysvMessageQueue,
@@ -80,7 +80,7 @@ async function withEcho(
 
 async function asyncMsg(bin: string, ipckit: boolean): Promise<number> {
   return await withEcho(bin, "msg", async (id) => {
-    if (!ipckit) return Number(await run(bin, ["msg-client", String(id), String(RT_N)]));
+    if (!ipckit) return await runNumber(bin, ["msg-client", String(id), String(RT_N)]);
     using q = openSysvMessageQueue({ id });
     const data = new Uint8Array(64);
     const into = new Uint8Array(64);
@@ -96,7 +96,7 @@ async function asyncMsg(bin: string, ipckit: boolean): Promise<number> {
 
 async function asyncSem(bin: string, ipckit: boolean): Promise<number> {
   return await withEcho(bin, "sem", async (id) => {
-    if (!ipckit) return Number(await run(bin, ["sem-client", String(id), String(RT_N)]));
+    if (!ipckit) return await runNumber(bin, ["sem-client", String(id), String(RT_N)]);
     using s = openSysvSemaphoreSet({ id });
     const wait = [{ index: 1, delta: -1 }];
     const t0 = performance.now();
@@ -111,7 +111,7 @@ async function asyncSem(bin: string, ipckit: boolean): Promise<number> {
 /** The System V cases. */
 export async function sysvCases(): Promise<Case[]> {
   const bin = await compileC("sysv_pingpong");
-  const c = (args: string[]) => async () => Number(await run(bin, args));
+  const c = (args: string[]) => () => runNumber(bin, args);
   const msgSync = c(["msg-sync", String(SYNC_N)]);
   return [
     {

@@ -2,8 +2,9 @@
  * A benchmark guard that noise cannot trip: a few cases that normally run
  * at or under 1.5× their C baseline are measured against that baseline in
  * the same run, interleaved, five times; the test fails only if even the
- * best of the five ratios is over 3× (a gross regression such as an
- * allocation or a pool round trip per call). Absolute times are never
+ * best of the five ratios is over 3× (a gross regression such as a pool
+ * round trip or an extra system call per call; an allocation per call costs
+ * well under that and is left to `deno task bench`). Absolute times are never
  * checked. Takes a few seconds; `deno task bench` is the real benchmark.
  */
 import { ok } from "node:assert/strict";

@@ -1,5 +1,5 @@
 /*
- * C baseline for bench/channel_bench.ts: the same ring, layout and protocol
+ * C baseline for bench/channel_cases.ts: the same ring, layout and protocol
  * as ipckit's channel (include/ipckit_channel.h), between two forked
  * processes over an anonymous MAP_SHARED mapping.
  *

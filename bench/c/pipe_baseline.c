@@ -1,5 +1,4 @@
 /* C baseline for the pipe benchmark: the same work as bench/pipe_worker.ts.
- *   pipe_baseline throughput TOTAL_BYTES   -> prints MiB/s (64 KiB writes, child -> parent)
  *   pipe_baseline pingpong ROUNDS          -> prints microseconds per 64-byte round trip
  *   pipe_baseline echo RFD WFD ROUNDS      -> echo peer for ipckit: read 64 B from RFD, write to WFD
  */
@@ -38,27 +37,6 @@ int main(int argc, char **argv) {
   }
   if (argc != 3) return 2;
   long n = atol(argv[2]);
-  if (strcmp(argv[1], "throughput") == 0) {
-    int p[2];
-    if (pipe(p)) return 1;
-    static char buf[65536];
-    if (fork() == 0) {
-      close(p[0]);
-      for (long done = 0; done < n; done += sizeof buf) full(p[1], buf, sizeof buf, 1);
-      _exit(0);
-    }
-    close(p[1]);
-    /* The clock starts at the first byte, as in the Deno measurements. */
-    long got = read(p[0], buf, sizeof buf), timed = 0;
-    double t0 = now();
-    ssize_t r;
-    while ((r = read(p[0], buf, sizeof buf)) > 0) timed += r;
-    got += timed;
-    double secs = now() - t0;
-    wait(NULL);
-    printf("%.1f\n", timed / secs / 1048576.0);
-    return got == n ? 0 : 1;
-  }
   if (strcmp(argv[1], "pingpong") == 0) {
     int a[2], b[2];
     if (pipe(a) || pipe(b)) return 1;

@@ -1,7 +1,6 @@
 /* C baselines for bench/posix_bench.ts. Each mode prints one number.
  *   mq-try SIZE N        µs per trySend+tryReceive pair (O_NONBLOCK, one process)
  *   mq-rtt SIZE N        µs per round trip between two processes over two queues
- *   mq-tput SIZE N       MiB/s one process sending to another
  *   sem-try N            µs per sem_post+sem_trywait pair
  *   sem-rtt N            µs per ping-pong round trip over two named semaphores
  *   memcpy MIB N         MiB/s memcpy into a shm mapping
@@ -38,7 +37,7 @@ int main(int argc, char **argv) {
   char n1[64], n2[64];
   snprintf(n1, sizeof n1, "/ipckit-bench-c-%d-a", getpid());
   snprintf(n2, sizeof n2, "/ipckit-bench-c-%d-b", getpid());
-  if (!strcmp(mode, "mq-try") || !strcmp(mode, "mq-rtt") || !strcmp(mode, "mq-tput")) {
+  if (!strcmp(mode, "mq-try") || !strcmp(mode, "mq-rtt")) {
     long size = atol(argv[2]), n = atol(argv[3]);
     char *buf = calloc(1, size);
     unsigned prio;
@@ -60,21 +59,18 @@ int main(int argc, char **argv) {
     if (pid == 0) {
       for (long i = 0; i < n; i++) {
         mq_receive(a, buf, size, &prio);
-        if (!strcmp(mode, "mq-rtt")) mq_send(b, buf, size, 0);
+        mq_send(b, buf, size, 0);
       }
-      if (!strcmp(mode, "mq-tput")) mq_send(b, buf, size, 0);
       _exit(0);
     }
     double t0 = now();
     for (long i = 0; i < n; i++) {
       mq_send(a, buf, size, 0);
-      if (!strcmp(mode, "mq-rtt")) mq_receive(b, buf, size, &prio);
+      mq_receive(b, buf, size, &prio);
     }
-    if (!strcmp(mode, "mq-tput")) mq_receive(b, buf, size, &prio);
     double dt = now() - t0;
     waitpid(pid, NULL, 0);
-    if (!strcmp(mode, "mq-rtt")) printf("%f\n", dt / n);
-    else printf("%f\n", (double)size * n / (1 << 20) / (dt / 1e6));
+    printf("%f\n", dt / n);
     return 0;
   }
   if (!strcmp(mode, "sem-try")) {
