@@ -1,13 +1,15 @@
 /**
- * Socket paths are never followed through a symlink: `bind` refuses any
- * existing path by itself, and `connect` is preceded by an `lstat` here.
+ * Socket paths are not followed through a symlink an untrusted user put at
+ * the path itself: `bind` refuses any existing path by itself, and `connect`
+ * is preceded by an `lstat` here. (Links in the directories above are
+ * followed, and a link swapped in between the `lstat` and the `connect` is
+ * not caught: a directory others can write is no place for a socket.)
  *
  * @module
  */
-import { libc } from "../ffi/libc.ts";
 import { IpcError, ipcError } from "./_errors.ts";
 import { statPath } from "./_stat.ts";
-import type { TrustOptions } from "./_trust.ts";
+import { isTrustedUid, type TrustOptions } from "./_trust.ts";
 
 /**
  * Refuses (ELOOP) a path that is a symlink planted by someone untrusted: a
@@ -28,9 +30,7 @@ export function lstatSocket(
     if (e instanceof IpcError) return; // ENOENT, EACCES...: connect says it better
     throw e;
   }
-  const me = libc().geteuid();
-  const trusted = st.uid === me || st.uid === 0 || (options.trustedUids ?? []).includes(st.uid);
-  if (st.type === "other" && !trusted) {
+  if (st.type === "other" && !isTrustedUid(st.uid, options)) {
     throw ipcError({
       code: "ELOOP",
       syscall,

@@ -57,6 +57,11 @@ export function trustLevel(
   return trust;
 }
 
+/** Whether `uid` is trusted: this user, root, or one of `trustedUids`. */
+export function isTrustedUid(uid: number, options: TrustOptions | undefined): boolean {
+  return uid === libc().geteuid() || uid === 0 || (options?.trustedUids ?? []).includes(uid);
+}
+
 /**
  * Throws `PermissionDenied` (EPERM) unless `who` passes the trust rule under
  * `options`.
@@ -69,10 +74,9 @@ export function checkOwner(
   kind: string,
 ): void {
   if (trustLevel(options, syscall, object) === "any") return;
-  const me = libc().geteuid();
-  const ok = (uid: number) => uid === me || uid === 0 || (options?.trustedUids ?? []).includes(uid);
+  const ok = (uid: number) => isTrustedUid(uid, options);
   const why = !ok(who.uid)
-    ? `owned by uid ${who.uid}, not by this user (uid ${me})`
+    ? `owned by uid ${who.uid}, not by this user (uid ${libc().geteuid()})`
     : who.cuid !== undefined && !ok(who.cuid)
     ? `created by uid ${who.cuid}`
     : (who.mode & 0o022) !== 0
