@@ -8,7 +8,8 @@ import { describe, objectOf, optionsObject } from "./_validate.ts";
 import { libc } from "../ffi/libc.ts";
 import { socket, socketLayout } from "../ffi/socket.ts";
 import { off } from "../ffi/struct.ts";
-import { invalidArgument, ipcError, sys } from "./_errors.ts";
+import { invalidArgument, type IpcError, ipcError, sys } from "./_errors.ts";
+import { errnoName } from "../ffi/errno.ts";
 
 /** The three Unix socket types. */
 export type SocketType = "stream" | "dgram" | "seqpacket";
@@ -107,7 +108,7 @@ export function typeName(n: number): SocketType {
 }
 
 /** How a name is shown in errors and `name`: abstract names start with `@`. */
-export function display(path: string, abstract: boolean | undefined): string {
+function display(path: string, abstract: boolean | undefined): string {
   return abstract ? `@${path}` : path;
 }
 
@@ -116,7 +117,7 @@ export function display(path: string, abstract: boolean | undefined): string {
  * `sun_path`: at most 107 UTF-8 bytes, for abstract names 107 after the
  * leading NUL.
  */
-export function encodeAddress(
+function encodeAddress(
   path: unknown,
   abstract: boolean | undefined,
   syscall: string,
@@ -196,4 +197,25 @@ export function checkCount(
     );
   }
   return value;
+}
+
+/** A connect error with a hint that fits the kind of address. */
+export function connectError(e: number, name: string, abstract: boolean): IpcError {
+  const code = errnoName(e);
+  return ipcError({
+    errno: e,
+    syscall: "connect",
+    object: name,
+    kind: "socket",
+    hint: code === "ECONNREFUSED"
+      ? abstract
+        ? "nothing is bound to that abstract name (a Node/libuv peer pads its names: " +
+          "try padAbstract)"
+        : "nothing is listening there (a stale socket file?)"
+      : code === "ENOENT"
+      ? "no socket at that path: is the server running?"
+      : code === "EPROTOTYPE"
+      ? "the socket there is of another type (stream, dgram, seqpacket)"
+      : undefined,
+  });
 }

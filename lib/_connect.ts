@@ -6,12 +6,12 @@
  * @module
  */
 import { libc } from "../ffi/libc.ts";
-import { errnoName } from "../ffi/errno.ts";
 import { socket } from "../ffi/socket.ts";
-import { invalidArgument, type IpcError, ipcError, sys, trySys } from "./_errors.ts";
+import { invalidArgument, type IpcError, sys, trySys } from "./_errors.ts";
 import { Deadline, untilAcquired, waitFd, type WaitOptions } from "./wait.ts";
 import {
   type AddressOptions,
+  connectError,
   openSocket,
   resolveAddress,
   type SocketType,
@@ -123,27 +123,6 @@ function autobind(fd: number, name: string): void {
   const addr = new Uint8Array(2);
   new DataView(addr.buffer).setUint16(0, socket().AF_UNIX, true);
   sys(() => libc().bind(fd, addr, 2), "bind", name);
-}
-
-/** A connect error with a hint that fits the kind of address. */
-export function connectError(e: number, name: string, abstract: boolean): IpcError {
-  const code = errnoName(e);
-  return ipcError({
-    errno: e,
-    syscall: "connect",
-    object: name,
-    kind: "socket",
-    hint: code === "ECONNREFUSED"
-      ? abstract
-        ? "nothing is bound to that abstract name (a Node/libuv peer pads its names: " +
-          "try padAbstract)"
-        : "nothing is listening there (a stale socket file?)"
-      : code === "ENOENT"
-      ? "no socket at that path: is the server running?"
-      : code === "EPROTOTYPE"
-      ? "the socket there is of another type (stream, dgram, seqpacket)"
-      : undefined,
-  });
 }
 
 /**

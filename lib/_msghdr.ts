@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { describe } from "./_validate.ts";
+import { describe, MAX_IO } from "./_validate.ts";
 import { libc } from "../ffi/libc.ts";
 import { socket, socketLayout } from "../ffi/socket.ts";
 import { getField, off, setField } from "../ffi/struct.ts";
@@ -26,7 +26,6 @@ export const MAX_FDS_PER_MESSAGE = 253;
 export type FdLike = Descriptor | number;
 
 /** Largest payload one call moves: keeps the `i32` result exact. */
-const MAX_IO = 1 << 30;
 
 function align(n: number): number {
   const C = socket();

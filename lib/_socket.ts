@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { describe, objectOf, optionsObject } from "./_validate.ts";
+import { describe, MAX_IO, objectOf, optionsObject } from "./_validate.ts";
 import { libc } from "../ffi/libc.ts";
 import { socket } from "../ffi/socket.ts";
 import { invalidArgument, IpcError, ipcError, sysOnce, trySys } from "./_errors.ts";
@@ -20,6 +20,7 @@ import { Deadline, spinnerFor, untilReady } from "./wait.ts";
 import {
   type AddressOptions,
   checkCount,
+  connectError,
   resolveAddress,
   type SocketType,
   typeName,
@@ -37,7 +38,6 @@ import {
   changedBuffer,
   checkData,
   intoArgs,
-  MAX_IO,
   receiveArgs,
   receivedInto,
   sendToArgs,
@@ -291,15 +291,7 @@ export class UnixSocket extends FdHandle {
       sysOnce(() => libc().connect(fd, to.addr, to.len), "connect", to.name);
     } catch (e) {
       if (!(e instanceof IpcError)) throw e;
-      throw ipcError({
-        errno: e.errno,
-        syscall: "connect",
-        object: to.name,
-        hint: e.code === "ECONNREFUSED" && to.abstract
-          ? "nothing is bound to that abstract name (a Node/libuv peer pads its names: " +
-            "try padAbstract)"
-          : undefined,
-      });
+      throw connectError(e.errno, to.name, to.abstract);
     }
   }
 

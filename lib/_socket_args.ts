@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { optionsObject } from "./_validate.ts";
+import { MAX_IO, optionsObject } from "./_validate.ts";
 import { libc } from "../ffi/libc.ts";
 import { socket, socketLayout } from "../ffi/socket.ts";
 import { invalidArgument, sysOnce } from "./_errors.ts";
@@ -21,9 +21,7 @@ import { type FdLike, fdNumbers, type RawMessage } from "./_msghdr.ts";
 import type { ReceiveIntoOptions, ReceiveOptions, SocketReceivedInto } from "./_socket_message.ts";
 
 /** Default `ReceiveOptions.messageSize`. */
-export const DEFAULT_MESSAGE_SIZE = 65536;
-/** Largest payload one call moves: keeps the `i32` result exact. */
-export const MAX_IO = 1 << 30;
+const DEFAULT_MESSAGE_SIZE = 65536;
 
 /** EINVAL unless `data` is a `Uint8Array` (checked before any syscall). */
 export function checkData(data: unknown, syscall: string, name: string): void {

@@ -102,7 +102,7 @@ function line(key: string, value: string): string {
 }
 
 /** The message text for `state`, in sd_notify's order. */
-export function notifyMessage(state: NotifyState | string): string {
+function notifyMessage(state: NotifyState | string): string {
   if (typeof state === "string") return state;
   if (state === null || typeof state !== "object") {
     throw invalidArgument("sd_notify", undefined, "state must be an object or a string");

@@ -37,6 +37,9 @@ export function checkPath(path: unknown, syscall: string): string {
   return path;
 }
 
+/** Largest payload one read, write, send or receive moves: keeps the `i32` result exact. */
+export const MAX_IO = 1 << 30;
+
 /**
  * Validates a caller's byte buffer before an attempt: it must be a typed
  * array or DataView whose memory is still there (not detached by a

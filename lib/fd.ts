@@ -19,7 +19,7 @@ import { BigCache } from "./_bigcache.ts";
 import { libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
 import { closedError, invalidArgument, sys, sysOnce, trySys } from "./_errors.ts";
-import { checkBytes, checkOptions, describe } from "./_validate.ts";
+import { checkBytes, checkOptions, describe, MAX_IO } from "./_validate.ts";
 import {
   cancelWaits,
   Deadline,
@@ -31,9 +31,6 @@ import {
 
 /** A raw descriptor number, branded so a count or pid cannot be passed by mistake. */
 export type Fd = number & { readonly __fd: unique symbol };
-
-/** Largest single read or write: keeps the `i32` result exact. */
-const MAX_IO = 1 << 30;
 
 /** Options for taking ownership of an existing descriptor. */
 export interface FdHandleOptions {
