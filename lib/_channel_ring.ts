@@ -223,14 +223,14 @@ export class Ring {
 
   /**
    * Throws EPIPE if the peer closed or its process is gone; the pid check
-   * (a `kill(pid, 0)`) runs at most every 20 ms unless `force`.
+   * (a `kill(pid, 0)`) runs at most every 20 ms.
    */
-  checkPeer(force = false): void {
+  checkPeer(): void {
     if (this.peerClosed()) {
       throw this.gone(`the ${this.end === "send" ? "receiver" : "sender"} closed`);
     }
     const now = performance.now();
-    if (!force && now - this.#lastPeerCheck < PEER_CHECK_MS) return;
+    if (now - this.#lastPeerCheck < PEER_CHECK_MS) return;
     this.#lastPeerCheck = now;
     const pid = Atomics.load(this.i32, this.end === "send" ? IDX.receiverPid : IDX.senderPid);
     if (pid > 0 && !pidAlive(pid)) {
@@ -240,21 +240,22 @@ export class Ring {
 
   /**
    * What an attempt that found nothing (`null`) ends as: `null` while the
-   * peer is there, else EPIPE (see {@linkcode checkPeer}). A receiver first
-   * tries `again` once: a sender that published its last messages and then
-   * closed (or exited) between the attempt and the check has them delivered,
-   * not lost behind an EPIPE. (The sender publishes before it sets its closed
-   * bit, and both are atomic, so a receiver that sees the bit sees the
-   * messages.) A sender never retries: a message sent after the receiver
-   * closed would be lost.
+   * peer is there, else EPIPE (see {@linkcode checkPeer}). A receiver that
+   * finds its sender gone first runs `attempt` once more: a sender that
+   * published its last messages and then closed (or exited) between the
+   * attempt and the check has them delivered, not lost behind an EPIPE. (The
+   * sender publishes before it sets its closed bit, and both are atomic, so a
+   * receiver that sees the bit sees the messages.) A sender never retries: a
+   * message sent after the receiver closed would be lost. (Called only
+   * after a first attempt failed, so the hot path makes no closure.)
    */
-  nothingNow<T>(again: () => T | null, force = false): T | null {
+  nothingNow<T>(attempt: () => T | null): T | null {
     try {
-      this.checkPeer(force);
+      this.checkPeer();
       return null;
     } catch (e) {
       if (this.end === "receive") {
-        const late = again();
+        const late = attempt();
         if (late !== null) return late;
       }
       throw e;

@@ -174,12 +174,12 @@ function closeDuringPeerCheck(name: string, last: string, at: number) {
   const ring = ringOf(rx);
   const check = ring.checkPeer.bind(ring);
   let calls = 0;
-  ring.checkPeer = (force?: boolean) => {
+  ring.checkPeer = () => {
     if (++calls === at) {
       tx.trySend(last);
       tx.close();
     }
-    check(force);
+    check();
   };
   return rx;
 }
