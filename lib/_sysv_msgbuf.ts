@@ -45,7 +45,8 @@ export class MsgBuffer {
 
   /** The first `n` bytes of message text, as a view (reused while `n` stays the same). */
   text(n: number): Uint8Array<ArrayBuffer> {
-    if (this.#text.length !== n || this.#text.buffer !== this.bytes.buffer) {
+    // fit() resets the view whenever it replaces the buffer.
+    if (this.#text.length !== n) {
       const at = msgbuf().text;
       this.#text = this.bytes.subarray(at, at + n);
     }

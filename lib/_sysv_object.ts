@@ -65,13 +65,12 @@ const RAW: Record<SysvFamily, {
  */
 let internals: {
   live(o: SysvObject, syscall: string): number;
-  call(o: SysvObject, call: () => number, syscall: string, ctx?: { limit?: string }): number;
+  call(o: SysvObject, call: () => number, syscall: string): number;
   attempt(
     o: SysvObject,
     call: () => number,
     syscall: string,
     wouldBlock?: readonly string[],
-    ctx?: { limit?: string },
   ): number | null;
   statView(o: SysvObject, syscall: string): DataView;
   applySet(
@@ -88,20 +87,15 @@ let internals: {
 /** The id, or EBADF if `o` is closed. */
 export const sysvLive = (o: SysvObject, syscall: string): number => internals.live(o, syscall);
 /** Runs `call` (retrying EINTR); a failure is EIDRM when the object is gone. */
-export const sysvCall = (
-  o: SysvObject,
-  call: () => number,
-  syscall: string,
-  ctx?: { limit?: string },
-): number => internals.call(o, call, syscall, ctx);
+export const sysvCall = (o: SysvObject, call: () => number, syscall: string): number =>
+  internals.call(o, call, syscall);
 /** Like {@linkcode sysvCall}, but `null` when errno is one of `wouldBlock` (default EAGAIN). */
 export const sysvAttempt = (
   o: SysvObject,
   call: () => number,
   syscall: string,
   wouldBlock?: readonly string[],
-  ctx?: { limit?: string },
-): number | null => internals.attempt(o, call, syscall, wouldBlock, ctx);
+): number | null => internals.attempt(o, call, syscall, wouldBlock);
 /** `IPC_STAT` as a view over the family's `*_ds`. */
 export const sysvStatView = (o: SysvObject, syscall: string): DataView =>
   internals.statView(o, syscall);
@@ -156,8 +150,8 @@ export abstract class SysvObject implements Disposable {
   static {
     internals = {
       live: (o, syscall) => o.#live(syscall),
-      call: (o, call, syscall, ctx) => o.#call(call, syscall, ctx),
-      attempt: (o, call, syscall, wouldBlock, ctx) => o.#attempt(call, syscall, wouldBlock, ctx),
+      call: (o, call, syscall) => o.#call(call, syscall),
+      attempt: (o, call, syscall, wouldBlock) => o.#attempt(call, syscall, wouldBlock),
       statView: (o, syscall) => o.#statView(syscall),
       applySet: (o, syscall, changes, edit, ctx) => o.#applySet(syscall, changes, edit, ctx),
       failure: (o, err, syscall) => o.#failure(err, syscall),
@@ -254,18 +248,13 @@ export abstract class SysvObject implements Disposable {
   }
 
   /** Like {@linkcode #call}, but `null` when errno is one of `wouldBlock` (default EAGAIN). */
-  #attempt(
-    call: () => number,
-    syscall: string,
-    wouldBlock?: readonly string[],
-    ctx?: { limit?: string },
-  ): number | null {
+  #attempt(call: () => number, syscall: string, wouldBlock?: readonly string[]): number | null {
     try {
       return trySys(
         call,
         syscall,
         this.#name,
-        ctx ? { ...this.#kind, ...ctx } : this.#kind,
+        this.#kind,
         wouldBlock,
       );
     } catch (e) {
