@@ -346,3 +346,20 @@ export async function warmUpDescriptors(): Promise<void> {
   a.close();
   b.close();
 }
+
+/**
+ * Whether the program `tool` is installed (in /usr/bin, /bin or
+ * /usr/local/bin); prints why a test is skipped when it is not.
+ */
+export function have(tool: string, pkg: string): boolean {
+  const found = ["/usr/bin", "/bin", "/usr/local/bin"].some((d) => {
+    try {
+      Deno.statSync(`${d}/${tool}`);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (!found) console.log(`skipping: ${tool} is not installed (Debian package ${pkg})`);
+  return found;
+}

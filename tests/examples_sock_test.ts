@@ -1,5 +1,5 @@
 import { equal, match } from "node:assert/strict";
-import { runDeno } from "./_helpers.ts";
+import { have, runDeno } from "./_helpers.ts";
 
 const example = (name: string) => new URL(`../examples/${name}`, import.meta.url);
 
@@ -25,20 +25,6 @@ Deno.test("examples/sock_prefork.ts: every connection is served by a worker proc
   const pids = new Set(lines.map((l) => l.match(/^worker (\d+) served "request \d"$/)?.[1]));
   equal(pids.size, 2, out.stdout);
 });
-
-/** Whether `tool` is on PATH; prints why a test is skipped when it is not. */
-function have(tool: string, pkg: string): boolean {
-  const ok = ["/usr/bin", "/bin", "/usr/local/bin"].some((d) => {
-    try {
-      Deno.statSync(`${d}/${tool}`);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-  if (!ok) console.log(`skipping: ${tool} is not installed (${pkg})`);
-  return ok;
-}
 
 Deno.test("examples/sock_dgram_rpc.ts: a bound client gets the server's answer", async () => {
   const out = await runDeno(example("sock_dgram_rpc.ts"), [], { env: { NO_COLOR: "1" } });

@@ -11,25 +11,11 @@ import {
   watchdog,
 } from "../mod.ts";
 import { monotonicUsec } from "../lib/_systemd_notify.ts";
-import { command, ipckitInProcess, ipcTaskFlags, tempDir } from "./_helpers.ts";
+import { command, have, ipckitInProcess, ipcTaskFlags, tempDir } from "./_helpers.ts";
 
 const dec = new TextDecoder();
 const cli = new URL("../lib/cli/main.ts", import.meta.url).pathname;
 const example = new URL("../examples/sock_notify_service.ts", import.meta.url).pathname;
-
-/** Whether `tool` is on PATH; prints why a test is skipped when it is not. */
-export function have(tool: string, pkg: string): boolean {
-  const found = ["/usr/bin", "/bin", "/usr/local/bin"].some((d) => {
-    try {
-      Deno.statSync(`${d}/${tool}`);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-  if (!found) console.log(`skipping: ${tool} is not installed (Debian package ${pkg})`);
-  return found;
-}
 
 /** Runs `fn` with environment variables set, restoring them after. */
 async function withEnv<T>(vars: Record<string, string | undefined>, fn: () => Promise<T> | T) {
