@@ -14,11 +14,12 @@ import { connectUnix } from "../mod.ts";
 const USER = 1 << 3;
 const NOTICE = 5;
 
-/** One RFC 3164 message, the form logger(1) sends to a local socket. */
-export function syslogLine(tag: string, message: string, date = new Date()): string {
-  const month = date.toLocaleString("en-US", { month: "short", timeZone: "UTC" });
-  const day = String(date.getUTCDate()).padStart(2, " ");
-  const time = date.toISOString().slice(11, 19);
+/** One RFC 3164 message, the form logger(1) sends to a local socket (local time, as it does). */
+function syslogLine(tag: string, message: string, date = new Date()): string {
+  const month = date.toLocaleString("en-US", { month: "short" });
+  const day = String(date.getDate()).padStart(2, " ");
+  const time = [date.getHours(), date.getMinutes(), date.getSeconds()]
+    .map((n) => String(n).padStart(2, "0")).join(":");
   return `<${USER | NOTICE}>${month} ${day} ${time} ${tag}[${Deno.pid}]: ${message}`;
 }
 

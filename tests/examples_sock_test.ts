@@ -1,4 +1,4 @@
-import { equal, match } from "node:assert/strict";
+import { equal, match, ok } from "node:assert/strict";
 import { have, runDeno } from "./_helpers.ts";
 
 const example = (name: string) => new URL(`../examples/${name}`, import.meta.url);
@@ -81,13 +81,16 @@ Deno.test({
     const dir = Deno.makeTempDirSync();
     try {
       using log = bindUnix(`${dir}/log`);
+      // A zone half an hour off UTC: both must write its local time.
+      const TZ = "Asia/Kolkata";
       const out = await runDeno(example("sock_syslog.ts"), ["hello log"], {
-        env: { SYSLOG_SOCKET: `${dir}/log` },
+        env: { SYSLOG_SOCKET: `${dir}/log`, TZ },
       });
       equal(out.code, 0, out.stderr);
       const ours = (await log.receive({ timeout: 5000 })).text();
       const logger = await new Deno.Command("logger", {
         args: ["-u", `${dir}/log`, "--socket-errors=on", "-t", "ipckit-example", "hello log"],
+        env: { TZ },
       }).output();
       equal(logger.code, 0);
       const theirs = (await log.receive({ timeout: 5000 })).text();
@@ -96,6 +99,12 @@ Deno.test({
         /^<13>[A-Z][a-z]{2} [ 1-3]\d \d\d:\d\d:\d\d ipckit-example(\[\d+\])?: hello log$/;
       match(ours, shape);
       match(theirs, shape);
+      // The same clock: the timestamps (same day) are at most a few seconds apart.
+      const seconds = (line: string) => {
+        const [h, m, s] = line.slice(11, 19).split(":").map(Number);
+        return h * 3600 + m * 60 + s;
+      };
+      ok(Math.abs(seconds(theirs) - seconds(ours)) <= 5, `${ours}\n${theirs}`);
     } finally {
       Deno.removeSync(dir, { recursive: true });
     }
