@@ -11,7 +11,7 @@ import { libc } from "../ffi/libc.ts";
 import { sysv } from "../ffi/sysv.ts";
 import { closedError, invalidArgument, type IpcError, ipcError, sys, trySys } from "./_errors.ts";
 import { checkOwner, type TrustOptions } from "./_trust.ts";
-import { checkFlag, checkMode, checkOptions, objectOf, optionsObject } from "./_validate.ts";
+import { checkFlag, checkMode, objectOf, optionsObject } from "./_validate.ts";
 import {
   decodePerm,
   dsLayout,
@@ -281,10 +281,10 @@ export abstract class SysvObject implements Disposable {
     ctx: { limit?: string } = {},
   ): void {
     this.#live(syscall);
-    const c = checkOptions(changes as SysvPermChanges, syscall, this.name);
-    if (c === undefined) {
+    if (changes === undefined) {
       throw invalidArgument(syscall, this.name, "changes must be an object, got undefined");
     }
+    const c = optionsObject(changes as SysvPermChanges, syscall, this.name);
     if (c.mode !== undefined) checkMode(c.mode, syscall, this.name);
     const L = dsLayout(this.#family);
     const [buf, v] = statBuffer(L);

@@ -95,18 +95,6 @@ function outOfBounds(view: ArrayBufferView): boolean {
   }
 }
 
-/** Validates an options bag: `undefined` or an object. */
-export function checkOptions<T extends object>(
-  options: T | undefined,
-  syscall: string,
-  object?: string | number,
-): T | undefined {
-  if (options !== undefined && (typeof options !== "object" || options === null)) {
-    throw invalidArgument(syscall, object, `options must be an object, got ${describe(options)}`);
-  }
-  return options;
-}
-
 /**
  * A short description of a value for error messages (never its whole
  * content), that never throws: not for a detached or out-of-bounds view
@@ -155,14 +143,18 @@ export function optionsObject<T extends object>(
   return options;
 }
 
-/** A boolean option: `undefined` is `false`, anything but a boolean EINVAL. */
+/**
+ * A boolean option: `undefined` is `fallback` (default `false`; `null`: a
+ * value is required), anything but a boolean EINVAL.
+ */
 export function checkFlag(
   value: unknown,
   what: string,
   syscall: string,
   object: string | number | undefined,
+  fallback: boolean | null = false,
 ): boolean {
-  if (value === undefined) return false;
+  if (value === undefined && fallback !== null) return fallback;
   if (typeof value !== "boolean") {
     throw invalidArgument(syscall, object, `${what} must be true or false, got ${describe(value)}`);
   }

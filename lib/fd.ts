@@ -19,7 +19,7 @@ import { BigCache } from "./_bigcache.ts";
 import { libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
 import { closedError, invalidArgument, sys, sysOnce, trySys } from "./_errors.ts";
-import { checkBytes, checkOptions, describe, MAX_IO } from "./_validate.ts";
+import { checkBytes, checkFlag, describe, MAX_IO, optionsObject } from "./_validate.ts";
 import {
   cancelWaits,
   Deadline,
@@ -80,15 +80,14 @@ export class Descriptor implements Disposable {
     if (typeof fd !== "number" || !Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
       throw invalidArgument("fcntl", undefined, `not a descriptor number: ${describe(fd)}`);
     }
-    checkOptions(options, "fcntl", fd);
-    const { name, nonBlocking } = options ?? {};
+    const { name, nonBlocking } = optionsObject(options, "fcntl", fd);
     if (name !== undefined && typeof name !== "string") {
       throw invalidArgument("fcntl", fd, `name must be a string, got ${describe(name)}`);
     }
-    checkFlag(nonBlocking, "nonBlocking", "fcntl", fd);
+    const keepNonBlocking = checkFlag(nonBlocking, "nonBlocking", "fcntl", fd, true);
     this.#fd = fd + 0; // -0 is 0, which FFI's i32 would refuse with a TypeError
     this.name = name ?? `fd ${this.#fd}`;
-    if (nonBlocking ?? true) this.nonBlocking = true;
+    if (keepNonBlocking) this.nonBlocking = true;
     else this.#flags(unistd().F_GETFD, "fcntl(F_GETFD)"); // proves it is open
   }
 
@@ -113,7 +112,7 @@ export class Descriptor implements Disposable {
     return (this.#flags(unistd().F_GETFL, "fcntl(F_GETFL)") & unistd().O_NONBLOCK) !== 0;
   }
   set nonBlocking(on: boolean) {
-    checkFlag(on, "nonBlocking", "fcntl(F_SETFL)", this.name, true);
+    checkFlag(on, "nonBlocking", "fcntl(F_SETFL)", this.name, null);
     const C = unistd();
     const flags = this.#flags(C.F_GETFL, "fcntl(F_GETFL)");
     const next = on ? flags | C.O_NONBLOCK : flags & ~C.O_NONBLOCK;
@@ -128,7 +127,7 @@ export class Descriptor implements Disposable {
     return (this.#flags(unistd().F_GETFD, "fcntl(F_GETFD)") & unistd().FD_CLOEXEC) !== 0;
   }
   set closeOnExec(on: boolean) {
-    checkFlag(on, "closeOnExec", "fcntl(F_SETFD)", this.name, true);
+    checkFlag(on, "closeOnExec", "fcntl(F_SETFD)", this.name, null);
     const C = unistd();
     const fd = this.fd;
     sys(() => libc().fcntl(fd, C.F_SETFD, on ? C.FD_CLOEXEC : 0), "fcntl(F_SETFD)", this.name);
@@ -376,34 +375,25 @@ export function withInheritedFds<T>(
       `spawn must be a function, got ${describe(spawn)}`,
     );
   }
-  checkOptions(options, "fcntl(F_SETFD)");
-  checkFlag(options?.handOver, "handOver", "fcntl(F_SETFD)");
+  const handOver = checkFlag(
+    optionsObject(options, "fcntl(F_SETFD)").handOver,
+    "handOver",
+    "fcntl(F_SETFD)",
+    undefined,
+  );
   const closed = handles.find((h) => h.closed);
   if (closed) throw closedError("fcntl(F_SETFD)", closed.name);
   for (const h of handles) {
     h.closeOnExec = false;
-    if (options?.handOver) h.nonBlocking = false;
+    if (handOver) h.nonBlocking = false;
   }
   try {
     return spawn();
   } finally {
     for (const h of handles) {
       if (h.closed) continue;
-      if (options?.handOver) h.close();
+      if (handOver) h.close();
       else h.closeOnExec = true;
     }
-  }
-}
-
-/** Throws EINVAL unless `value` is a boolean (or, unless `required`, `undefined`: the default). */
-function checkFlag(
-  value: unknown,
-  what: string,
-  syscall: string,
-  object?: string | number,
-  required = false,
-): void {
-  if ((required || value !== undefined) && typeof value !== "boolean") {
-    throw invalidArgument(syscall, object, `${what} must be true or false, got ${describe(value)}`);
   }
 }

@@ -26,7 +26,7 @@ import { closedError, invalidArgument, type IpcError, ipcError, sys, trySys } fr
 import { Descriptor, FdHandle } from "./fd.ts";
 import { statFd, statPath } from "./_stat.ts";
 import { checkOwner, trustLevel, type TrustOptions } from "./_trust.ts";
-import { checkBytes, checkMode, checkOptions, checkPath, describe } from "./_validate.ts";
+import { checkBytes, checkMode, checkPath, describe, optionsObject } from "./_validate.ts";
 import { startWait, untilWatched, type WaitOptions } from "./wait.ts";
 
 /** Options for {@linkcode createFifo}, and for `create` in {@linkcode openFifo}. */
@@ -68,8 +68,8 @@ export type TryOpenFifoOptions = TrustOptions;
  */
 export function createFifo(path: string, options: CreateFifoOptions = {}): void {
   checkPath(path, "mkfifo");
-  checkOptions(options, "mkfifo", path);
-  const mode = checkMode(options?.mode === undefined ? 0o600 : options.mode, "mkfifo", path);
+  const o = optionsObject(options, "mkfifo", path);
+  const mode = checkMode(o.mode === undefined ? 0o600 : o.mode, "mkfifo", path);
   make(path, mode, false);
 }
 
@@ -255,7 +255,7 @@ export function tryOpenFifo(
 ): FdHandle | null {
   checkPath(path, "open");
   checkEnd(end, path);
-  checkOptions(options, "open", path);
+  optionsObject(options, "open", path);
   trustLevel(options, "open", path);
   const state: { reader?: FifoReader } = {};
   try {
@@ -334,8 +334,7 @@ export async function openFifo(
 ): Promise<FdHandle> {
   checkPath(path, "open");
   checkEnd(end, path);
-  checkOptions(options, "open", path);
-  const deadline = startWait(options, "open", path);
+  const deadline = startWait(options, "open", path); // refuses options that are not an object
   trustLevel(options, "open", path);
   const mode = createMode(options?.create, path);
   if (mode !== undefined) make(path, mode, true);

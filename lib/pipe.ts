@@ -17,7 +17,7 @@ import { libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
 import { invalidArgument, sys } from "./_errors.ts";
 import { Descriptor, FdHandle } from "./fd.ts";
-import { checkOptions, describe } from "./_validate.ts";
+import { checkFlag, describe, optionsObject } from "./_validate.ts";
 
 /** Options for {@linkcode createPipe}. */
 export interface PipeOptions {
@@ -52,17 +52,9 @@ export interface Pipe extends Disposable {
  * @throws {IpcError} EMFILE/ENFILE when out of descriptors.
  */
 export function createPipe(options: PipeOptions = {}): Pipe {
-  checkOptions(options, "pipe2");
-  const { closeOnExec = true, packet = false } = options ?? {};
-  for (const [what, v] of [["closeOnExec", closeOnExec], ["packet", packet]] as const) {
-    if (typeof v !== "boolean") {
-      throw invalidArgument(
-        "pipe2",
-        undefined,
-        `${what} must be true or false, got ${describe(v)}`,
-      );
-    }
-  }
+  const o = optionsObject(options, "pipe2");
+  const closeOnExec = checkFlag(o.closeOnExec, "closeOnExec", "pipe2", undefined, true);
+  const packet = checkFlag(o.packet, "packet", "pipe2", undefined);
   const C = unistd();
   let flags = C.O_NONBLOCK;
   if (closeOnExec) flags |= C.O_CLOEXEC;

@@ -1,5 +1,5 @@
 import { equal, ok, rejects, throws } from "node:assert/strict";
-import { createPipe, IpcError } from "../mod.ts";
+import { createFifo, createPipe, FdHandle, IpcError, withInheritedFds } from "../mod.ts";
 import {
   Deadline,
   MAX_PARKED,
@@ -322,4 +322,11 @@ Deno.test("an options bag that is not an object is EINVAL naming the call, not a
       String(typeof options),
     );
   }
+  // Arrays too, in every options check (createPipe() took [] for {} before).
+  const isEinval = (syscall: string) => (e: unknown) =>
+    e instanceof IpcError && e.code === "EINVAL" && e.syscall === syscall;
+  throws(() => createPipe([] as never), isEinval("pipe2"));
+  throws(() => new FdHandle(p.reader.fd, [] as never), isEinval("fcntl"));
+  throws(() => withInheritedFds([], () => 0, [] as never), isEinval("fcntl(F_SETFD)"));
+  throws(() => createFifo("/nonexistent/f", [] as never), isEinval("mkfifo"));
 });
