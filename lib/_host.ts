@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { concatBytes } from "./_bytes.ts";
 import { cstr, libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
 import { direntLayout } from "../ffi/dirent.ts";
@@ -32,20 +33,10 @@ export function readProcText(path: string): string | null {
       if (n === null) return null;
       chunks.push(buf.subarray(0, n));
     }
-    return new TextDecoder().decode(concat(chunks));
+    return new TextDecoder().decode(concatBytes(chunks));
   } finally {
     lib.close(fd);
   }
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((s, c) => s + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
 
 /** Names in a directory (without `.` and `..`), or `null` if it does not exist. */

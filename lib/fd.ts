@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { concatBytes } from "./_bytes.ts";
 import { BigCache } from "./_bigcache.ts";
 import { libc } from "../ffi/libc.ts";
 import { unistd } from "../ffi/unistd.ts";
@@ -240,7 +241,6 @@ export class FdHandle extends Descriptor {
   /** Reads until end of file and returns everything. */
   async readAll(options?: WaitOptions): Promise<Uint8Array<ArrayBuffer>> {
     const chunks: Uint8Array[] = [];
-    let total = 0;
     const deadline = startWait(options, "read", this.name);
     const fd = this.fd;
     for (;;) {
@@ -248,15 +248,8 @@ export class FdHandle extends Descriptor {
       const n = await untilReady(fd, "read", () => this.tryRead(chunk), deadline, spinnerFor(this));
       if (n === 0) break;
       chunks.push(chunk.subarray(0, n));
-      total += n;
     }
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const c of chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
+    return concatBytes(chunks);
   }
 
   /** Writes what fits now: the byte count, or `null` if nothing fits. Never waits. */

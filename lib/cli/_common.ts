@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { concatBytes } from "../_bytes.ts";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { IpcError } from "../_errors.ts";
 
@@ -186,7 +187,7 @@ export interface CapturedIo extends Io {
 export function captureIo(input: Uint8Array | string = ""): CapturedIo {
   const out: Uint8Array[] = [];
   const err: Uint8Array[] = [];
-  const text = (parts: Uint8Array[]) => new TextDecoder().decode(concat(parts));
+  const text = (parts: Uint8Array[]) => new TextDecoder().decode(concatBytes(parts));
   const bytes = typeof input === "string" ? encoder.encode(input) : input;
   return {
     stdout: (d) => void out.push(d.slice()),
@@ -199,16 +200,6 @@ export function captureIo(input: Uint8Array | string = ""): CapturedIo {
       return text(err);
     },
   };
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
-  return all;
 }
 
 /**

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { concatBytes } from "../_bytes.ts";
 import type { SocketType, UnixSocket } from "../socket.ts";
 import type { Context } from "./_common.ts";
 import { UsageError } from "./_common.ts";
@@ -126,13 +127,6 @@ export class LineSplitter {
 
   #join(tail: Uint8Array): Uint8Array {
     if (this.#pending.length === 0) return tail.slice();
-    const parts = [...this.#pending.splice(0), tail];
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return concatBytes([...this.#pending.splice(0), tail]);
   }
 }
