@@ -94,6 +94,7 @@ export function probeChannel(file: string): ChannelListing | null {
 export function listChannels(): ChannelListing[] {
   const out: ChannelListing[] = [];
   for (const file of (listDir("/dev/shm") ?? []).sort()) {
+    if (file.startsWith("sem.")) continue; // named semaphores: not worth an open each
     const info = probeChannel(file);
     if (info) out.push(info);
   }
