@@ -9,7 +9,7 @@ import {
 import { createSharedMemory } from "../lib/shm.ts";
 import { ringOf } from "../lib/_channel_base.ts";
 import { listIpcObjects } from "../lib/inspect.ts";
-import { uniqueName } from "./_helpers.ts";
+import { ipckitInProcess, uniqueName } from "./_helpers.ts";
 import { code, withName } from "./_channel_helpers.ts";
 
 Deno.test("createChannel() is exclusive, exact-mode, and openChannel() finds it", () =>
@@ -272,29 +272,20 @@ Deno.test("a memfd channel's descriptor passes over a Unix socket", async () => 
   }
 });
 
-Deno.test("ipckit ls lists channels (kind channel) and ipckit rm removes one", async () => {
-  const { captureIo, main } = await import("../lib/cli/main.ts");
-  const name = "/" + uniqueName("lsch");
-  using tx = createChannel(name, "send", { capacity: 8, messageSize: 64 });
-  try {
+Deno.test("ipckit ls lists channels (kind channel) and ipckit rm removes one", () =>
+  withName(async (name) => {
+    using tx = createChannel(name, "send", { capacity: 8, messageSize: 64 });
     tx.trySend("x");
-    const io = captureIo();
-    equal(await main(["ls", "--kind", "channel", "--json"], io), 0, io.stderrText);
-    const rec = io.stdoutText.trim().split("\n").map((l) => JSON.parse(l)).find((r) =>
-      r.name === name
-    );
+    const ls = await ipckitInProcess(["ls", "--kind", "channel", "--json"]);
+    equal(ls.code, 0, ls.stderr);
+    const rec = ls.stdout.trim().split("\n").map((l) => JSON.parse(l)).find((r) => r.name === name);
     equal(rec?.kind, "channel");
     equal(rec?.messages, 1);
     equal(rec?.mode, "0600");
     equal(rec?.lspid, Deno.pid, "the attached sender");
-    equal(await main(["rm", "channel", name], captureIo()), 0);
+    equal((await ipckitInProcess(["rm", "channel", name])).code, 0);
     equal(listIpcObjects({ kind: "channel" }).some((o) => o.name === name), false);
-  } finally {
-    try {
-      removeChannel(name);
-    } catch { /* removed by the test */ }
-  }
-});
+  }));
 
 Deno.test("a channel larger than the host can hold is refused before allocating (ENOMEM, MemTotal)", () => {
   throws(

@@ -3,7 +3,7 @@
  * (tests/fixtures/sem_peer.c), in the cases a quick interop test misses: a C
  * waiter asleep in the kernel (its `wchan` says futex) is woken by an ipckit
  * `post()`, C posts are taken unit for unit by `tryWait()`, and 20 000 round
- * trips with a C process that sleeps between them neither lose nor invent a
+ * trips with a C process waiting in `sem_wait` neither lose nor invent a
  * unit. (An ipckit fast path doing glibc's compare-and-swap on the `sem_t`
  * words from JavaScript was tried and dropped: V8's `Atomics` made it no
  * faster than the FFI calls. The first test is the one that caught its
@@ -68,7 +68,7 @@ Deno.test("C sem_post units are taken by tryWait() unit for unit", async () => {
   equal(sem.value(), 0);
 });
 
-Deno.test("20 000 round trips with a C process that sleeps in sem_wait: no unit lost or invented", async () => {
+Deno.test("20 000 round trips with a C process waiting in sem_wait: no unit lost or invented", async () => {
   using ping = tempSemaphore("semping");
   using pong = tempSemaphore("sempong");
   const rounds = 20_000;
